@@ -1,0 +1,242 @@
+package ptrace
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/cocoon-sandbox/cocoon/platform"
+	"github.com/cocoon-sandbox/cocoon/sentry/arch"
+)
+
+// interruptSignal is sent to a running stub thread by Interrupt. A traced
+// thread reports it in a signal-delivery stop, where the platform
+// suppresses it; the kernel never raises it for a stub on its own.
+const interruptSignal = unix.SIGSTOP
+
+// Context runs application threads from the OS thread of the goroutine
+// that created it.
+type Context struct {
+	p *Platform
+	// tid is the OS thread NewContext locked its caller to: the tracer of
+	// every stub this context runs.
+	tid int32
+
+	// interrupt is set by Interrupt and consumed by Switch.
+	interrupt atomic.Uint32
+	// running is 1 while Switch may be running the stub target.
+	running atomic.Uint32
+	target  atomic.Int32
+
+	// Scratch for Switch and SaveFP, used only on the context's thread.
+	regs    unix.PtraceRegs
+	status  unix.WaitStatus
+	siginfo siginfo
+	iov     unix.Iovec
+	fp      []byte
+}
+
+// NewContext implements platform.Platform. It locks the calling goroutine to
+// its OS thread, permanently: that goroutine must be the one that calls
+// Switch, SaveFP and Release, and its thread becomes the tracer of the stubs
+// it switches into. When the goroutine exits, the Go runtime ends the
+// thread, and the kernel kills the stubs it traced (PTRACE_O_EXITKILL).
+func (p *Platform) NewContext() (platform.Context, error) {
+	runtime.LockOSThread()
+	return &Context{p: p, tid: gettid(), fp: make([]byte, p.xstateSize)}, nil
+}
+
+var errNotPtraceAS = errors.New("address space is not from the ptrace platform")
+
+// Switch implements platform.Context.
+//
+// Hot path: PTRACE_SETREGS, PTRACE_SYSEMU, wait4, PTRACE_GETREGS; no
+// allocation.
+func (c *Context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Event, platform.SignalInfo, error) {
+	as, ok := pas.(*AddressSpace)
+	if !ok {
+		return 0, platform.SignalInfo{}, errNotPtraceAS
+	}
+	if as.tracer.Load() != c.tid || as.npending.Load() != 0 || as.dead.Load() {
+		if err := as.prepare(c.tid); err != nil {
+			return 0, platform.SignalInfo{}, err
+		}
+	}
+	tid := as.pid
+
+	// Publish that we are about to run, then look for an interrupt: either
+	// Interrupt sees running (and signals the stub) or we see its flag.
+	c.target.Store(tid)
+	c.running.Store(1)
+	if c.interrupt.Load() != 0 && c.interrupt.Swap(0) != 0 {
+		c.running.Store(0)
+		return platform.EventInterrupted, platform.SignalInfo{}, nil
+	}
+
+	c.regs = st.Regs
+	c.regs.Orig_rax = ^uint64(0) // the sentry owns system-call restarts
+	if e := setRegs(tid, &c.regs); e != 0 {
+		c.running.Store(0)
+		return 0, platform.SignalInfo{}, c.dead(as, broken("setting registers of", tid, e))
+	}
+	if st.FPDirty {
+		if err := c.loadFP(tid, st); err != nil {
+			c.running.Store(0)
+			return 0, platform.SignalInfo{}, err
+		}
+	}
+
+	for {
+		if e := ptrace(unix.PTRACE_SYSEMU, tid, 0, 0); e != 0 {
+			c.running.Store(0)
+			return 0, platform.SignalInfo{}, c.dead(as, broken("resuming", tid, e))
+		}
+		if e := wait(tid, &c.status); e != 0 {
+			c.running.Store(0)
+			return 0, platform.SignalInfo{}, c.dead(as, broken("waiting for", tid, e))
+		}
+		if !c.status.Stopped() {
+			c.running.Store(0)
+			return 0, platform.SignalInfo{}, c.dead(as, &stubExitError{pid: tid, status: c.status})
+		}
+		ev, info, done := c.classify(tid)
+		if !done {
+			continue
+		}
+		c.running.Store(0)
+		if e := getRegs(tid, &st.Regs); e != 0 {
+			return 0, platform.SignalInfo{}, c.dead(as, broken("getting registers of", tid, e))
+		}
+		if ev == platform.EventSyscall {
+			// As at the syscall instruction: rax holds the number
+			// (the kernel put -ENOSYS there); rip is after it.
+			st.Regs.Rax = st.Regs.Orig_rax
+		}
+		return ev, info, nil
+	}
+}
+
+// classify turns the stop in c.status into an event, or done=false for a
+// stop to suppress (a stale interrupt, a signal from outside the sandbox).
+func (c *Context) classify(tid int32) (ev platform.Event, info platform.SignalInfo, done bool) {
+	sig, event := stopInfo(c.status)
+	if sig == unix.SIGTRAP|0x80 {
+		return platform.EventSyscall, info, true
+	}
+	if event != 0 {
+		// A group-stop or PTRACE_INTERRUPT stop: nothing to report.
+		return 0, info, false
+	}
+	switch sig {
+	case interruptSignal:
+		if c.interrupt.Load() != 0 && c.interrupt.Swap(0) != 0 {
+			return platform.EventInterrupted, info, true
+		}
+		return 0, info, false // stale: an earlier interrupt already reported
+	case unix.SIGSEGV, unix.SIGBUS, unix.SIGILL, unix.SIGFPE, unix.SIGTRAP:
+		if getSiginfo(tid, &c.siginfo) != 0 {
+			return 0, info, false
+		}
+		if c.siginfo.Code <= 0 {
+			// Sent by a process (kill, tgkill, sigqueue), not raised
+			// by the thread's own execution: the application cannot
+			// send host signals, so it is noise from outside.
+			return 0, info, false
+		}
+		info = platform.SignalInfo{Signo: int32(sig), Code: c.siginfo.Code, Addr: uintptr(c.siginfo.Addr)}
+		if isFault(sig, c.siginfo.Code) {
+			return platform.EventFault, info, true
+		}
+		return platform.EventSignal, info, true
+	}
+	// Any other signal (SIGXCPU, SIGCHLD, ...) is host noise; the sentry
+	// delivers the application's signals itself.
+	return 0, info, false
+}
+
+// si_code values of memory faults.
+const (
+	segvMapErr = 1
+	segvAccErr = 2
+	busAdrErr  = 2
+)
+
+func isFault(sig unix.Signal, code int32) bool {
+	switch sig {
+	case unix.SIGSEGV:
+		return code == segvMapErr || code == segvAccErr
+	case unix.SIGBUS:
+		return code == busAdrErr
+	}
+	return false
+}
+
+// dead marks as dead on a Switch failure and returns err.
+func (c *Context) dead(as *AddressSpace, err error) error {
+	as.mu.Lock()
+	as.markDeadLocked(err)
+	as.mu.Unlock()
+	return err
+}
+
+// loadFP writes st.FP into the stub thread, padded with zeroes to the
+// host's XSAVE size (a shorter buffer leaves the missing components in
+// their init state only if XSTATE_BV says so, which is the caller's job).
+// An FP state the kernel rejects (bad XSAVE header or MXCSR) is the
+// application's fault, not the context's: the error does not wrap
+// ErrContextBroken.
+func (c *Context) loadFP(tid int32, st *arch.State) error {
+	n := copy(c.fp, st.FP)
+	clear(c.fp[n:])
+	if _, e := xstate(tid, true, &c.iov, c.fp); e != 0 {
+		return fmt.Errorf("loading FP state into stub %d: %w", tid, e)
+	}
+	st.FPDirty = false
+	return nil
+}
+
+// SaveFP implements platform.Context: it reads the stub thread's XSAVE area
+// into st.FP, resized to the host's XSAVE size.
+func (c *Context) SaveFP(pas platform.AddressSpace, st *arch.State) error {
+	as, ok := pas.(*AddressSpace)
+	if !ok {
+		return errNotPtraceAS
+	}
+	if as.tracer.Load() != c.tid {
+		return fmt.Errorf("saving FP state: stub %d was not run by this context", as.pid)
+	}
+	n, e := xstate(as.pid, false, &c.iov, c.fp)
+	if e != 0 {
+		return c.dead(as, broken("reading FP state of", as.pid, e))
+	}
+	if cap(st.FP) < n {
+		st.FP = make([]byte, n)
+	}
+	st.FP = st.FP[:n]
+	copy(st.FP, c.fp[:n])
+	return nil
+}
+
+// Interrupt implements platform.Context. Safe from any goroutine.
+//
+// Races: the flag is set before running is read, and Switch sets running
+// before it reads the flag, so either Switch returns EventInterrupted
+// without running, or the stub gets the signal. A signal that arrives after
+// Switch returned for another reason stays queued on the stub; the next
+// Switch either reports it (if an interrupt is pending) or suppresses it,
+// never as a fault.
+func (c *Context) Interrupt() {
+	c.interrupt.Store(1)
+	if c.running.Load() != 0 {
+		t := c.target.Load()
+		tgkill(t, t, interruptSignal)
+	}
+}
+
+// Release implements platform.Context. The goroutine stays locked to its
+// thread (it may still be the tracer of live stubs); it ends when the
+// goroutine exits.
+func (c *Context) Release() {}

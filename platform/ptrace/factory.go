@@ -1,0 +1,176 @@
+package ptrace
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// factoryRequest asks the factory goroutine for a new stub (or to stop).
+type factoryRequest struct {
+	stop  bool
+	reply chan factoryReply
+}
+
+type factoryReply struct {
+	pid int32
+	err error
+}
+
+// template is the pristine stub that every address space's stub is forked
+// from. It never runs application code. Only the factory thread touches it.
+type template struct {
+	pid    int32
+	regs   unix.PtraceRegs
+	status unix.WaitStatus
+}
+
+// factory runs on its own OS thread for the life of the platform: that
+// thread is the template's tracer, and the parent (PDEATHSIG) of every stub,
+// so it must never exit while stubs live, and never be shared with other
+// goroutines. After a stop request it returns without unlocking, which
+// makes the Go runtime end the thread.
+func (p *Platform) factory(elf []byte, ready chan<- error) {
+	runtime.LockOSThread()
+	t, err := startTemplate(elf, p.mf.FD())
+	if err == nil {
+		p.xstateSize, err = t.xstateSize()
+		if err != nil {
+			t.kill()
+		}
+	}
+	ready <- err
+	if err != nil {
+		return
+	}
+	for req := range p.requests {
+		if req.stop {
+			t.kill()
+			req.reply <- factoryReply{}
+			return
+		}
+		pid, err := t.fork()
+		req.reply <- factoryReply{pid: pid, err: err}
+	}
+}
+
+// templateStartAttempts bounds retries of the template's exec: with address
+// space layout randomisation the initial stack can, very rarely, land on the
+// stub's fixed page, and the exec then fails after the point of no return.
+const templateStartAttempts = 4
+
+// startTemplate writes the stub ELF to a sealed memfd, executes it through
+// /proc/self/fd with the memory file at stubMemFD, and runs it until it has
+// confined itself and trapped. The caller must be locked to its OS thread,
+// which becomes the template's tracer.
+func startTemplate(elf []byte, memFD int) (*template, error) {
+	fd, err := unix.MemfdCreate("cocoon-stub", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	if err != nil {
+		return nil, fmt.Errorf("creating stub memfd: %w", err)
+	}
+	defer unix.Close(fd)
+	if _, err := unix.Write(fd, elf); err != nil {
+		return nil, fmt.Errorf("writing stub: %w", err)
+	}
+	seals := unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, seals); err != nil {
+		return nil, fmt.Errorf("sealing stub memfd: %w", err)
+	}
+	// The child's descriptors 0-3 are rearranged before exec; keep the
+	// executable's descriptor out of their way.
+	execFD, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 10)
+	if err != nil {
+		return nil, fmt.Errorf("duplicating stub memfd: %w", err)
+	}
+	defer unix.Close(execFD)
+
+	path := fmt.Sprintf("/proc/self/fd/%d", execFD)
+	closed := ^uintptr(0)
+	attr := &syscall.ProcAttr{
+		Env:   []string{},
+		Files: []uintptr{closed, closed, closed, uintptr(memFD)},
+		Sys: &syscall.SysProcAttr{
+			Ptrace:    true,
+			Pdeathsig: syscall.SIGKILL,
+		},
+	}
+	var lastErr error
+	for attempt := 0; attempt < templateStartAttempts; attempt++ {
+		pid, err := syscall.ForkExec(path, []string{"cocoon-stub"}, attr)
+		if err != nil {
+			return nil, fmt.Errorf("executing stub: %w", err)
+		}
+		t := &template{pid: int32(pid)}
+		if lastErr = t.waitReady(); lastErr == nil {
+			return t, nil
+		}
+		t.kill()
+	}
+	return nil, lastErr
+}
+
+// waitReady takes the template from its post-exec SIGTRAP to the int3 after
+// its setup.
+func (t *template) waitReady() error {
+	if e := wait(t.pid, &t.status); e != 0 {
+		return fmt.Errorf("waiting for stub %d: %w", t.pid, e)
+	}
+	if !t.status.Stopped() {
+		return &stubExitError{pid: t.pid, status: t.status}
+	}
+	opts := unix.PTRACE_O_TRACESYSGOOD | unix.PTRACE_O_EXITKILL
+	if e := ptrace(unix.PTRACE_SETOPTIONS, t.pid, 0, uintptr(opts)); e != 0 {
+		return broken("setting options of", t.pid, e)
+	}
+	if err := runToTrap(t.pid, &t.status); err != nil {
+		return fmt.Errorf("stub setup: %w", err)
+	}
+	if e := getRegs(t.pid, &t.regs); e != 0 {
+		return broken("getting registers of", t.pid, e)
+	}
+	if t.regs.Rip != readyRIP {
+		return fmt.Errorf("stub %d trapped at %#x, want %#x", t.pid, t.regs.Rip, readyRIP)
+	}
+	return nil
+}
+
+// xstateSize reads the template's XSAVE area once to learn its size.
+func (t *template) xstateSize() (int, error) {
+	var iov unix.Iovec
+	buf := make([]byte, 1<<16)
+	n, e := xstate(t.pid, false, &iov, buf)
+	if e != 0 {
+		return 0, fmt.Errorf("reading stub xstate: %w", e)
+	}
+	if n < 512+64 {
+		return 0, fmt.Errorf("stub xstate is only %d bytes", n)
+	}
+	return n, nil
+}
+
+// fork injects clone(CLONE_PARENT|SIGCHLD) into the template and returns the
+// new stub's PID. The child runs the stub's child path (death signal,
+// parent check, pause) until a task thread seizes it.
+func (t *template) fork() (int32, error) {
+	regs := t.regs
+	regs.R12 = uint64(os.Getpid()) // the parent the child must see
+	var args [6]uint64
+	args[0] = stubCloneFlags
+	rax, err := injectSyscall(t.pid, &regs, &t.status, cloneSiteRIP, cloneParentTrap, unix.SYS_CLONE, args)
+	if err != nil {
+		return 0, err
+	}
+	if e := errnoOf(rax); e != 0 {
+		return 0, fmt.Errorf("cloning stub: %w", e)
+	}
+	return int32(rax), nil
+}
+
+// kill kills and reaps the template.
+func (t *template) kill() {
+	unix.Kill(int(t.pid), unix.SIGKILL)
+	reap(t.pid)
+}

@@ -1,0 +1,49 @@
+package ptrace
+
+import (
+	"golang.org/x/sys/unix"
+
+	"github.com/cocoon-sandbox/cocoon/seccomp"
+)
+
+// stubCloneFlags are the flags of the fork injected into the template stub:
+// CLONE_PARENT makes the new stub the sentry's child (so the sentry reaps it)
+// and SIGCHLD is its exit signal.
+const stubCloneFlags = unix.CLONE_PARENT | uint64(unix.SIGCHLD)
+
+// stubFilter is the seccomp policy of every stub. Application system calls
+// never reach it (PTRACE_SYSEMU stops them before seccomp runs); it limits
+// what the stub itself executes, which is also all an application could do
+// if it ever ran a system call without being intercepted. Anything else
+// kills the whole stub process.
+func stubFilter() *seccomp.Filter {
+	anyArg := seccomp.Any
+	eq := seccomp.EqualTo
+	return &seccomp.Filter{
+		Rules: []seccomp.SyscallRule{
+			// MapFile: only the memory file, always shared and at a
+			// fixed address; prot, address, length and offset vary.
+			seccomp.Allow(unix.SYS_MMAP, anyArg, anyArg, anyArg, eq(unix.MAP_SHARED|unix.MAP_FIXED), eq(stubMemFD)),
+			// Unmap.
+			seccomp.Allow(unix.SYS_MUNMAP),
+			// Permission changes on mapped ranges (reserved for
+			// AddressSpace implementations that change protections in
+			// place; harmless: it cannot create mappings).
+			seccomp.Allow(unix.SYS_MPROTECT),
+			// NewAddressSpace: the fork injected into the template,
+			// exact flags, no new stack.
+			seccomp.Allow(unix.SYS_CLONE, eq(stubCloneFlags), eq(0)),
+			// The fresh child ties its life to the sentry...
+			seccomp.Allow(unix.SYS_PRCTL, eq(unix.PR_SET_PDEATHSIG), eq(uint64(unix.SIGKILL))),
+			// ...checks that the sentry did not die before that...
+			seccomp.Allow(unix.SYS_GETPPID),
+			// ...and waits to be seized.
+			seccomp.Allow(unix.SYS_PAUSE),
+			// The failure path.
+			seccomp.Allow(unix.SYS_EXIT),
+			seccomp.Allow(unix.SYS_EXIT_GROUP),
+		},
+		Default: seccomp.ActionKillProcess,
+		BadArch: seccomp.ActionKillProcess,
+	}
+}

@@ -1,0 +1,129 @@
+package boot
+
+import (
+	"fmt"
+	"os"
+	"path"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/dev"
+	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/host"
+	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/kernfs"
+	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/overlay"
+	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/proc"
+	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/tmpfs"
+	"github.com/cocoon-sandbox/cocoon/sentry/kernel"
+	"github.com/cocoon-sandbox/cocoon/sentry/vfs"
+)
+
+// readHostFacts reads what /proc shows of the host, before confinement.
+func readHostFacts() proc.HostFacts {
+	cpuinfo, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		cpuinfo = []byte("processor\t: 0\nvendor_id\t: unknown\n\n")
+	}
+	return proc.HostFacts{CPUInfo: cpuinfo}
+}
+
+// buildFilesystems mounts the root (the gofer's tree under an in-memory
+// overlay, so writes never reach the host) and the spec's mounts, and
+// returns the init's FS context with its working directory set.
+func buildFilesystems(k *kernel.Kernel, v *vfs.VFS, lower vfs.Inode, spec *specs.Spec, host proc.HostFacts, logf func(string, ...any)) (*vfs.FSContext, error) {
+	root := overlay.New(tmpfs.New(0o755), lower)
+	rootVD := v.MountRootWithOptions(root, vfs.MountOptions{FSType: "overlay", Source: "none"})
+	fsctx := vfs.NewFSContext(rootVD)
+	ctx := vfs.Background()
+	for _, m := range spec.Mounts {
+		if m.Destination == "" || !path.IsAbs(m.Destination) {
+			return nil, fmt.Errorf("mount destination %q must be an absolute path", m.Destination)
+		}
+		var fs vfs.Inode
+		readOnly := false
+		for _, o := range m.Options {
+			if o == "ro" {
+				readOnly = true
+			}
+		}
+		switch m.Type {
+		case "proc":
+			fs = proc.New(k, host)
+		case "tmpfs":
+			if m.Destination == "/dev" {
+				fs = dev.New()
+			} else {
+				fs = tmpfs.New(0o1777)
+			}
+		case "devtmpfs":
+			fs = dev.New()
+		case "sysfs":
+			fs = kernfs.NewDir(map[string]vfs.Inode{
+				"fs":      kernfs.NewDir(nil),
+				"kernel":  kernfs.NewDir(nil),
+				"devices": kernfs.NewDir(nil),
+			})
+			readOnly = true
+		case "devpts", "mqueue", "cgroup", "cgroup2":
+			// Not provided yet: an empty directory keeps paths valid.
+			fs = tmpfs.New(0o1777)
+		default:
+			if m.Type == "bind" || hasOption(m.Options, "bind") || hasOption(m.Options, "rbind") {
+				logf("bind mount of %q at %q is not supported yet; skipped", m.Source, m.Destination)
+				continue
+			}
+			logf("mount type %q at %q is not supported yet; skipped", m.Type, m.Destination)
+			continue
+		}
+		if err := mkdirAll(ctx, v, fsctx, m.Destination); err != nil {
+			return nil, fmt.Errorf("creating mount point %q: %w", m.Destination, err)
+		}
+		fsType := m.Type
+		if fsType == "tmpfs" && m.Destination == "/dev" {
+			fsType = "devtmpfs"
+		}
+		opts := vfs.MountOptions{ReadOnly: readOnly, FSType: fsType, Source: m.Source}
+		if err := v.MountWithOptions(ctx, fsctx, m.Destination, fs, opts); err != nil {
+			return nil, fmt.Errorf("mounting %s at %q: %w", m.Type, m.Destination, err)
+		}
+	}
+	if cwd := spec.Process.Cwd; cwd != "" && cwd != "/" {
+		vd, err := v.GetDirAt(ctx, fsctx, fsctx.Root(), cwd)
+		if err != nil {
+			return nil, fmt.Errorf("working directory %q: %w", cwd, err)
+		}
+		fsctx.SetCwd(vd)
+		vd.DecRef()
+	}
+	return fsctx, nil
+}
+
+func hasOption(opts []string, o string) bool {
+	for _, x := range opts {
+		if x == o {
+			return true
+		}
+	}
+	return false
+}
+
+// mkdirAll makes p and its parents in the (overlay) root, as runc does for
+// mount points that the image lacks.
+func mkdirAll(ctx vfs.Context, v *vfs.VFS, fsctx *vfs.FSContext, p string) error {
+	if p == "/" {
+		return nil
+	}
+	if err := mkdirAll(ctx, v, fsctx, path.Dir(p)); err != nil {
+		return err
+	}
+	err := v.MkdirAt(ctx, fsctx, fsctx.Root(), p, 0o755)
+	if err == unix.EEXIST {
+		return nil
+	}
+	return err
+}
+
+// newHostFile wraps a host FD given to the sandbox (the container's stdio).
+func newHostFile(fd int) (*vfs.FileDescription, error) {
+	return host.NewDescription(fd)
+}

@@ -1,0 +1,89 @@
+package cmd
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/google/subcommands"
+
+	"github.com/cocoon-sandbox/cocoon/runsc/boot"
+	"github.com/cocoon-sandbox/cocoon/runsc/sandbox"
+	"github.com/cocoon-sandbox/cocoon/runsc/specutils"
+)
+
+// Boot implements subcommands.Command for "boot", the sandbox process that
+// runsc starts (internal): it reads the spec and hands over to boot.Run.
+type Boot struct {
+	goferFD  int
+	specFD   int
+	stdioFDs string
+}
+
+// Name implements subcommands.Command.
+func (*Boot) Name() string { return "boot" }
+
+// Synopsis implements subcommands.Command.
+func (*Boot) Synopsis() string { return "launch a sandbox process (internal use only)" }
+
+// Usage implements subcommands.Command.
+func (*Boot) Usage() string {
+	return "boot --gofer-fd=N --spec-fd=M [--stdio-fds=0,1,2] - runs the sentry (started by runsc)\n\n"
+}
+
+// SetFlags implements subcommands.Command.
+func (b *Boot) SetFlags(f *flag.FlagSet) {
+	f.IntVar(&b.goferFD, "gofer-fd", -1, "connected socket to the gofer serving the root.")
+	f.IntVar(&b.specFD, "spec-fd", -1, "file holding the container's OCI spec as JSON, read from its current offset.")
+	f.StringVar(&b.stdioFDs, "stdio-fds", "0,1,2", "the container's stdin, stdout and stderr.")
+}
+
+// Execute implements subcommands.Command.
+func (b *Boot) Execute(_ context.Context, f *flag.FlagSet, args ...any) subcommands.ExitStatus {
+	conf := confFrom(args)
+	if f.NArg() != 0 || b.goferFD < 0 || b.specFD < 0 {
+		return usageError("boot: --gofer-fd and --spec-fd are required, and no arguments")
+	}
+	stdio, err := parseStdioFDs(b.stdioFDs)
+	if err != nil {
+		return usageError("boot: %v", err)
+	}
+	specFile := os.NewFile(uintptr(b.specFD), "spec")
+	data, err := io.ReadAll(specFile)
+	specFile.Close()
+	if err != nil {
+		return Failure(fmt.Errorf("reading spec: %w", err))
+	}
+	spec, err := specutils.ParseSpec(data)
+	if err != nil {
+		return Failure(fmt.Errorf("spec: %w", err))
+	}
+	return subcommands.ExitStatus(boot.Run(&boot.Args{
+		Spec:    spec,
+		GoferFD: b.goferFD,
+		Stdio:   stdio,
+		Confine: sandbox.Confine,
+		Debug:   conf.Debug,
+	}))
+}
+
+// parseStdioFDs parses "0,1,2".
+func parseStdioFDs(s string) ([3]int, error) {
+	var fds [3]int
+	parts := strings.Split(s, ",")
+	if len(parts) != 3 {
+		return fds, fmt.Errorf("--stdio-fds=%q: want three FDs", s)
+	}
+	for i, p := range parts {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 0 {
+			return fds, fmt.Errorf("--stdio-fds=%q: %q is not an FD", s, p)
+		}
+		fds[i] = n
+	}
+	return fds, nil
+}

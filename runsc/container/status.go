@@ -1,0 +1,53 @@
+package container
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Status is a container's lifecycle state, named as in the OCI runtime
+// spec ("creating", "created", "running", "stopped").
+type Status string
+
+// The states, in lifecycle order.
+const (
+	Creating Status = "creating"
+	Created  Status = "created"
+	Running  Status = "running"
+	Stopped  Status = "stopped"
+)
+
+// validMoves lists, for each state, the states it may move to.
+var validMoves = map[Status][]Status{
+	Creating: {Created, Running, Stopped}, // run goes straight to running
+	Created:  {Running, Stopped},
+	Running:  {Stopped},
+	Stopped:  {},
+}
+
+// canMove reports whether a container may go from one state to another.
+func canMove(from, to Status) bool {
+	for _, s := range validMoves[from] {
+		if s == to {
+			return true
+		}
+	}
+	return false
+}
+
+// ErrNotExist is returned for a container ID that has no state under --root.
+var ErrNotExist = errors.New("container does not exist")
+
+// ErrExist is returned when creating a container whose ID is taken.
+var ErrExist = errors.New("container already exists")
+
+// InvalidTransitionError is returned for a lifecycle move the state machine
+// does not allow, such as starting a stopped container.
+type InvalidTransitionError struct {
+	ID       string
+	From, To Status
+}
+
+func (e *InvalidTransitionError) Error() string {
+	return fmt.Sprintf("container %q is %s, cannot become %s", e.ID, e.From, e.To)
+}

@@ -1,0 +1,379 @@
+package sandbox
+
+import (
+	"bufio"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/cocoon-sandbox/cocoon/fsgofer/client"
+	"github.com/cocoon-sandbox/cocoon/fsgofer/server"
+	"github.com/cocoon-sandbox/cocoon/runsc/config"
+)
+
+// The test binary stands in for runsc: Start re-executes it as "boot" and
+// "gofer" (the argv runsc would get), and TestMain runs a helper that uses
+// the real SetupGoferRoot and Confine, then reports what it sees.
+const helperEnv = "COCOON_SANDBOX_TEST_HELPER"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(helperEnv) != "" {
+		os.Exit(helperMain(os.Args[1:]))
+	}
+	os.Exit(m.Run())
+}
+
+// helperMain skips the global flags (as runsc's main would parse them) and
+// runs the named subcommand.
+func helperMain(args []string) int {
+	for i, a := range args {
+		switch a {
+		case "gofer":
+			return fakeGofer(args[i+1:])
+		case "boot":
+			return fakeBoot(args[i+1:])
+		}
+	}
+	fmt.Fprintln(os.Stderr, "helper: no subcommand in", args)
+	return 2
+}
+
+// fakeGofer confines itself like `runsc gofer`, sends the content of /marker
+// (proving "/" is now the served directory) and serves until EOF.
+func fakeGofer(args []string) int {
+	fs := flag.NewFlagSet("gofer", flag.ContinueOnError)
+	rootDir := fs.String("root-dir", "", "")
+	ioFD := fs.Int("io-fd", -1, "")
+	readOnly := fs.Bool("read-only", false, "")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if err := SetupGoferRoot(*rootDir, *readOnly); err != nil {
+		fmt.Fprintln(os.Stderr, "gofer:", err)
+		return 1
+	}
+	if os.Getenv(realGoferEnv) != "" {
+		// What `runsc gofer` does after confining itself.
+		if err := server.Serve(*ioFD, "/", *readOnly); err != nil {
+			fmt.Fprintln(os.Stderr, "gofer:", err)
+			return 1
+		}
+		return 0
+	}
+	marker, _ := os.ReadFile("/marker")
+	// Writes must fail on a read-only root.
+	werr := os.WriteFile("/written", []byte("x"), 0o644)
+	msg := fmt.Sprintf("marker=%s write-refused=%t", strings.TrimSpace(string(marker)), werr != nil)
+	if _, err := unix.Write(*ioFD, []byte(msg)); err != nil {
+		return 1
+	}
+	buf := make([]byte, 64)
+	for {
+		n, err := unix.Read(*ioFD, buf)
+		if err == unix.EINTR {
+			continue
+		}
+		if n == 0 || err != nil {
+			return 0 // EOF: the sandbox is gone
+		}
+	}
+}
+
+// fakeBoot checks what `runsc boot` is given, confines itself and then acts
+// out spec.Process.Args: "exit N" or "wait-signal".
+func fakeBoot(args []string) int {
+	fs := flag.NewFlagSet("boot", flag.ContinueOnError)
+	goferFD := fs.Int("gofer-fd", -1, "")
+	specFD := fs.Int("spec-fd", -1, "")
+	stdioFDs := fs.String("stdio-fds", "", "")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	specData, err := io.ReadAll(os.NewFile(uintptr(*specFD), "spec"))
+	if err != nil {
+		return 3
+	}
+	var spec specs.Spec
+	if err := json.Unmarshal(specData, &spec); err != nil {
+		return 4
+	}
+	var goferMsg []byte
+	if os.Getenv(realGoferEnv) != "" {
+		goferMsg = readThroughGofer(*goferFD, "marker")
+	} else {
+		buf := make([]byte, 256)
+		n, err := unix.Read(*goferFD, buf)
+		if err != nil {
+			return 5
+		}
+		goferMsg = buf[:n]
+	}
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, unix.SIGTERM)
+	if err := Confine(); err != nil {
+		fmt.Fprintln(os.Stderr, "boot:", err)
+		return 6
+	}
+	ents, err := os.ReadDir("/")
+	werr := os.WriteFile("/x", nil, 0o644)
+	out := os.NewFile(1, "stdout")
+	fmt.Fprintf(out, "pid=%d stdio=%s gofer=[%s] root-entries=%d root-writable=%t\n",
+		os.Getpid(), *stdioFDs, goferMsg, len(ents), werr == nil)
+	switch spec.Process.Args[0] {
+	case "exit":
+		code, _ := strconv.Atoi(spec.Process.Args[1])
+		return code
+	case "wait-signal":
+		fmt.Fprintln(out, "ready")
+		s := <-sigs
+		return 128 + int(s.(unix.Signal))
+	}
+	return 99
+}
+
+// realGoferEnv makes the helper gofer run the real fsgofer server and the
+// helper boot read through it with the real client.
+const realGoferEnv = "COCOON_SANDBOX_TEST_REAL_GOFER"
+
+// readThroughGofer reads the file name at the root served on sockFD with
+// the file protocol and returns its first line, or an error text.
+func readThroughGofer(sockFD int, name string) []byte {
+	c, err := client.New(sockFD)
+	if err != nil {
+		return []byte("client: " + err.Error())
+	}
+	root, _, _, err := c.Attach()
+	if err != nil {
+		return []byte("attach: " + err.Error())
+	}
+	res, err := c.Walk(root, []string{name})
+	if err != nil {
+		return []byte("walk: " + err.Error())
+	}
+	fd, err := c.Open(res[0].FID, unix.O_RDONLY)
+	if err != nil {
+		return []byte("open: " + err.Error())
+	}
+	defer unix.Close(fd)
+	buf := make([]byte, 256)
+	n, _ := unix.Read(fd, buf)
+	line, _, _ := strings.Cut(string(buf[:max(n, 0)]), "\n")
+	return []byte("read=" + line)
+}
+
+func requireRoot(t *testing.T) {
+	if unix.Geteuid() != 0 {
+		t.Skip("needs root for namespaces and mounts")
+	}
+}
+
+func startHelper(t *testing.T, args []string, stdout *os.File) (*Sandbox, string) {
+	t.Helper()
+	t.Setenv(helperEnv, "1")
+	root := t.TempDir()
+	if err := os.WriteFile(filepath.Join(root, "marker"), []byte("served-root\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	conf := &config.Config{RootDir: t.TempDir(), Platform: "ptrace", Network: "none", Overlay2: "root:memory"}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Start(&Args{
+		ID:       "test",
+		Spec:     &specs.Spec{Process: &specs.Process{Args: args}},
+		Conf:     conf,
+		RootDir:  root,
+		ReadOnly: true,
+		Stdio:    [3]*os.File{nil, stdout, nil},
+		Exe:      exe,
+	})
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	return s, root
+}
+
+func gone(pid int) bool {
+	return unix.Kill(pid, 0) == unix.ESRCH
+}
+
+func TestStartWaitExitCode(t *testing.T) {
+	requireRoot(t)
+	// The container's stdout is a file that already holds a line, with the
+	// offset after it: the sandbox must append, not overwrite.
+	outPath := filepath.Join(t.TempDir(), "out")
+	out, err := os.Create(outPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	out.WriteString("first\n")
+
+	s, root := startHelper(t, []string{"exit", "7"}, out)
+	status, err := s.Wait()
+	if err != nil {
+		t.Fatalf("Wait: %v", err)
+	}
+	if status != 7 {
+		t.Errorf("status = %d, want 7", status)
+	}
+	if s.goferKilled {
+		t.Error("gofer had to be killed; it should exit when its socket closes")
+	}
+	if !gone(s.Pid) || !gone(s.GoferPid) {
+		t.Errorf("processes left behind: sandbox %d gone=%t, gofer %d gone=%t", s.Pid, gone(s.Pid), s.GoferPid, gone(s.GoferPid))
+	}
+	data, _ := os.ReadFile(outPath)
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	if len(lines) != 2 || lines[0] != "first" {
+		t.Fatalf("stdout file = %q, want first line kept and one report line", data)
+	}
+	want := "pid=1 stdio=0,1,2 gofer=[marker=served-root write-refused=true] root-entries=0 root-writable=false"
+	if lines[1] != want {
+		t.Errorf("sandbox reported\n  %s\nwant\n  %s", lines[1], want)
+	}
+	if _, err := os.Stat(filepath.Join(root, "written")); err == nil {
+		t.Error("read-only gofer root was written to")
+	}
+}
+
+// TestRealGofer runs the real gofer server as the gofer process: the
+// sandbox reads a file of the served directory through it, and the gofer
+// exits by itself once the sandbox is gone and its socket closed.
+func TestRealGofer(t *testing.T) {
+	requireRoot(t)
+	t.Setenv(realGoferEnv, "1")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	s, _ := startHelper(t, []string{"exit", "0"}, w)
+	w.Close()
+	out, _ := io.ReadAll(r)
+	status, err := s.Wait()
+	if err != nil || status != 0 {
+		t.Fatalf("Wait = %d, %v; output %q", status, err, out)
+	}
+	want := "pid=1 stdio=0,1,2 gofer=[read=served-root] root-entries=0 root-writable=false\n"
+	if string(out) != want {
+		t.Errorf("sandbox reported\n  %q\nwant\n  %q", out, want)
+	}
+	if s.goferKilled {
+		t.Error("gofer had to be killed; it should exit when its socket closes")
+	}
+	if !gone(s.GoferPid) {
+		t.Errorf("gofer %d left behind", s.GoferPid)
+	}
+}
+
+func TestSignalForwardedAndRootEmpty(t *testing.T) {
+	requireRoot(t)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	s, _ := startHelper(t, []string{"wait-signal"}, w)
+	w.Close()
+	defer s.Destroy()
+
+	br := bufio.NewReader(r)
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatalf("reading sandbox output: %v", err)
+		}
+		if line == "ready\n" {
+			break
+		}
+	}
+	// Seen from the host, the sandbox's root is the empty tmpfs.
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/root", s.Pid))
+	if err != nil {
+		t.Fatalf("reading sandbox root: %v", err)
+	}
+	if len(ents) != 0 {
+		t.Errorf("/proc/%d/root has %d entries, want none", s.Pid, len(ents))
+	}
+	if err := s.Signal(unix.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	status, err := s.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status != 128+int(unix.SIGTERM) {
+		t.Errorf("status = %d, want %d", status, 128+int(unix.SIGTERM))
+	}
+}
+
+func TestDestroyReapsEverything(t *testing.T) {
+	requireRoot(t)
+	s, _ := startHelper(t, []string{"wait-signal"}, nil)
+	time.Sleep(50 * time.Millisecond)
+	s.Destroy()
+	if !gone(s.Pid) || !gone(s.GoferPid) {
+		t.Errorf("Destroy left processes: sandbox gone=%t gofer gone=%t", gone(s.Pid), gone(s.GoferPid))
+	}
+	s.Destroy() // idempotent
+}
+
+func TestStartFailureLeavesNothing(t *testing.T) {
+	requireRoot(t)
+	before := countChildren(t)
+	_, err := Start(&Args{
+		ID:      "bad",
+		Spec:    &specs.Spec{Process: &specs.Process{Args: []string{"x"}}},
+		Conf:    &config.Config{Network: "none"},
+		RootDir: t.TempDir(),
+		Exe:     filepath.Join(t.TempDir(), "no-such-binary"),
+	})
+	if err == nil || !strings.Contains(err.Error(), "starting gofer") {
+		t.Fatalf("Start with a missing binary = %v, want a gofer start error", err)
+	}
+	if after := countChildren(t); after != before {
+		t.Errorf("children before %d, after %d", before, after)
+	}
+}
+
+// countChildren counts this process's live children.
+func countChildren(t *testing.T) int {
+	t.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/self/task/%d/children", os.Getpid()))
+	if err != nil {
+		t.Skipf("no children file: %v", err)
+	}
+	return len(strings.Fields(string(data)))
+}
+
+func TestExitStatus(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ws   unix.WaitStatus
+		want int
+	}{
+		{"exit 0", 0, 0},
+		{"exit 7", 7 << 8, 7},
+		{"exit 255", 255 << 8, 255},
+		{"SIGSEGV", unix.WaitStatus(unix.SIGSEGV), 139},
+		{"SIGKILL", unix.WaitStatus(unix.SIGKILL), 137},
+		{"SIGSEGV core", unix.WaitStatus(unix.SIGSEGV) | 0x80, 139},
+	} {
+		if got := ExitStatus(tc.ws); got != tc.want {
+			t.Errorf("%s: ExitStatus(%#x) = %d, want %d", tc.name, uint32(tc.ws), got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,123 @@
+package specutils
+
+import (
+	"os"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// DoHostname is the hostname `runsc do` gives its sandbox. gVisor's do uses
+// the host's name; Cocoon uses a fixed one so that a test can tell from
+// inside whether it runs in the sandbox.
+const DoHostname = "cocoon-do"
+
+// DoOptions is what `runsc do` puts into its spec.
+type DoOptions struct {
+	// Args is the command and its arguments.
+	Args []string
+	// HostEnv is the host environment (os.Environ()).
+	HostEnv []string
+	// ExtraEnv are the --env K=V values; they override HostEnv.
+	ExtraEnv []string
+	// Cwd is the working directory; it must be absolute.
+	Cwd string
+}
+
+// DoSpec builds the spec of `runsc do`: the host's "/" as a read-only root
+// (the sentry keeps writes in its in-memory overlay), the process of opts
+// running as root with all capabilities inside the sandbox, and the mounts
+// `runc spec` would give (proc, a /dev for the sentry's devfs, sysfs).
+func DoSpec(opts DoOptions) *specs.Spec {
+	return &specs.Spec{
+		Version: specs.Version,
+		Root:    &specs.Root{Path: "/", Readonly: true},
+		Process: &specs.Process{
+			Terminal:     false,
+			User:         specs.User{UID: 0, GID: 0},
+			Args:         append([]string(nil), opts.Args...),
+			Env:          MergeEnv(opts.HostEnv, opts.ExtraEnv),
+			Cwd:          opts.Cwd,
+			Capabilities: allCapabilities(),
+		},
+		Hostname: DoHostname,
+		Mounts: []specs.Mount{
+			{Destination: "/proc", Type: "proc", Source: "proc"},
+			{Destination: "/dev", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "strictatime", "mode=755", "size=65536k"}},
+			{Destination: "/sys", Type: "sysfs", Source: "sysfs", Options: []string{"nosuid", "noexec", "nodev", "ro"}},
+		},
+		Linux: &specs.Linux{
+			Namespaces: []specs.LinuxNamespace{
+				{Type: specs.PIDNamespace},
+				{Type: specs.IPCNamespace},
+				{Type: specs.UTSNamespace},
+				{Type: specs.MountNamespace},
+				{Type: specs.NetworkNamespace},
+			},
+		},
+	}
+}
+
+// MergeEnv returns base with each K=V of extra replacing the entry for K,
+// or appended when base has none. Order is kept: base first.
+func MergeEnv(base, extra []string) []string {
+	out := append([]string(nil), base...)
+	index := make(map[string]int, len(out))
+	for i, kv := range out {
+		index[envKey(kv)] = i
+	}
+	for _, kv := range extra {
+		k := envKey(kv)
+		if i, ok := index[k]; ok {
+			out[i] = kv
+			continue
+		}
+		index[k] = len(out)
+		out = append(out, kv)
+	}
+	return out
+}
+
+func envKey(kv string) string {
+	k, _, _ := strings.Cut(kv, "=")
+	return k
+}
+
+// DoCwd returns the working directory for `runsc do`: flagCwd when set,
+// else the current directory, else "/".
+func DoCwd(flagCwd string) string {
+	if flagCwd != "" {
+		return flagCwd
+	}
+	if wd, err := os.Getwd(); err == nil {
+		return wd
+	}
+	return "/"
+}
+
+// capNames are the Linux capabilities up to CAP_CHECKPOINT_RESTORE, in
+// number order.
+var capNames = []string{
+	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER",
+	"CAP_FSETID", "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP",
+	"CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
+	"CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER",
+	"CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE",
+	"CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
+	"CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD",
+	"CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP",
+	"CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM",
+	"CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF",
+	"CAP_CHECKPOINT_RESTORE",
+}
+
+// allCapabilities gives the sandboxed root every capability, as gVisor's do
+// does: they are capabilities inside the sentry, not on the host.
+func allCapabilities() *specs.LinuxCapabilities {
+	set := func() []string { return append([]string(nil), capNames...) }
+	return &specs.LinuxCapabilities{
+		Bounding:  set(),
+		Effective: set(),
+		Permitted: set(),
+	}
+}

@@ -1,0 +1,188 @@
+package specutils
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestValidateID(t *testing.T) {
+	for _, tc := range []struct {
+		id string
+		ok bool
+	}{
+		{"c1", true},
+		{"my_container-1.2+x", true},
+		{strings.Repeat("a", 64), true},
+		{"", false},
+		{".", false},
+		{"..", false},
+		{"a/b", false},
+		{"a b", false},
+		{"../x", false},
+		{"x\n", false},
+		{"ümlaut", false},
+	} {
+		err := ValidateID(tc.id)
+		if (err == nil) != tc.ok {
+			t.Errorf("ValidateID(%q) = %v, want ok=%t", tc.id, err, tc.ok)
+		}
+	}
+}
+
+const goodConfig = `{"ociVersion":"1.0.2","process":{"args":["/bin/true"],"cwd":"/"},"root":{"path":"rootfs"},"mounts":[{"destination":"/proc","type":"proc","source":"proc"}]}`
+
+// bundle makes a bundle directory with the given config.json (none when
+// config is "") and, when mkRoot, a rootfs directory.
+func bundle(t *testing.T, config string, mkRoot bool) string {
+	t.Helper()
+	dir := t.TempDir()
+	if config != "" {
+		if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(config), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if mkRoot {
+		if err := os.Mkdir(filepath.Join(dir, "rootfs"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func TestReadSpec(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		config  string // "" = no config.json
+		wantErr string
+	}{
+		{name: "good", config: goodConfig},
+		{name: "no config", wantErr: "has no config.json"},
+		{name: "not json", config: "hello", wantErr: "invalid JSON"},
+		{name: "truncated", config: `{"process":`, wantErr: "invalid JSON"},
+		{name: "wrong type", config: `{"process":{"args":"x"}}`, wantErr: "invalid JSON"},
+		{name: "no process", config: `{"root":{"path":"rootfs"}}`, wantErr: "process is missing"},
+		{name: "no args", config: `{"process":{"cwd":"/"},"root":{"path":"rootfs"}}`, wantErr: "process.args is missing"},
+		{name: "empty args", config: `{"process":{"args":[],"cwd":"/"},"root":{"path":"rootfs"}}`, wantErr: "process.args is missing"},
+		{name: "relative cwd", config: `{"process":{"args":["x"],"cwd":"tmp"},"root":{"path":"rootfs"}}`, wantErr: "not an absolute path"},
+		{name: "no root", config: `{"process":{"args":["x"]}}`, wantErr: "root.path is missing"},
+		{name: "empty root", config: `{"process":{"args":["x"]},"root":{"path":""}}`, wantErr: "root.path is missing"},
+		{name: "relative mount", config: `{"process":{"args":["x"]},"root":{"path":"r"},"mounts":[{"destination":"proc"}]}`, wantErr: "mounts[0].destination"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := bundle(t, tc.config, true)
+			spec, err := ReadSpec(dir)
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatalf("ReadSpec: %v", err)
+				}
+				if got := spec.Process.Args; !reflect.DeepEqual(got, []string{"/bin/true"}) {
+					t.Errorf("args = %q", got)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("ReadSpec error = %v, want it to contain %q", err, tc.wantErr)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error is not one line: %q", err)
+			}
+		})
+	}
+}
+
+func TestReadSpecBundleMissing(t *testing.T) {
+	_, err := ReadSpec(filepath.Join(t.TempDir(), "nope"))
+	if err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("ReadSpec(missing) = %v", err)
+	}
+	f := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(f, nil, 0o644)
+	if _, err := ReadSpec(f); err == nil || !strings.Contains(err.Error(), "not a directory") {
+		t.Errorf("ReadSpec(file) = %v", err)
+	}
+}
+
+func TestEmptyCwdDefaultsToRoot(t *testing.T) {
+	spec, err := ParseSpec([]byte(`{"process":{"args":["x"]},"root":{"path":"r"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if spec.Process.Cwd != "/" {
+		t.Errorf("cwd = %q, want /", spec.Process.Cwd)
+	}
+}
+
+func TestRootPath(t *testing.T) {
+	dir := bundle(t, goodConfig, true)
+	spec, err := ReadSpec(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := RootPath(dir, spec)
+	if err != nil || got != filepath.Join(dir, "rootfs") {
+		t.Errorf("RootPath = %q, %v; want %q", got, err, filepath.Join(dir, "rootfs"))
+	}
+
+	spec.Root.Path = dir // absolute paths are taken as they are
+	if got, err := RootPath("/elsewhere", spec); err != nil || got != dir {
+		t.Errorf("RootPath(abs) = %q, %v", got, err)
+	}
+
+	spec.Root.Path = "missing"
+	if _, err := RootPath(dir, spec); err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("RootPath(missing) = %v", err)
+	}
+
+	os.WriteFile(filepath.Join(dir, "afile"), nil, 0o644)
+	spec.Root.Path = "afile"
+	if _, err := RootPath(dir, spec); err == nil || !strings.Contains(err.Error(), "not a directory") {
+		t.Errorf("RootPath(file) = %v", err)
+	}
+}
+
+func TestDoSpec(t *testing.T) {
+	spec := DoSpec(DoOptions{
+		Args:     []string{"sh", "-c", "exit 7"},
+		HostEnv:  []string{"PATH=/bin", "HOME=/root", "A=1"},
+		ExtraEnv: []string{"A=2", "B=3"},
+		Cwd:      "/work",
+	})
+	if err := ValidateSpec(spec); err != nil {
+		t.Fatalf("do spec does not validate: %v", err)
+	}
+	if !reflect.DeepEqual(spec.Process.Args, []string{"sh", "-c", "exit 7"}) {
+		t.Errorf("args = %q", spec.Process.Args)
+	}
+	if want := []string{"PATH=/bin", "HOME=/root", "A=2", "B=3"}; !reflect.DeepEqual(spec.Process.Env, want) {
+		t.Errorf("env = %q, want %q", spec.Process.Env, want)
+	}
+	if spec.Process.Cwd != "/work" || spec.Process.Terminal {
+		t.Errorf("cwd = %q, terminal = %t", spec.Process.Cwd, spec.Process.Terminal)
+	}
+	if spec.Root.Path != "/" || !spec.Root.Readonly {
+		t.Errorf("root = %+v, want / read-only", spec.Root)
+	}
+	if spec.Hostname != DoHostname {
+		t.Errorf("hostname = %q", spec.Hostname)
+	}
+	mounts := map[string]string{}
+	for _, m := range spec.Mounts {
+		mounts[m.Destination] = m.Type
+	}
+	if want := map[string]string{"/proc": "proc", "/dev": "tmpfs", "/sys": "sysfs"}; !reflect.DeepEqual(mounts, want) {
+		t.Errorf("mounts = %v, want %v", mounts, want)
+	}
+	if _, ok := mounts["/tmp"]; ok {
+		t.Error("do must keep the host's /tmp (through the overlay), not mount a fresh one")
+	}
+}
+
+func TestMergeEnv(t *testing.T) {
+	got := MergeEnv([]string{"A=1", "B=2"}, []string{"B=x=y", "C=", "A=3"})
+	if want := []string{"A=3", "B=x=y", "C="}; !reflect.DeepEqual(got, want) {
+		t.Errorf("MergeEnv = %q, want %q", got, want)
+	}
+}

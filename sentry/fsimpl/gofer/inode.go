@@ -1,0 +1,353 @@
+package gofer
+
+import (
+	"sync"
+	"weak"
+
+	"github.com/cocoon-sandbox/cocoon/fsgofer/proto"
+	"github.com/cocoon-sandbox/cocoon/sentry/vfs"
+	"golang.org/x/sys/unix"
+)
+
+// Inode is a file on the gofer, named by a FID held for the Inode's
+// lifetime. It implements vfs.Inode.
+type Inode struct {
+	fs  *filesystem
+	fid proto.FID
+	// ftype is the file type at walk time; a FID's file never changes type.
+	ftype vfs.FileType
+
+	mu sync.Mutex
+	// children caches Lookup results by name (directories only); guarded
+	// by mu. Entries whose Inode was collected read as nil and are misses.
+	children map[string]weak.Pointer[Inode]
+}
+
+var _ vfs.Inode = (*Inode)(nil)
+
+func (i *Inode) isDir() bool { return i.ftype == vfs.TypeDirectory }
+
+// ReadOnly reports whether the gofer serves this tree read-only (every
+// mutation answers EROFS), for mount flags.
+func (i *Inode) ReadOnly() bool { return i.fs.readOnly }
+
+// cached returns the live cached child name, or nil.
+func (i *Inode) cached(name string) *Inode {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	wp, ok := i.children[name]
+	if !ok {
+		return nil
+	}
+	c := wp.Value()
+	if c == nil {
+		delete(i.children, name)
+	}
+	return c
+}
+
+// cache records child as name and returns the Inode to use: an already
+// cached live one wins (then child's FID is left to its cleanup).
+func (i *Inode) cache(name string, child *Inode) *Inode {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if wp, ok := i.children[name]; ok {
+		if c := wp.Value(); c != nil {
+			return c
+		}
+	}
+	if i.children == nil {
+		i.children = make(map[string]weak.Pointer[Inode])
+	}
+	i.children[name] = weak.Make(child)
+	return child
+}
+
+// forget drops name from the cache and returns what was cached.
+func (i *Inode) forget(name string) *Inode {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	wp, ok := i.children[name]
+	if !ok {
+		return nil
+	}
+	delete(i.children, name)
+	return wp.Value()
+}
+
+// replace caches child as name, replacing any previous entry.
+func (i *Inode) replace(name string, child *Inode) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if i.children == nil {
+		i.children = make(map[string]weak.Pointer[Inode])
+	}
+	i.children[name] = weak.Make(child)
+}
+
+// Stat implements vfs.Inode.Stat: one round trip (attributes are not
+// cached).
+func (i *Inode) Stat(ctx vfs.Context) (vfs.Attr, error) {
+	a, err := i.fs.client.Stat(i.fid)
+	if err != nil {
+		return vfs.Attr{}, errno(err)
+	}
+	return toAttr(&a), nil
+}
+
+// SetAttr implements vfs.Inode.SetAttr.
+func (i *Inode) SetAttr(ctx vfs.Context, a vfs.SetAttr) error {
+	sa := proto.SetAttr{
+		Mode:  a.Mode,
+		UID:   a.UID,
+		GID:   a.GID,
+		Size:  a.Size,
+		Atime: proto.Timespec(a.Atime),
+		Mtime: proto.Timespec(a.Mtime),
+	}
+	for _, m := range []struct {
+		v vfs.SetAttrMask
+		p uint32
+	}{
+		{vfs.SetMode, proto.SetAttrMode},
+		{vfs.SetUID, proto.SetAttrUID},
+		{vfs.SetGID, proto.SetAttrGID},
+		{vfs.SetSize, proto.SetAttrSize},
+		{vfs.SetAtime, proto.SetAttrAtime},
+		{vfs.SetMtime, proto.SetAttrMtime},
+	} {
+		if a.Mask&m.v != 0 {
+			sa.Mask |= m.p
+		}
+	}
+	if a.Mask&^(vfs.SetMode|vfs.SetUID|vfs.SetGID|vfs.SetSize|vfs.SetAtime|vfs.SetMtime) != 0 {
+		return unix.EINVAL
+	}
+	if sa.Mask == 0 {
+		return nil
+	}
+	return errno(i.fs.client.SetAttr(i.fid, sa))
+}
+
+// StatFS implements vfs.Inode.StatFS.
+func (i *Inode) StatFS(ctx vfs.Context) (vfs.Statfs, error) {
+	s, err := i.fs.client.Statfs(i.fid)
+	if err != nil {
+		return vfs.Statfs{}, errno(err)
+	}
+	return vfs.Statfs(s), nil
+}
+
+// Lookup implements vfs.Inode.Lookup: from the cache, else one Walk.
+func (i *Inode) Lookup(ctx vfs.Context, name string) (vfs.Inode, error) {
+	if !i.isDir() {
+		return nil, unix.ENOTDIR
+	}
+	if c := i.cached(name); c != nil {
+		return c, nil
+	}
+	res, err := i.fs.client.Walk(i.fid, []string{name})
+	if err != nil {
+		return nil, errno(err)
+	}
+	return i.cache(name, i.fs.newInode(res[0].FID, res[0].Attr)), nil
+}
+
+// Readdir implements vfs.Inode.Readdir: Getdents pages until the end.
+func (i *Inode) Readdir(ctx vfs.Context) ([]vfs.Dirent, error) {
+	if !i.isDir() {
+		return nil, unix.ENOTDIR
+	}
+	var out []vfs.Dirent
+	var cookie uint64
+	for {
+		ents, err := i.fs.client.Getdents(i.fid, cookie)
+		if err != nil {
+			return nil, errno(err)
+		}
+		if len(ents) == 0 {
+			return out, nil
+		}
+		for _, e := range ents {
+			out = append(out, vfs.Dirent{
+				Name: e.Name,
+				Ino:  e.Ino,
+				Type: vfs.FileType(uint32(e.Type)<<12) & vfs.TypeMask, // DT_x << 12 == S_IFx
+			})
+		}
+		cookie = ents[len(ents)-1].Off
+		if cookie == 0 {
+			return nil, unix.EIO // a gofer that would loop forever
+		}
+	}
+}
+
+// Readlink implements vfs.Inode.Readlink.
+func (i *Inode) Readlink(ctx vfs.Context) (string, error) {
+	if i.ftype != vfs.TypeSymlink {
+		return "", unix.EINVAL
+	}
+	t, err := i.fs.client.Readlink(i.fid)
+	return t, errno(err)
+}
+
+// Open implements vfs.Inode.Open. Regular files get a donated host FD;
+// directories get a File without one (their listing goes through Readdir);
+// symlinks answer ELOOP and other types ENXIO.
+func (i *Inode) Open(ctx vfs.Context, flags uint32) (vfs.FileImpl, error) {
+	acc := flags & unix.O_ACCMODE
+	switch i.ftype {
+	case vfs.TypeRegular:
+	case vfs.TypeDirectory:
+		if acc != unix.O_RDONLY || flags&unix.O_TRUNC != 0 {
+			return nil, unix.EISDIR
+		}
+		return &File{fd: -1, dir: true}, nil
+	case vfs.TypeSymlink:
+		return nil, unix.ELOOP
+	default:
+		return nil, unix.ENXIO
+	}
+	if acc == unix.O_ACCMODE {
+		return nil, unix.EINVAL
+	}
+	fd, err := i.fs.client.Open(i.fid, flags&fileFlags)
+	if err != nil {
+		return nil, errno(err)
+	}
+	return newFile(fd)
+}
+
+// fileFlags are the open(2) flags passed on to the gofer.
+const fileFlags = unix.O_ACCMODE | unix.O_TRUNC | unix.O_APPEND | unix.O_NONBLOCK | unix.O_SYNC | unix.O_DSYNC
+
+// Create implements vfs.Inode.Create. (The protocol's Create also opens
+// the file; CreateOpen keeps that FD for a one-round-trip open(O_CREAT).)
+func (i *Inode) Create(ctx vfs.Context, name string, mode uint32) (vfs.Inode, error) {
+	ino, f, err := i.CreateOpen(ctx, name, mode, unix.O_RDONLY)
+	if err != nil {
+		return nil, err
+	}
+	f.Release()
+	return ino, nil
+}
+
+// CreateOpen makes the regular file name (which must not exist) and opens
+// it with the open(2) flags in one round trip.
+func (i *Inode) CreateOpen(ctx vfs.Context, name string, mode, flags uint32) (*Inode, *File, error) {
+	if !i.isDir() {
+		return nil, nil, unix.ENOTDIR
+	}
+	fid, attr, fd, err := i.fs.client.Create(i.fid, name, flags&(unix.O_ACCMODE|unix.O_APPEND|unix.O_SYNC|unix.O_DSYNC), mode&0o7777, ctx.UID(), ctx.GID())
+	if err != nil {
+		return nil, nil, errno(err)
+	}
+	child := i.fs.newInode(fid, attr)
+	f, err := newFile(fd)
+	if err != nil {
+		return nil, nil, err
+	}
+	i.replace(name, child)
+	return child, f, nil
+}
+
+// Mkdir implements vfs.Inode.Mkdir.
+func (i *Inode) Mkdir(ctx vfs.Context, name string, mode uint32) (vfs.Inode, error) {
+	if !i.isDir() {
+		return nil, unix.ENOTDIR
+	}
+	fid, attr, err := i.fs.client.Mkdir(i.fid, name, mode&0o7777, ctx.UID(), ctx.GID())
+	return i.made(name, fid, attr, err)
+}
+
+// Mknod implements vfs.Inode.Mknod for FIFOs and sockets; device nodes
+// answer EPERM (the sentry's /dev provides devices).
+func (i *Inode) Mknod(ctx vfs.Context, name string, mode uint32, rdev uint64) (vfs.Inode, error) {
+	if !i.isDir() {
+		return nil, unix.ENOTDIR
+	}
+	switch vfs.FileType(mode) & vfs.TypeMask {
+	case vfs.TypeFIFO, vfs.TypeSocket:
+	case vfs.TypeCharDev, vfs.TypeBlockDev:
+		return nil, unix.EPERM
+	default:
+		return nil, unix.EINVAL
+	}
+	fid, attr, err := i.fs.client.Mknod(i.fid, name, mode&(unix.S_IFMT|0o7777), 0, ctx.UID(), ctx.GID())
+	return i.made(name, fid, attr, err)
+}
+
+// Symlink implements vfs.Inode.Symlink.
+func (i *Inode) Symlink(ctx vfs.Context, name, target string) (vfs.Inode, error) {
+	if !i.isDir() {
+		return nil, unix.ENOTDIR
+	}
+	fid, attr, err := i.fs.client.Symlink(i.fid, name, target, ctx.UID(), ctx.GID())
+	return i.made(name, fid, attr, err)
+}
+
+func (i *Inode) made(name string, fid proto.FID, attr proto.Attr, err error) (vfs.Inode, error) {
+	if err != nil {
+		return nil, errno(err)
+	}
+	child := i.fs.newInode(fid, attr)
+	i.replace(name, child)
+	return child, nil
+}
+
+// Link implements vfs.Inode.Link.
+func (i *Inode) Link(ctx vfs.Context, name string, target vfs.Inode) error {
+	t, ok := target.(*Inode)
+	if !ok || t.fs != i.fs {
+		return unix.EXDEV
+	}
+	if !i.isDir() {
+		return unix.ENOTDIR
+	}
+	if t.isDir() {
+		return unix.EPERM
+	}
+	return errno(i.fs.client.Link(i.fid, name, t.fid))
+}
+
+// Unlink implements vfs.Inode.Unlink.
+func (i *Inode) Unlink(ctx vfs.Context, name string) error {
+	return i.remove(name, 0)
+}
+
+// Rmdir implements vfs.Inode.Rmdir.
+func (i *Inode) Rmdir(ctx vfs.Context, name string) error {
+	return i.remove(name, proto.UnlinkRemoveDir)
+}
+
+func (i *Inode) remove(name string, flags uint32) error {
+	if !i.isDir() {
+		return unix.ENOTDIR
+	}
+	if err := i.fs.client.Unlink(i.fid, name, flags); err != nil {
+		return errno(err)
+	}
+	i.forget(name)
+	return nil
+}
+
+// Rename implements vfs.Inode.Rename. The gofer keeps FIDs of the moved
+// file valid, so its cached Inode moves with it.
+func (i *Inode) Rename(ctx vfs.Context, oldName string, newDir vfs.Inode, newName string) error {
+	nd, ok := newDir.(*Inode)
+	if !ok || nd.fs != i.fs {
+		return unix.EXDEV
+	}
+	if !i.isDir() || !nd.isDir() {
+		return unix.ENOTDIR
+	}
+	if err := i.fs.client.Rename(i.fid, oldName, nd.fid, newName); err != nil {
+		return errno(err)
+	}
+	moved := i.forget(oldName)
+	nd.forget(newName)
+	if moved != nil {
+		nd.replace(newName, moved)
+	}
+	return nil
+}

@@ -1,0 +1,204 @@
+package proc
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/kernfs"
+	"github.com/cocoon-sandbox/cocoon/sentry/kernel"
+	"github.com/cocoon-sandbox/cocoon/sentry/vfs"
+)
+
+// taskDir is /proc/[pid].
+func (p *procFS) taskDir(t *kernel.Task) vfs.Inode {
+	entries := map[string]vfs.Inode{
+		"status":  kernfs.NewFile(0o444, func(vfs.Context) ([]byte, error) { return p.status(t), nil }),
+		"stat":    kernfs.NewFile(0o444, func(vfs.Context) ([]byte, error) { return p.taskStat(t), nil }),
+		"statm":   kernfs.NewFile(0o444, func(vfs.Context) ([]byte, error) { return p.statm(t), nil }),
+		"comm":    kernfs.NewFile(0o444, func(vfs.Context) ([]byte, error) { return []byte(t.Name() + "\n"), nil }),
+		"cmdline": kernfs.NewFile(0o444, func(vfs.Context) ([]byte, error) { return p.argvEnv(t, false) }),
+		"environ": kernfs.NewFile(0o400, func(vfs.Context) ([]byte, error) { return p.argvEnv(t, true) }),
+		"maps":    kernfs.NewFile(0o444, func(vfs.Context) ([]byte, error) { return withMM(t, func(m mmView) []byte { return m.Maps() }), nil }),
+		"mounts":  kernfs.NewFile(0o444, func(vfs.Context) ([]byte, error) { return p.mounts(t), nil }),
+		"exe":     kernfs.NewSymlink(func(vfs.Context) string { return t.Image() }),
+		"cwd":     kernfs.NewSymlink(func(vfs.Context) string { return p.cwd(t) }),
+		"root":    kernfs.NewSymlink(func(vfs.Context) string { return "/" }),
+		"fd":      p.fdDir(t),
+	}
+	entries["task"] = kernfs.NewDynamicDir(func(_ vfs.Context, name string) (vfs.Inode, error) {
+		if name != strconv.Itoa(int(t.TID())) {
+			return nil, unix.ENOENT
+		}
+		return kernfs.NewDir(entries), nil
+	}, func(vfs.Context) []vfs.Dirent {
+		return []vfs.Dirent{{Name: strconv.Itoa(int(t.TID())), Type: vfs.TypeDirectory}}
+	})
+	return kernfs.NewDir(entries)
+}
+
+type mmView interface {
+	Maps() []byte
+	VirtualSize() uint64
+	ResidentSize() uint64
+}
+
+// withMM runs fn on the task's memory manager if it has one (zombies do
+// not) and returns its result.
+func withMM(t *kernel.Task, fn func(m mmView) []byte) []byte {
+	m := t.MemoryManager()
+	if m == nil || t.IsZombie() {
+		return nil
+	}
+	return fn(m)
+}
+
+func (p *procFS) status(t *kernel.Task) []byte {
+	state := "R (running)"
+	if t.IsZombie() {
+		state = "Z (zombie)"
+	}
+	c := t.Credentials()
+	var vsize, rss uint64
+	withMM(t, func(m mmView) []byte {
+		vsize, rss = m.VirtualSize(), m.ResidentSize()
+		return nil
+	})
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "Name:\t%s\n", t.Name())
+	fmt.Fprintf(&b, "Umask:\t0022\n")
+	fmt.Fprintf(&b, "State:\t%s\n", state)
+	fmt.Fprintf(&b, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", t.TID(), t.TID(), t.PPID())
+	fmt.Fprintf(&b, "Uid:\t%d\t%d\t%d\t%d\n", c.RUID, c.EUID, c.SUID, c.EUID)
+	fmt.Fprintf(&b, "Gid:\t%d\t%d\t%d\t%d\n", c.RGID, c.EGID, c.SGID, c.EGID)
+	fmt.Fprintf(&b, "FDSize:\t%d\n", 64)
+	fmt.Fprintf(&b, "VmSize:\t%8d kB\nVmRSS:\t%8d kB\n", vsize/1024, rss/1024)
+	fmt.Fprintf(&b, "Threads:\t1\n")
+	mask := t.SignalMask()
+	fmt.Fprintf(&b, "SigPnd:\t%016x\nShdPnd:\t%016x\nSigBlk:\t%016x\n", uint64(t.PendingSignals()), 0, uint64(mask))
+	fmt.Fprintf(&b, "Seccomp:\t0\n")
+	fmt.Fprintf(&b, "Cpus_allowed_list:\t0-1\n")
+	return b.Bytes()
+}
+
+func (p *procFS) taskStat(t *kernel.Task) []byte {
+	state := "R"
+	if t.IsZombie() {
+		state = "Z"
+	}
+	pgid, sid := t.ProcessGroup()
+	var vsize, rss uint64
+	withMM(t, func(m mmView) []byte {
+		vsize, rss = m.VirtualSize(), m.ResidentSize()
+		return nil
+	})
+	start := 0
+	return []byte(fmt.Sprintf("%d (%s) %s %d %d %d 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 %d %d %d 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n",
+		t.TID(), t.Name(), state, t.PPID(), pgid, sid, start, vsize, rss/4096))
+}
+
+func (p *procFS) statm(t *kernel.Task) []byte {
+	var vsize, rss uint64
+	withMM(t, func(m mmView) []byte {
+		vsize, rss = m.VirtualSize(), m.ResidentSize()
+		return nil
+	})
+	return []byte(fmt.Sprintf("%d %d 0 0 0 0 0\n", vsize/4096, rss/4096))
+}
+
+// argvEnv reads the argument or environment block from the task's memory.
+func (p *procFS) argvEnv(t *kernel.Task, env bool) ([]byte, error) {
+	m := t.MemoryManager()
+	if m == nil || t.IsZombie() {
+		return nil, nil
+	}
+	as, ae, es, ee := m.ArgvEnv()
+	start, end := as, ae
+	if env {
+		start, end = es, ee
+	}
+	if end <= start || end-start > 1<<20 {
+		return nil, nil
+	}
+	b := make([]byte, end-start)
+	n, _ := m.CopyIn(start, b)
+	return b[:n], nil
+}
+
+func (p *procFS) mounts(t *kernel.Task) []byte {
+	fsctx := t.FSContext()
+	if fsctx == nil {
+		return nil
+	}
+	var b strings.Builder
+	for _, mi := range p.k.VFS().Mounts(fsctx) {
+		opts := "rw"
+		if mi.ReadOnly {
+			opts = "ro"
+		}
+		src, typ := mi.Source, mi.FSType
+		if src == "" {
+			src = "none"
+		}
+		if typ == "" {
+			typ = "none"
+		}
+		fmt.Fprintf(&b, "%s %s %s %s 0 0\n", src, mi.Path, typ, opts)
+	}
+	return []byte(b.String())
+}
+
+func (p *procFS) cwd(t *kernel.Task) string {
+	fsctx := t.FSContext()
+	if fsctx == nil {
+		return ""
+	}
+	s, err := p.k.VFS().GetcwdPath(fsctx)
+	if err != nil {
+		return ""
+	}
+	return s
+}
+
+// fdDir is /proc/[pid]/fd: one symlink per open descriptor.
+func (p *procFS) fdDir(t *kernel.Task) vfs.Inode {
+	return kernfs.NewDynamicDir(func(_ vfs.Context, name string) (vfs.Inode, error) {
+		n, err := strconv.Atoi(name)
+		if err != nil || n < 0 {
+			return nil, unix.ENOENT
+		}
+		table := t.FDTable()
+		if table == nil {
+			return nil, unix.ENOENT
+		}
+		f, err := table.Get(int32(n))
+		if err != nil {
+			return nil, unix.ENOENT
+		}
+		target := p.fileName(t, f)
+		f.DecRef()
+		return kernfs.NewSymlink(func(vfs.Context) string { return target }), nil
+	}, func(vfs.Context) []vfs.Dirent {
+		var ents []vfs.Dirent
+		if table := t.FDTable(); table != nil {
+			table.ForEach(func(fd int32, _ *vfs.FileDescription, _ bool) {
+				ents = append(ents, vfs.Dirent{Name: strconv.Itoa(int(fd)), Type: vfs.TypeSymlink})
+			})
+		}
+		return ents
+	})
+}
+
+// fileName is what readlink of /proc/[pid]/fd/N shows.
+func (p *procFS) fileName(t *kernel.Task, f *vfs.FileDescription) string {
+	if vd := f.VirtualDentry(); vd != nil && t.FSContext() != nil {
+		return p.k.VFS().PathOf(t.FSContext(), *vd)
+	}
+	if n, ok := f.Impl().(vfs.FileNamer); ok {
+		return n.Name()
+	}
+	return "anon_inode:[file]"
+}

@@ -1,0 +1,204 @@
+// Package kernel is the sentry's process model: the Kernel, its tasks (one
+// goroutine per application thread), process relationships, signals,
+// blocking, exec, exit and wait.
+//
+// Lock order, outermost first:
+//
+//	Kernel.mu (the task tree: TIDs, parents, children, zombies, groups)
+//	  Task.sigMu (one task's signal state and handlers)
+//
+// A task's register state, memory manager, FD table and FS context are
+// owned by its goroutine and touched only there (other tasks read a few of
+// them under Kernel.mu for /proc).
+package kernel
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
+	"github.com/cocoon-sandbox/cocoon/platform"
+	"github.com/cocoon-sandbox/cocoon/sentry/arch"
+	"github.com/cocoon-sandbox/cocoon/sentry/pgalloc"
+	"github.com/cocoon-sandbox/cocoon/sentry/vfs"
+)
+
+// SyscallFn handles one system call. The error is a unix.Errno for the
+// application, vfs.ErrInterrupted or one of this package's control errors.
+type SyscallFn func(t *Task, args arch.SyscallArgs) (uintptr, error)
+
+// Syscall is one row of the system-call table.
+type Syscall struct {
+	Name string
+	Fn   SyscallFn
+}
+
+// Kernel is one sandbox's application kernel.
+type Kernel struct {
+	Platform   platform.Platform
+	MemoryFile *pgalloc.MemoryFile
+	vfs        *vfs.VFS
+	table      []Syscall
+	// Hostname, Release and Version are what uname(2) reports.
+	Hostname, Release, Version string
+	bootTime                   time.Time
+	// Logf logs debug messages; nil discards them.
+	Logf func(format string, args ...any)
+
+	// running counts task goroutines that have not finished.
+	running sync.WaitGroup
+
+	// unsupported records which syscall numbers were already logged.
+	unsupported sync.Map
+
+	mu sync.Mutex
+	// tasks maps every live or zombie TID to its task.
+	tasks   map[int32]*Task
+	nextTID int32
+	init    *Task
+	// initExited is closed with initStatus set when the init process exits.
+	initExited chan struct{}
+	initStatus linux.WaitStatus
+}
+
+// Config configures a Kernel.
+type Config struct {
+	Platform   platform.Platform
+	MemoryFile *pgalloc.MemoryFile
+	VFS        *vfs.VFS
+	Table      []Syscall
+	Hostname   string
+	Logf       func(format string, args ...any)
+}
+
+// Kernel release and version reported by uname: the sentry's own, never
+// the host's.
+const (
+	Release = "6.1.0-cocoon"
+	Version = "#1 SMP Cocoon"
+)
+
+// New returns a kernel with no tasks.
+func New(c Config) *Kernel {
+	return &Kernel{
+		Platform:   c.Platform,
+		MemoryFile: c.MemoryFile,
+		vfs:        c.VFS,
+		table:      c.Table,
+		Hostname:   c.Hostname,
+		Release:    Release,
+		Version:    Version,
+		bootTime:   time.Now(),
+		Logf:       c.Logf,
+		tasks:      make(map[int32]*Task),
+		nextTID:    1,
+		initExited: make(chan struct{}),
+	}
+}
+
+// VFS returns the kernel's virtual file system.
+func (k *Kernel) VFS() *vfs.VFS { return k.vfs }
+
+// BootTime returns when the kernel started.
+func (k *Kernel) BootTime() time.Time { return k.bootTime }
+
+func (k *Kernel) debugf(format string, args ...any) {
+	if k.Logf != nil {
+		k.Logf(format, args...)
+	}
+}
+
+// logUnsupported logs the first use of an unsupported syscall.
+func (k *Kernel) logUnsupported(nr uintptr) {
+	if _, loaded := k.unsupported.LoadOrStore(nr, true); !loaded {
+		name := fmt.Sprintf("#%d", nr)
+		if nr < uintptr(len(k.table)) && k.table[nr].Name != "" {
+			name = k.table[nr].Name
+		}
+		k.debugf("unsupported syscall %s", name)
+	}
+}
+
+// WaitInit blocks until the init process exits and returns its status.
+func (k *Kernel) WaitInit() linux.WaitStatus {
+	<-k.initExited
+	return k.initStatus
+}
+
+// TaskByTID returns the task with tid, or nil.
+func (k *Kernel) TaskByTID(tid int32) *Task {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.tasks[tid]
+}
+
+// TIDs returns the TIDs of all live (non-zombie) tasks.
+func (k *Kernel) TIDs() []int32 {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	var tids []int32
+	for tid, t := range k.tasks {
+		if t.exitState == exitRunning {
+			tids = append(tids, tid)
+		}
+	}
+	return tids
+}
+
+// SignalAll sends sig to every task but init's, as a kill(-1) from the
+// outside would (used when the container is shutting down).
+func (k *Kernel) SignalAll(sig linux.Signal) {
+	k.mu.Lock()
+	var ts []*Task
+	for _, t := range k.tasks {
+		ts = append(ts, t)
+	}
+	k.mu.Unlock()
+	for _, t := range ts {
+		t.SendSignal(&linux.SignalInfo{Signo: int32(sig), Code: linux.SI_KERNEL})
+	}
+}
+
+// SignalInit sends sig to the init process, as `kill` from outside does.
+func (k *Kernel) SignalInit(sig linux.Signal) {
+	k.mu.Lock()
+	t := k.init
+	k.mu.Unlock()
+	if t != nil {
+		t.SendSignal(&linux.SignalInfo{Signo: int32(sig), Code: linux.SI_USER})
+	}
+}
+
+// allocTIDLocked returns a free TID.
+// Preconditions: k.mu is held.
+func (k *Kernel) allocTIDLocked() (int32, error) {
+	const maxTID = 1 << 22
+	for i := 0; i < maxTID; i++ {
+		tid := k.nextTID
+		k.nextTID++
+		if k.nextTID >= maxTID {
+			k.nextTID = 2
+		}
+		if _, ok := k.tasks[tid]; !ok {
+			return tid, nil
+		}
+	}
+	return 0, fmt.Errorf("no free TID")
+}
+
+// WaitTasks waits up to timeout for every task goroutine to finish (their
+// address spaces released), after init exited.
+func (k *Kernel) WaitTasks(timeout time.Duration) bool {
+	done := make(chan struct{})
+	go func() {
+		k.running.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return true
+	case <-time.After(timeout):
+		return false
+	}
+}

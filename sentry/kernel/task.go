@@ -1,0 +1,155 @@
+package kernel
+
+import (
+	"sync"
+
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
+	"github.com/cocoon-sandbox/cocoon/platform"
+	"github.com/cocoon-sandbox/cocoon/sentry/arch"
+	"github.com/cocoon-sandbox/cocoon/sentry/mm"
+	"github.com/cocoon-sandbox/cocoon/sentry/vfs"
+)
+
+// Credentials are a task's user and group IDs.
+type Credentials struct {
+	RUID, EUID, SUID uint32
+	RGID, EGID, SGID uint32
+	Groups           []uint32
+}
+
+type exitState int
+
+const (
+	exitRunning exitState = iota
+	exitZombie
+	exitDead
+)
+
+// Task is one application thread (and, without CLONE_THREAD support yet,
+// its whole thread group: TID == TGID).
+type Task struct {
+	k   *Kernel
+	tid int32
+
+	// Owned by the task goroutine.
+	st        arch.State
+	ctx       platform.Context
+	mm        *mm.MemoryManager
+	fdTable   *vfs.FDTable
+	fsContext *vfs.FSContext
+	creds     Credentials
+	scratch   []byte
+	rlimits   rlimits
+	// clearChildTID is the CLONE_CHILD_CLEARTID / set_tid_address address.
+	clearChildTID uintptr
+	// vforkDone is closed when a vfork child execs or exits.
+	vforkDone chan struct{}
+	// restart says how to restart the interrupted syscall, if any.
+	restart restartKind
+
+	// Guarded by k.mu.
+	parent *Task
+	// exitSignal is sent to the parent when the task exits (SIGCHLD).
+	exitSignal linux.Signal
+	children   map[*Task]struct{}
+	exitState  exitState
+	exitStatus linux.WaitStatus
+	// exitStatusSet is true once the first exit status is recorded.
+	exitStatusSet bool
+	pgid, sid     int32
+	// name is the command name (comm); image is the executable path.
+	name, image string
+	// childEvent is signalled when a child changes state (for wait).
+	childEvent chan struct{}
+
+	// sigMu guards the signal state below.
+	sigMu    sync.Mutex
+	handlers *signalHandlers
+	mask     linux.SignalSet
+	// savedMask is restored after a handler when haveSavedMask (sigsuspend).
+	savedMask     linux.SignalSet
+	haveSavedMask bool
+	pending       linux.SignalSet
+	pendingInfo   [linux.SIGRTMAX + 1]linux.SignalInfo
+	altStack      altStack
+	// exiting is set once the thread group is being killed or exits.
+	exiting bool
+	itimer  *realTimer
+
+	// interruptCh receives a token when the task should stop blocking.
+	interruptCh chan struct{}
+}
+
+// TID returns the task's thread ID (and thread-group ID).
+func (t *Task) TID() int32 { return t.tid }
+
+// Kernel returns the task's kernel.
+func (t *Task) Kernel() *Kernel { return t.k }
+
+// MemoryManager returns the task's memory manager.
+func (t *Task) MemoryManager() *mm.MemoryManager { return t.mm }
+
+// State returns the task's register state.
+func (t *Task) State() *arch.State { return &t.st }
+
+// Credentials returns the task's credentials.
+func (t *Task) Credentials() *Credentials { return &t.creds }
+
+func (t *Task) copyIn(addr uintptr, dst []byte) (int, error)  { return t.mm.CopyIn(addr, dst) }
+func (t *Task) copyOut(addr uintptr, src []byte) (int, error) { return t.mm.CopyOut(addr, src) }
+func (t *Task) copyInString(addr uintptr, maxLen int) (string, error) {
+	return t.mm.CopyInString(addr, maxLen)
+}
+
+// Parent returns the parent's TID, or 0 for init.
+func (t *Task) PPID() int32 {
+	t.k.mu.Lock()
+	defer t.k.mu.Unlock()
+	if t.parent == nil {
+		return 0
+	}
+	return t.parent.tid
+}
+
+// Name returns the task's command name.
+func (t *Task) Name() string {
+	t.k.mu.Lock()
+	defer t.k.mu.Unlock()
+	return t.name
+}
+
+// SetName sets the task's command name (prctl PR_SET_NAME).
+func (t *Task) SetName(name string) {
+	if len(name) > 15 {
+		name = name[:15]
+	}
+	t.k.mu.Lock()
+	t.name = name
+	t.k.mu.Unlock()
+}
+
+// Image returns the path of the task's executable.
+func (t *Task) Image() string {
+	t.k.mu.Lock()
+	defer t.k.mu.Unlock()
+	return t.image
+}
+
+// ProcessGroup returns the task's process group and session IDs.
+func (t *Task) ProcessGroup() (pgid, sid int32) {
+	t.k.mu.Lock()
+	defer t.k.mu.Unlock()
+	return t.pgid, t.sid
+}
+
+// IsZombie reports whether the task has exited and awaits its parent.
+func (t *Task) IsZombie() bool {
+	t.k.mu.Lock()
+	defer t.k.mu.Unlock()
+	return t.exitState != exitRunning
+}
+
+// Logf logs a debug message about the task.
+func (t *Task) Logf(format string, args ...any) {
+	t.k.debugf("[%d] "+format, append([]any{t.tid}, args...)...)
+}

@@ -1,0 +1,201 @@
+package kernel
+
+import (
+	"golang.org/x/sys/unix"
+
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
+	"github.com/cocoon-sandbox/cocoon/sentry/arch"
+	"github.com/cocoon-sandbox/cocoon/sentry/mm"
+	"github.com/cocoon-sandbox/cocoon/sentry/vfs"
+)
+
+// CloneOptions are the decoded arguments of clone(2), fork(2) and vfork(2).
+type CloneOptions struct {
+	Flags      uint64
+	ExitSignal linux.Signal
+	Stack      uintptr
+	ParentTID  uintptr
+	ChildTID   uintptr
+	TLS        uintptr
+}
+
+// clone(2) flags.
+const (
+	CLONE_VM             = 0x100
+	CLONE_FS             = 0x200
+	CLONE_FILES          = 0x400
+	CLONE_SIGHAND        = 0x800
+	CLONE_PIDFD          = 0x1000
+	CLONE_PTRACE         = 0x2000
+	CLONE_VFORK          = 0x4000
+	CLONE_PARENT         = 0x8000
+	CLONE_THREAD         = 0x10000
+	CLONE_NEWNS          = 0x20000
+	CLONE_SYSVSEM        = 0x40000
+	CLONE_SETTLS         = 0x80000
+	CLONE_PARENT_SETTID  = 0x100000
+	CLONE_CHILD_CLEARTID = 0x200000
+	CLONE_DETACHED       = 0x400000
+	CLONE_UNTRACED       = 0x800000
+	CLONE_CHILD_SETTID   = 0x1000000
+	CLONE_NEWNAMESPACES  = 0x7e020000 // every CLONE_NEW* flag
+)
+
+// Clone creates a child process (clone without CLONE_THREAD) and returns
+// its TID. CLONE_VM is honoured only together with CLONE_VFORK, by copying
+// the address space and suspending the parent until the child execs or
+// exits, which is what vfork users need; threads (CLONE_THREAD) come later.
+func (t *Task) Clone(o CloneOptions) (int32, error) {
+	if o.Flags&CLONE_THREAD != 0 || o.Flags&CLONE_SIGHAND != 0 && o.Flags&CLONE_VM == 0 {
+		t.k.logUnsupported(56)
+		return 0, unix.EINVAL
+	}
+	if o.Flags&CLONE_NEWNAMESPACES != 0 {
+		return 0, unix.EPERM
+	}
+	if o.Flags&CLONE_VM != 0 && o.Flags&CLONE_VFORK == 0 {
+		// Shared address spaces without threads are not supported yet.
+		return 0, unix.EINVAL
+	}
+	childMM, err := t.mm.Fork()
+	if err != nil {
+		return 0, unix.ENOMEM
+	}
+	child := &Task{
+		k:           t.k,
+		st:          t.childState(o),
+		mm:          childMM,
+		creds:       t.creds,
+		rlimits:     t.rlimits,
+		children:    make(map[*Task]struct{}),
+		childEvent:  make(chan struct{}, 1),
+		interruptCh: make(chan struct{}, 1),
+	}
+	if o.Flags&CLONE_FILES != 0 {
+		// A shared table needs shared ownership; copy for now.
+		t.k.logUnsupported(56)
+	}
+	child.fdTable = t.fdTable.Fork()
+	child.fsContext = t.fsContext.Fork()
+	t.sigMu.Lock()
+	child.handlers = t.handlers.fork()
+	child.mask = t.mask
+	child.altStack = t.altStack
+	t.sigMu.Unlock()
+	if o.Flags&CLONE_CHILD_CLEARTID != 0 {
+		child.clearChildTID = o.ChildTID
+	}
+	exitSig := o.ExitSignal
+
+	k := t.k
+	k.mu.Lock()
+	tid, err := k.allocTIDLocked()
+	if err != nil {
+		k.mu.Unlock()
+		child.releaseResources()
+		return 0, unix.EAGAIN
+	}
+	child.tid = tid
+	child.name, child.image = t.name, t.image
+	child.pgid, child.sid = t.pgid, t.sid
+	parent := t
+	if o.Flags&CLONE_PARENT != 0 && t.parent != nil {
+		parent = t.parent
+	}
+	child.parent = parent
+	child.exitSignal = exitSig
+	parent.children[child] = struct{}{}
+	k.tasks[tid] = child
+	k.mu.Unlock()
+
+	var tidBuf [4]byte
+	putTID(tidBuf[:], tid)
+	if o.Flags&CLONE_CHILD_SETTID != 0 {
+		child.mm.CopyOut(o.ChildTID, tidBuf[:])
+	}
+	if o.Flags&CLONE_PARENT_SETTID != 0 {
+		t.CopyOut(o.ParentTID, tidBuf[:])
+	}
+	if o.Flags&CLONE_VFORK != 0 {
+		child.vforkDone = make(chan struct{})
+	}
+	child.Start()
+	if child.vforkDone != nil {
+		// Wait uninterruptibly as Linux does (TASK_KILLABLE): only a
+		// kill ends the wait early.
+		t.waitVfork(child.vforkDone)
+	}
+	return tid, nil
+}
+
+func (t *Task) waitVfork(done chan struct{}) {
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.interruptCh:
+			t.sigMu.Lock()
+			dying := t.exiting || t.pending&linux.SIGKILL.Mask() != 0
+			t.sigMu.Unlock()
+			if dying {
+				return
+			}
+		}
+	}
+}
+
+// childState is the register state of a new child: the parent's, with
+// clone returning 0 and the new stack and TLS if given.
+func (t *Task) childState(o CloneOptions) arch.State {
+	t.ctx.SaveFP(t.mm.AddressSpace(), &t.st)
+	st := t.st.Fork()
+	st.Regs.Rax = 0
+	if o.Stack != 0 {
+		st.Regs.Rsp = uint64(o.Stack)
+	}
+	if o.Flags&CLONE_SETTLS != 0 {
+		st.Regs.Fs_base = uint64(o.TLS)
+	}
+	return st
+}
+
+func putTID(b []byte, tid int32) {
+	b[0], b[1], b[2], b[3] = byte(tid), byte(tid>>8), byte(tid>>16), byte(tid>>24)
+}
+
+// NewInitOptions describes the container's first process.
+type NewInitOptions struct {
+	MM        *mm.MemoryManager
+	State     arch.State
+	FDTable   *vfs.FDTable
+	FSContext *vfs.FSContext
+	Creds     Credentials
+	Name      string
+	Image     string
+}
+
+// CreateInit creates TID 1 from a loaded image; Start runs it.
+func (k *Kernel) CreateInit(o NewInitOptions) *Task {
+	t := &Task{
+		k:           k,
+		st:          o.State,
+		mm:          o.MM,
+		fdTable:     o.FDTable,
+		fsContext:   o.FSContext,
+		creds:       o.Creds,
+		rlimits:     defaultRlimits(),
+		children:    make(map[*Task]struct{}),
+		childEvent:  make(chan struct{}, 1),
+		interruptCh: make(chan struct{}, 1),
+		handlers:    &signalHandlers{},
+		exitSignal:  linux.SIGCHLD,
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	t.tid, _ = k.allocTIDLocked()
+	t.pgid, t.sid = t.tid, t.tid
+	t.name, t.image = o.Name, o.Image
+	k.tasks[t.tid] = t
+	k.init = t
+	return t
+}

@@ -1,0 +1,147 @@
+package kernel
+
+import (
+	"golang.org/x/sys/unix"
+
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
+)
+
+// SetClearChildTID records the set_tid_address address.
+func (t *Task) SetClearChildTID(addr uintptr) { t.clearChildTID = addr }
+
+// SetPGID implements setpgid(2): pid 0 means the caller, pgid 0 means pid.
+func (t *Task) SetPGID(pid, pgid int32) error {
+	if pgid < 0 {
+		return unix.EINVAL
+	}
+	k := t.k
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	target := t
+	if pid != 0 && pid != t.tid {
+		c := k.tasks[pid]
+		if c == nil || c.parent != t {
+			return unix.ESRCH
+		}
+		if c.sid != t.sid {
+			return unix.EPERM
+		}
+		target = c
+	}
+	if target.sid == target.tid {
+		// A session leader cannot change its group.
+		return unix.EPERM
+	}
+	if pgid == 0 {
+		pgid = target.tid
+	}
+	if pgid != target.tid {
+		// The group must exist in the caller's session.
+		found := false
+		for _, o := range k.tasks {
+			if o.pgid == pgid && o.sid == t.sid && o.exitState == exitRunning {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return unix.EPERM
+		}
+	}
+	target.pgid = pgid
+	return nil
+}
+
+// SetSID implements setsid(2).
+func (t *Task) SetSID() (int32, error) {
+	k := t.k
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for _, o := range k.tasks {
+		if o.pgid == t.tid && o.exitState == exitRunning {
+			return 0, unix.EPERM
+		}
+	}
+	t.sid, t.pgid = t.tid, t.tid
+	return t.tid, nil
+}
+
+// Kill implements kill(2)'s target selection: pid > 0 one process, 0 the
+// caller's group, -1 everyone but init and the caller, < -1 group -pid.
+func (t *Task) KillPID(pid int32, sig linux.Signal) error {
+	if sig != 0 && !sig.Valid() {
+		return unix.EINVAL
+	}
+	k := t.k
+	k.mu.Lock()
+	var targets []*Task
+	switch {
+	case pid > 0:
+		if o := k.tasks[pid]; o != nil && o.exitState == exitRunning {
+			targets = append(targets, o)
+		}
+	case pid == -1:
+		for _, o := range k.tasks {
+			if o != t && o != k.init && o.exitState == exitRunning {
+				targets = append(targets, o)
+			}
+		}
+	default:
+		pgid := -pid
+		if pid == 0 {
+			pgid = t.pgid
+		}
+		for _, o := range k.tasks {
+			if o.pgid == pgid && o.exitState == exitRunning {
+				targets = append(targets, o)
+			}
+		}
+	}
+	k.mu.Unlock()
+	if len(targets) == 0 {
+		if pid == -1 {
+			return nil
+		}
+		return unix.ESRCH
+	}
+	if sig == 0 {
+		return nil
+	}
+	for _, o := range targets {
+		if o.unkillableInit(sig) {
+			continue
+		}
+		o.SendSignal(&linux.SignalInfo{Signo: int32(sig), Code: linux.SI_USER, PID: t.tid, UID: t.creds.RUID})
+	}
+	return nil
+}
+
+// TKill sends sig to the task with tid (tkill, tgkill).
+func (t *Task) TKill(tid int32, sig linux.Signal) error {
+	if sig != 0 && !sig.Valid() {
+		return unix.EINVAL
+	}
+	o := t.k.TaskByTID(tid)
+	if o == nil || o.IsZombie() {
+		return unix.ESRCH
+	}
+	if sig != 0 && !o.unkillableInit(sig) {
+		o.SendSignal(&linux.SignalInfo{Signo: int32(sig), Code: linux.SI_TKILL, PID: t.tid, UID: t.creds.RUID})
+	}
+	return nil
+}
+
+// unkillableInit reports whether sig, sent from inside the sandbox, must be
+// dropped because t is the init process and does not handle it: as in a PID
+// namespace, init only gets the signals it installed handlers for.
+func (t *Task) unkillableInit(sig linux.Signal) bool {
+	t.k.mu.Lock()
+	isInit := t == t.k.init
+	t.k.mu.Unlock()
+	if !isInit {
+		return false
+	}
+	t.sigMu.Lock()
+	defer t.sigMu.Unlock()
+	return sig == linux.SIGKILL || sig == linux.SIGSTOP || t.handlers.actions[sig].Handler == linux.SIG_DFL
+}

@@ -1,0 +1,51 @@
+package mm
+
+import (
+	"fmt"
+)
+
+// Fork returns a copy of the address space for a child process: the same
+// VMAs (file references taken) and the same pages. MAP_SHARED pages
+// (anonymous, or file pages already populated) stay shared for good; private
+// pages (file-backed ones included) are shared copy-on-write: the frame's
+// reference count says it is shared, and the
+// first write fault (or CopyOut) on either side gives that side its own
+// copy (see breakCOWLocked). To make the parent's writes fault, its
+// writable private pages are unmapped from its platform address space, one
+// Unmap per VMA. The child's address space starts empty and is filled by
+// its own faults.
+func (m *MemoryManager) Fork() (*MemoryManager, error) {
+	as, err := m.p.NewAddressSpace()
+	if err != nil {
+		return nil, fmt.Errorf("creating address space: %w", err)
+	}
+	c := newWithAS(m.p, m.mf, as)
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c.brkStart, c.brk = m.brkStart, m.brk
+	c.stackLimit = m.stackLimit
+	c.argvStart, c.argvEnd, c.envStart, c.envEnd = m.argvStart, m.argvEnd, m.envStart, m.envEnd
+	c.vmas = make([]vma, len(m.vmas))
+	copy(c.vmas, m.vmas)
+	for i := range c.vmas {
+		if c.vmas[i].file != nil {
+			c.vmas[i].file.IncRef()
+		}
+	}
+	for i := range m.vmas {
+		v := &m.vmas[i]
+		addrs := m.pageAddrsLocked(v.start, v.end)
+		// Unmap before sharing, so that no write through an existing
+		// writable mapping can reach a frame the child sees.
+		if v.private && v.perms.Write {
+			m.unmapPlatformLocked(v.start, v.end)
+		}
+		for _, a := range addrs {
+			fr := m.pages[a].fr
+			fr.refs.Add(1)
+			c.pages[a] = &pageEntry{fr: fr}
+		}
+	}
+	return c, nil
+}

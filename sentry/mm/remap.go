@@ -1,0 +1,113 @@
+package mm
+
+import "golang.org/x/sys/unix"
+
+// mremap(2) flags.
+const (
+	MRemapMayMove   = 1
+	MRemapFixed     = 2
+	MRemapDontUnmap = 4
+)
+
+// MRemap implements mremap(2) for a range inside one VMA: shrinking in
+// place, growing in place when the space after it is free, and moving (with
+// MREMAP_MAYMOVE, optionally MREMAP_FIXED) by re-keying the pages, so no
+// data is copied. MREMAP_DONTUNMAP and old_size 0 (duplicating a shared
+// mapping) answer EINVAL.
+func (m *MemoryManager) MRemap(oldAddr, oldSize, newSize uintptr, flags int, newAddr uintptr) (uintptr, error) {
+	if flags&^(MRemapMayMove|MRemapFixed) != 0 || oldAddr%PageSize != 0 {
+		return 0, errInval
+	}
+	if flags&MRemapFixed != 0 && flags&MRemapMayMove == 0 {
+		return 0, errInval
+	}
+	oldLen, ok1 := pageRoundUp(oldSize)
+	newLen, ok2 := pageRoundUp(newSize)
+	if !ok1 || !ok2 || newLen == 0 || oldLen == 0 {
+		return 0, errInval
+	}
+	if !m.inBoundsLoose(oldAddr, oldLen) {
+		return 0, errFault
+	}
+	fixed := flags&MRemapFixed != 0
+	if fixed {
+		if newAddr%PageSize != 0 {
+			return 0, errInval
+		}
+		if !m.inBounds(newAddr, newLen) {
+			return 0, errInval
+		}
+		// The ranges must not overlap.
+		if newAddr < oldAddr+oldLen && oldAddr < newAddr+newLen {
+			return 0, errInval
+		}
+	}
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	oldEnd := oldAddr + oldLen
+	v := m.findLocked(oldAddr)
+	if v == nil || v.end < oldEnd {
+		return 0, errFault
+	}
+
+	if !fixed {
+		if newLen <= oldLen {
+			if newLen < oldLen {
+				m.unmapLocked(oldAddr+newLen, oldLen-newLen)
+			}
+			return oldAddr, nil
+		}
+		// Grow in place when the range ends the VMA and the space after it
+		// is free.
+		grow := newLen - oldLen
+		if v.end == oldEnd && m.inBounds(oldEnd, grow) && !m.overlapsLocked(oldEnd, oldEnd+grow) {
+			if v.file == nil || v.fileOffset(oldEnd)+uint64(grow) >= v.off {
+				v.end = oldEnd + grow
+				m.mergeRangeLocked(v.start, v.end)
+				return oldAddr, nil
+			}
+		}
+		if flags&MRemapMayMove == 0 {
+			return 0, errNoMem
+		}
+		a, ok := m.placeLocked(0, newLen)
+		if !ok {
+			return 0, errNoMem
+		}
+		newAddr = a
+	} else {
+		m.unmapLocked(newAddr, newLen)
+		// Unmapping may have reshuffled the VMA slice.
+		v = m.findLocked(oldAddr)
+		if v == nil {
+			return 0, errFault
+		}
+	}
+
+	// Build the new VMA from the old one's attributes.
+	nv := *v
+	nv.start, nv.end = newAddr, newAddr+newLen
+	if v.file != nil {
+		nv.off = v.fileOffset(oldAddr)
+		nv.file.IncRef()
+	}
+	moveLen := min(oldLen, newLen)
+
+	// Move the pages: re-key them, unmapped from the platform.
+	m.unmapPlatformLocked(oldAddr, oldEnd)
+	for _, a := range m.pageAddrsLocked(oldAddr, oldAddr+moveLen) {
+		pe := m.pages[a]
+		delete(m.pages, a)
+		m.pages[newAddr+(a-oldAddr)] = pe
+	}
+	m.unmapLocked(oldAddr, oldLen)
+	if m.overlapsLocked(nv.start, nv.end) {
+		// Cannot happen (the range was free or just unmapped); be safe.
+		nv.dropFile()
+		m.releasePagesLocked(nv.start, nv.end)
+		return 0, unix.ENOMEM
+	}
+	m.insertLocked(nv)
+	return newAddr, nil
+}

@@ -1,0 +1,116 @@
+// Package pgalloc owns the memory file: the one host memfd that backs every
+// anonymous and page-cache page of a sandbox. The sentry maps the whole file
+// into itself once, so it reads and writes application memory through that
+// mapping; platforms map ranges of the same file into application address
+// spaces.
+//
+// Locking: MemoryFile.mu guards the allocator state. Slice needs no lock.
+package pgalloc
+
+import (
+	"fmt"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// PageSize is the host and application page size.
+const PageSize = 4096
+
+// maxFileSize is the size of the memory file's reservation in the sentry's
+// address space. The file is sparse: only pages in use take memory.
+const maxFileSize = 64 << 30
+
+// MemoryFile is the sandbox's memory file.
+type MemoryFile struct {
+	fd      int
+	mapping []byte
+
+	mu sync.Mutex
+	// next is the end of the highest allocation ever made.
+	next uint64
+	// free holds released page runs by length in pages, reused first.
+	free map[uint64][]uint64
+	// used counts allocated bytes.
+	used uint64
+}
+
+// New creates the memory file.
+func New(name string) (*MemoryFile, error) {
+	fd, err := unix.MemfdCreate(name, unix.MFD_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("creating memory file: %w", err)
+	}
+	if err := unix.Ftruncate(fd, maxFileSize); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("sizing memory file: %w", err)
+	}
+	m, err := unix.Mmap(fd, 0, maxFileSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_NORESERVE)
+	if err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("mapping memory file: %w", err)
+	}
+	return &MemoryFile{fd: fd, mapping: m, free: make(map[uint64][]uint64)}, nil
+}
+
+// FD returns the host file descriptor of the memory file.
+func (f *MemoryFile) FD() int { return f.fd }
+
+// Allocate returns the offset of length bytes (a multiple of PageSize) of
+// contiguous zeroed memory.
+func (f *MemoryFile) Allocate(length uint64) (uint64, error) {
+	if length == 0 || length%PageSize != 0 {
+		return 0, fmt.Errorf("bad allocation length %d", length)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	pages := length / PageSize
+	if runs := f.free[pages]; len(runs) > 0 {
+		off := runs[len(runs)-1]
+		f.free[pages] = runs[:len(runs)-1]
+		f.used += length
+		return off, nil
+	}
+	if f.next+length > maxFileSize {
+		return 0, unix.ENOMEM
+	}
+	off := f.next
+	f.next += length
+	f.used += length
+	return off, nil
+}
+
+// Free releases memory returned by Allocate. The pages are zeroed (their
+// backing is punched out of the file) so they come back clean.
+func (f *MemoryFile) Free(off, length uint64) {
+	if length == 0 {
+		return
+	}
+	// Best effort: if punching fails the pages are zeroed by hand.
+	if err := unix.Fallocate(f.fd, unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, int64(off), int64(length)); err != nil {
+		clear(f.mapping[off : off+length])
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	pages := length / PageSize
+	f.free[pages] = append(f.free[pages], off)
+	f.used -= length
+}
+
+// Slice returns the sentry's view of [off, off+length) of the file.
+func (f *MemoryFile) Slice(off, length uint64) []byte {
+	return f.mapping[off : off+length : off+length]
+}
+
+// Used returns the number of bytes currently allocated.
+func (f *MemoryFile) Used() uint64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.used
+}
+
+// Release unmaps and closes the file.
+func (f *MemoryFile) Release() {
+	unix.Munmap(f.mapping)
+	unix.Close(f.fd)
+}

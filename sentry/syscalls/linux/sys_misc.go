@@ -1,0 +1,393 @@
+package linux
+
+import (
+	"crypto/rand"
+	"runtime"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/cocoon-sandbox/cocoon/sentry/arch"
+	"github.com/cocoon-sandbox/cocoon/sentry/kernel"
+	"github.com/cocoon-sandbox/cocoon/sentry/vfs"
+)
+
+// Uname implements Linux syscall uname(2): the sentry's own kernel, never
+// the host's.
+func Uname(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	const field = 65
+	var b [6 * field]byte
+	k := t.Kernel()
+	for i, s := range []string{"Linux", k.Hostname, k.Release, k.Version, "x86_64", "(none)"} {
+		copy(b[i*field:(i+1)*field-1], s)
+	}
+	_, err := t.CopyOut(a[0], b[:])
+	return 0, err
+}
+
+// Getuid implements Linux syscall getuid(2).
+func Getuid(t *kernel.Task, _ arch.SyscallArgs) (uintptr, error) {
+	return uintptr(t.Credentials().RUID), nil
+}
+
+// Geteuid implements Linux syscall geteuid(2).
+func Geteuid(t *kernel.Task, _ arch.SyscallArgs) (uintptr, error) {
+	return uintptr(t.Credentials().EUID), nil
+}
+
+// Getgid implements Linux syscall getgid(2).
+func Getgid(t *kernel.Task, _ arch.SyscallArgs) (uintptr, error) {
+	return uintptr(t.Credentials().RGID), nil
+}
+
+// Getegid implements Linux syscall getegid(2).
+func Getegid(t *kernel.Task, _ arch.SyscallArgs) (uintptr, error) {
+	return uintptr(t.Credentials().EGID), nil
+}
+
+// Getresuid implements Linux syscall getresuid(2).
+func Getresuid(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	c := t.Credentials()
+	return 0, copyOutIDs(t, a, c.RUID, c.EUID, c.SUID)
+}
+
+// Getresgid implements Linux syscall getresgid(2).
+func Getresgid(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	c := t.Credentials()
+	return 0, copyOutIDs(t, a, c.RGID, c.EGID, c.SGID)
+}
+
+func copyOutIDs(t *kernel.Task, a arch.SyscallArgs, ids ...uint32) error {
+	for i, id := range ids {
+		var b [4]byte
+		le.PutUint32(b[:], id)
+		if _, err := t.CopyOut(a[i], b[:]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Getgroups implements Linux syscall getgroups(2).
+func Getgroups(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	groups := t.Credentials().Groups
+	size := int(int32(a[0]))
+	if size < 0 {
+		return 0, unix.EINVAL
+	}
+	if size == 0 {
+		return uintptr(len(groups)), nil
+	}
+	if size < len(groups) {
+		return 0, unix.EINVAL
+	}
+	b := make([]byte, 4*len(groups))
+	for i, g := range groups {
+		le.PutUint32(b[4*i:], g)
+	}
+	_, err := t.CopyOut(a[1], b)
+	return uintptr(len(groups)), err
+}
+
+// Setuid implements setuid(2) and setgid(2) and friends for the only case
+// the sandbox supports so far: keeping the current IDs (root may set any).
+func Setuid(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	c := t.Credentials()
+	if c.EUID != 0 && uint32(a[0]) != c.RUID && uint32(a[0]) != c.EUID {
+		return 0, unix.EPERM
+	}
+	c.RUID, c.EUID, c.SUID = uint32(a[0]), uint32(a[0]), uint32(a[0])
+	return 0, nil
+}
+
+// Setgid implements Linux syscall setgid(2).
+func Setgid(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	c := t.Credentials()
+	if c.EUID != 0 && uint32(a[0]) != c.RGID && uint32(a[0]) != c.EGID {
+		return 0, unix.EPERM
+	}
+	c.RGID, c.EGID, c.SGID = uint32(a[0]), uint32(a[0]), uint32(a[0])
+	return 0, nil
+}
+
+// Setgroups implements Linux syscall setgroups(2).
+func Setgroups(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	c := t.Credentials()
+	if c.EUID != 0 {
+		return 0, unix.EPERM
+	}
+	n := int(a[0])
+	if n < 0 || n > 65536 {
+		return 0, unix.EINVAL
+	}
+	b := make([]byte, 4*n)
+	if _, err := t.CopyIn(a[1], b); err != nil {
+		return 0, err
+	}
+	c.Groups = c.Groups[:0]
+	for i := 0; i < n; i++ {
+		c.Groups = append(c.Groups, le.Uint32(b[4*i:]))
+	}
+	return 0, nil
+}
+
+// Capget implements Linux syscall capget(2): root has every capability in
+// the sandbox, others none.
+func Capget(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	if a[1] == 0 {
+		return 0, nil
+	}
+	var b [24]byte
+	if t.Credentials().EUID == 0 {
+		for i := 0; i < 2; i++ {
+			le.PutUint32(b[i*12:], 0xffffffff)
+			le.PutUint32(b[i*12+4:], 0xffffffff)
+		}
+		le.PutUint32(b[12:], 0x1ff)
+		le.PutUint32(b[16:], 0x1ff)
+	}
+	_, err := t.CopyOut(a[1], b[:])
+	return 0, err
+}
+
+// ARCH_* codes of arch_prctl(2).
+const (
+	archSetGS = 0x1001
+	archSetFS = 0x1002
+	archGetFS = 0x1003
+	archGetGS = 0x1004
+)
+
+// ArchPrctl implements Linux syscall arch_prctl(2).
+func ArchPrctl(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	regs := &t.State().Regs
+	switch a[0] {
+	case archSetFS:
+		if a[1] >= 1<<47 {
+			return 0, unix.EPERM
+		}
+		regs.Fs_base = uint64(a[1])
+	case archSetGS:
+		if a[1] >= 1<<47 {
+			return 0, unix.EPERM
+		}
+		regs.Gs_base = uint64(a[1])
+	case archGetFS, archGetGS:
+		v := regs.Fs_base
+		if a[0] == archGetGS {
+			v = regs.Gs_base
+		}
+		var b [8]byte
+		le.PutUint64(b[:], v)
+		_, err := t.CopyOut(a[1], b[:])
+		return 0, err
+	default:
+		return 0, unix.EINVAL
+	}
+	return 0, nil
+}
+
+// Prctl implements Linux syscall prctl(2) for the options programs use.
+func Prctl(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	switch int(a[0]) {
+	case unix.PR_SET_NAME:
+		name, err := t.CopyInString(a[1], 16)
+		if err != nil && err != unix.ENAMETOOLONG {
+			return 0, err
+		}
+		t.SetName(name)
+		return 0, nil
+	case unix.PR_GET_NAME:
+		var b [16]byte
+		copy(b[:15], t.Name())
+		_, err := t.CopyOut(a[1], b[:])
+		return 0, err
+	case unix.PR_SET_PDEATHSIG, unix.PR_SET_NO_NEW_PRIVS, unix.PR_SET_DUMPABLE,
+		unix.PR_SET_CHILD_SUBREAPER, unix.PR_SET_KEEPCAPS, unix.PR_SET_TIMERSLACK:
+		return 0, nil
+	case unix.PR_GET_DUMPABLE, unix.PR_GET_NO_NEW_PRIVS, unix.PR_CAPBSET_READ:
+		return 1, nil
+	case unix.PR_GET_PDEATHSIG, unix.PR_GET_CHILD_SUBREAPER:
+		var b [4]byte
+		_, err := t.CopyOut(a[1], b[:])
+		return 0, err
+	case unix.PR_GET_SECCOMP, unix.PR_GET_KEEPCAPS:
+		return 0, nil
+	}
+	return 0, unix.EINVAL
+}
+
+// Getrandom implements Linux syscall getrandom(2).
+func Getrandom(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	if a[2]&^uintptr(unix.GRND_NONBLOCK|unix.GRND_RANDOM|unix.GRND_INSECURE) != 0 {
+		return 0, unix.EINVAL
+	}
+	n := min(int(a[1]), 1<<20)
+	if int(a[1]) < 0 {
+		n = 1 << 20
+	}
+	b := t.Scratch(n)
+	rand.Read(b)
+	c, err := t.CopyOut(a[0], b)
+	if c > 0 {
+		return uintptr(c), nil
+	}
+	return 0, err
+}
+
+// Prlimit64 implements Linux syscall prlimit64(2) for the caller itself.
+func Prlimit64(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	pid, res, newAddr, oldAddr := int32(a[0]), int(a[1]), a[2], a[3]
+	if pid != 0 && pid != t.TID() {
+		return 0, unix.EPERM
+	}
+	return 0, rlimit(t, res, newAddr, oldAddr)
+}
+
+// Getrlimit implements Linux syscall getrlimit(2).
+func Getrlimit(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return 0, rlimit(t, int(a[0]), 0, a[1])
+}
+
+// Setrlimit implements Linux syscall setrlimit(2).
+func Setrlimit(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return 0, rlimit(t, int(a[0]), a[1], 0)
+}
+
+func rlimit(t *kernel.Task, res int, newAddr, oldAddr uintptr) error {
+	var b [16]byte
+	var newLim *kernel.RLimit
+	if newAddr != 0 {
+		if _, err := t.CopyIn(newAddr, b[:]); err != nil {
+			return err
+		}
+		newLim = &kernel.RLimit{Cur: le.Uint64(b[0:]), Max: le.Uint64(b[8:])}
+	}
+	old, err := t.Rlimit(res, newLim)
+	if err != nil {
+		return err
+	}
+	if newLim != nil && res == unix.RLIMIT_NOFILE {
+		lim := min(newLim.Cur, 1<<20)
+		t.FDTable().SetLimit(int32(lim))
+	}
+	if oldAddr != 0 {
+		le.PutUint64(b[0:], old.Cur)
+		le.PutUint64(b[8:], old.Max)
+		if _, err := t.CopyOut(oldAddr, b[:]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Getrusage implements Linux syscall getrusage(2) (times are not accounted
+// yet: zeros).
+func Getrusage(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	who := int32(a[0])
+	if who != 0 && who != -1 && who != 1 {
+		return 0, unix.EINVAL
+	}
+	var b [144]byte
+	_, err := t.CopyOut(a[1], b[:])
+	return 0, err
+}
+
+// Sysinfo implements Linux syscall sysinfo(2).
+func Sysinfo(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	var b [112]byte
+	k := t.Kernel()
+	uptime := int64(kernelUptime(k).Seconds())
+	le.PutUint64(b[0:], uint64(uptime))
+	var si unix.Sysinfo_t
+	unix.Sysinfo(&si)
+	le.PutUint64(b[32:], si.Totalram*uint64(si.Unit))
+	le.PutUint64(b[40:], si.Freeram*uint64(si.Unit))
+	le.PutUint16(b[80:], uint16(len(k.TIDs())))
+	le.PutUint32(b[104:], 1)
+	_, err := t.CopyOut(a[0], b[:])
+	return 0, err
+}
+
+// SchedGetaffinity implements Linux syscall sched_getaffinity(2): every
+// CPU of the host is available.
+func SchedGetaffinity(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	size := int(a[1])
+	if size < 8 || size%8 != 0 {
+		return 0, unix.EINVAL
+	}
+	b := make([]byte, 8)
+	n := runtime.NumCPU()
+	for i := 0; i < n && i < 64; i++ {
+		b[i/8] |= 1 << (i % 8)
+	}
+	if _, err := t.CopyOut(a[2], b); err != nil {
+		return 0, err
+	}
+	return 8, nil
+}
+
+// SchedSetaffinity implements sched_setaffinity(2) by accepting any mask.
+func SchedSetaffinity(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) { return 0, nil }
+
+// SchedYield implements Linux syscall sched_yield(2).
+func SchedYield(t *kernel.Task, _ arch.SyscallArgs) (uintptr, error) {
+	runtime.Gosched()
+	return 0, nil
+}
+
+// Getcpu implements Linux syscall getcpu(2).
+func Getcpu(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	var b [4]byte
+	for _, addr := range []uintptr{a[0], a[1]} {
+		if addr != 0 {
+			if _, err := t.CopyOut(addr, b[:]); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return 0, nil
+}
+
+// Getpriority implements Linux syscall getpriority(2): nice 0 (the raw
+// syscall returns 20 - nice).
+func Getpriority(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) { return 20, nil }
+
+// Setpriority implements setpriority(2) by accepting the value.
+func Setpriority(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) { return 0, nil }
+
+// SetRobustList implements set_robust_list(2): robust futexes only matter
+// for threads, which come later; the list is accepted.
+func SetRobustList(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	if a[1] != 24 {
+		return 0, unix.EINVAL
+	}
+	return 0, nil
+}
+
+// Futex implements the futex(2) operations a single-threaded process can
+// meaningfully make: WAIT returns EAGAIN if the value changed and otherwise
+// waits for a signal or the timeout; WAKE wakes nobody.
+func Futex(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	op := int(a[1]) &^ (128 /* FUTEX_PRIVATE_FLAG */ | 256 /* FUTEX_CLOCK_REALTIME */)
+	switch op {
+	case 0 /* FUTEX_WAIT */, 9 /* FUTEX_WAIT_BITSET */ :
+		var b [4]byte
+		if _, err := t.CopyIn(a[0], b[:]); err != nil {
+			return 0, err
+		}
+		if le.Uint32(b[:]) != uint32(a[2]) {
+			return 0, unix.EAGAIN
+		}
+		if err := t.Block(nil); err != nil {
+			return 0, kernel.ErrRestartNoHand
+		}
+		return 0, nil
+	case 1 /* FUTEX_WAKE */, 10 /* FUTEX_WAKE_BITSET */ :
+		return 0, nil
+	}
+	return 0, unix.ENOSYS
+}
+
+// Umask is in the VFS engineer's files; the vfs package is imported here
+// for the Context assertions below.
+var _ vfs.Context = (*kernel.Task)(nil)

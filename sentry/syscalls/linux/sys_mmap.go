@@ -1,0 +1,120 @@
+package linux
+
+import (
+	"golang.org/x/sys/unix"
+
+	"github.com/cocoon-sandbox/cocoon/platform"
+	"github.com/cocoon-sandbox/cocoon/sentry/arch"
+	"github.com/cocoon-sandbox/cocoon/sentry/kernel"
+	"github.com/cocoon-sandbox/cocoon/sentry/mm"
+	"github.com/cocoon-sandbox/cocoon/sentry/vfs"
+)
+
+const pageSize = 4096
+
+// Mmap implements Linux syscall mmap(2).
+func Mmap(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	addr, length, prot, flags, fd, off := a[0], a[1], uint64(a[2]), int(a[3]), int32(a[4]), uint64(a[5])
+	private := flags&unix.MAP_PRIVATE != 0
+	shared := flags&unix.MAP_SHARED != 0
+	anon := flags&unix.MAP_ANONYMOUS != 0
+	if private == shared && flags&unix.MAP_SHARED_VALIDATE != unix.MAP_SHARED_VALIDATE {
+		return 0, unix.EINVAL
+	}
+	if prot&^uint64(unix.PROT_READ|unix.PROT_WRITE|unix.PROT_EXEC|unix.PROT_GROWSDOWN|unix.PROT_GROWSUP) != 0 {
+		return 0, unix.EINVAL
+	}
+	if length == 0 || off%pageSize != 0 {
+		return 0, unix.EINVAL
+	}
+	opts := mm.MMapOpts{
+		Addr:      addr,
+		Length:    length,
+		Fixed:     flags&unix.MAP_FIXED != 0,
+		NoReplace: flags&unix.MAP_FIXED_NOREPLACE != 0,
+		Perms:     platform.ProtToAccessType(prot),
+		MaxPerms:  platform.AnyAccess,
+		Private:   !shared,
+		GrowsDown: flags&unix.MAP_GROWSDOWN != 0,
+	}
+	if opts.NoReplace {
+		opts.Fixed = true
+	}
+	if !anon {
+		file, err := t.FDTable().Get(fd)
+		if err != nil {
+			return 0, err
+		}
+		defer file.DecRef()
+		if !file.Readable() {
+			return 0, unix.EACCES
+		}
+		a, err := file.Stat(t)
+		if err != nil {
+			return 0, err
+		}
+		if a.Mode&unix.S_IFMT != unix.S_IFREG {
+			return 0, unix.ENODEV
+		}
+		if shared && !file.Writable() {
+			opts.MaxPerms.Write = false
+			if opts.Perms.Write {
+				return 0, unix.EACCES
+			}
+		}
+		opts.File = file
+		opts.Offset = off
+		opts.Name = fileName(t, file)
+	}
+	return t.MemoryManager().MMap(opts)
+}
+
+// Munmap implements Linux syscall munmap(2).
+func Munmap(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return 0, t.MemoryManager().MUnmap(a[0], a[1])
+}
+
+// Mprotect implements Linux syscall mprotect(2).
+func Mprotect(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	prot := uint64(a[2])
+	if prot&^uint64(unix.PROT_READ|unix.PROT_WRITE|unix.PROT_EXEC|unix.PROT_GROWSDOWN|unix.PROT_GROWSUP) != 0 {
+		return 0, unix.EINVAL
+	}
+	return 0, t.MemoryManager().MProtect(a[0], a[1], platform.ProtToAccessType(prot))
+}
+
+// Brk implements Linux syscall brk(2).
+func Brk(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return t.MemoryManager().Brk(a[0]), nil
+}
+
+// Mremap implements Linux syscall mremap(2).
+func Mremap(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return t.MemoryManager().MRemap(a[0], a[1], a[2], int(a[3]), a[4])
+}
+
+// Madvise implements Linux syscall madvise(2).
+func Madvise(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return 0, t.MemoryManager().Madvise(a[0], a[1], int(a[2]))
+}
+
+// Msync implements Linux syscall msync(2): shared file mappings are private
+// copies for now, so there is nothing to write back.
+func Msync(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	if a[0]%pageSize != 0 {
+		return 0, unix.EINVAL
+	}
+	return 0, nil
+}
+
+// Mlock implements mlock(2), munlock(2), mlockall(2) and munlockall(2):
+// sentry memory is never swapped by the sandbox, so they succeed.
+func Mlock(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) { return 0, nil }
+
+// fileName is the path /proc/[pid]/maps shows for a mapped file.
+func fileName(t *kernel.Task, f *vfs.FileDescription) string {
+	if vd := f.VirtualDentry(); vd != nil {
+		return t.VFS().PathOf(t.FSContext(), *vd)
+	}
+	return ""
+}

@@ -1,0 +1,294 @@
+// Package linux is the sentry's Linux x86-64 system-call table and the
+// handlers behind it, one syscall family per sys_<family>.go. Handlers
+// decode and validate their arguments, return an errno early, and leave the
+// work to the kernel, mm and vfs packages.
+package linux
+
+import (
+	"encoding/binary"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
+	"github.com/cocoon-sandbox/cocoon/sentry/arch"
+	"github.com/cocoon-sandbox/cocoon/sentry/kernel"
+)
+
+// Limits on execve arguments (Linux's MAX_ARG_STRLEN and a total cap).
+const (
+	maxArgStrlen = 32 * 4096
+	maxArgCount  = 1 << 17
+	maxPathLen   = 4096
+)
+
+var le = binary.LittleEndian
+
+// Getpid implements Linux syscall getpid(2).
+func Getpid(t *kernel.Task, _ arch.SyscallArgs) (uintptr, error) { return uintptr(t.TID()), nil }
+
+// Gettid implements Linux syscall gettid(2).
+func Gettid(t *kernel.Task, _ arch.SyscallArgs) (uintptr, error) { return uintptr(t.TID()), nil }
+
+// Getppid implements Linux syscall getppid(2).
+func Getppid(t *kernel.Task, _ arch.SyscallArgs) (uintptr, error) { return uintptr(t.PPID()), nil }
+
+// Exit implements Linux syscall exit(2) (no threads yet: the whole process).
+func Exit(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) { return 0, t.Exit(int(a[0])) }
+
+// ExitGroup implements Linux syscall exit_group(2).
+func ExitGroup(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) { return 0, t.Exit(int(a[0])) }
+
+// Fork implements Linux syscall fork(2).
+func Fork(t *kernel.Task, _ arch.SyscallArgs) (uintptr, error) {
+	tid, err := t.Clone(kernel.CloneOptions{ExitSignal: linux.SIGCHLD})
+	return uintptr(tid), err
+}
+
+// Vfork implements Linux syscall vfork(2).
+func Vfork(t *kernel.Task, _ arch.SyscallArgs) (uintptr, error) {
+	tid, err := t.Clone(kernel.CloneOptions{Flags: kernel.CLONE_VM | kernel.CLONE_VFORK, ExitSignal: linux.SIGCHLD})
+	return uintptr(tid), err
+}
+
+// Clone implements Linux syscall clone(2). On x86-64 the argument order is
+// flags, stack, parent_tid, child_tid, tls.
+func Clone(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	flags := uint64(a[0])
+	tid, err := t.Clone(kernel.CloneOptions{
+		Flags:      flags &^ 0xff,
+		ExitSignal: linux.Signal(flags & 0xff),
+		Stack:      a[1],
+		ParentTID:  a[2],
+		ChildTID:   a[3],
+		TLS:        a[4],
+	})
+	return uintptr(tid), err
+}
+
+// Clone3 implements Linux syscall clone3(2) by answering ENOSYS, which makes
+// glibc fall back to clone(2).
+func Clone3(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) { return 0, unix.ENOSYS }
+
+// Execve implements Linux syscall execve(2).
+func Execve(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return execveAt(t, a[0], a[1], a[2])
+}
+
+// Execveat implements Linux syscall execveat(2) for AT_FDCWD and absolute
+// paths.
+func Execveat(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	if int32(a[0]) != unix.AT_FDCWD || a[4] != 0 {
+		return 0, unix.ENOSYS
+	}
+	return execveAt(t, a[1], a[2], a[3])
+}
+
+func execveAt(t *kernel.Task, pathAddr, argvAddr, envvAddr uintptr) (uintptr, error) {
+	pathname, err := t.CopyInString(pathAddr, maxPathLen)
+	if err != nil {
+		return 0, err
+	}
+	argv, err := copyInStringVector(t, argvAddr)
+	if err != nil {
+		return 0, err
+	}
+	envv, err := copyInStringVector(t, envvAddr)
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.Execve(pathname, argv, envv)
+}
+
+// copyInStringVector reads a NULL-terminated array of string pointers.
+func copyInStringVector(t *kernel.Task, addr uintptr) ([]string, error) {
+	if addr == 0 {
+		return nil, nil
+	}
+	var out []string
+	var ptr [8]byte
+	total := 0
+	for i := 0; ; i++ {
+		if i >= maxArgCount {
+			return nil, unix.E2BIG
+		}
+		if _, err := t.CopyIn(addr+uintptr(i*8), ptr[:]); err != nil {
+			return nil, err
+		}
+		p := uintptr(le.Uint64(ptr[:]))
+		if p == 0 {
+			return out, nil
+		}
+		s, err := t.CopyInString(p, maxArgStrlen)
+		if err == unix.ENAMETOOLONG {
+			return nil, unix.E2BIG
+		}
+		if err != nil {
+			return nil, err
+		}
+		total += len(s) + 1
+		if total > 32*maxArgStrlen {
+			return nil, unix.E2BIG
+		}
+		out = append(out, s)
+	}
+}
+
+// wait4 options.
+const (
+	wNoHang    = 0x1
+	wUntraced  = 0x2
+	wExited    = 0x4
+	wContinued = 0x8
+	wNoWait    = 0x01000000
+	wNoThread  = 0x20000000
+	wAll       = 0x40000000
+	wClone     = 0x80000000
+)
+
+// Wait4 implements Linux syscall wait4(2).
+func Wait4(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	pid, statusAddr, options, rusage := int32(a[0]), a[1], int(a[2]), a[3]
+	if options&^(wNoHang|wUntraced|wContinued|wNoThread|wAll|wClone) != 0 {
+		return 0, unix.EINVAL
+	}
+	if pid == -2147483648 {
+		return 0, unix.ESRCH
+	}
+	r, err := t.Wait(kernel.WaitOptions{PID: pid, NoHang: options&wNoHang != 0})
+	if err != nil {
+		return 0, err
+	}
+	if r == nil {
+		return 0, nil
+	}
+	if statusAddr != 0 {
+		var b [4]byte
+		le.PutUint32(b[:], uint32(r.Status))
+		if _, err := t.CopyOut(statusAddr, b[:]); err != nil {
+			return 0, err
+		}
+	}
+	if rusage != 0 {
+		var ru [144]byte
+		if _, err := t.CopyOut(rusage, ru[:]); err != nil {
+			return 0, err
+		}
+	}
+	return uintptr(r.PID), nil
+}
+
+// waitid idtype values.
+const (
+	pAll  = 0
+	pPID  = 1
+	pPGID = 2
+)
+
+// Waitid implements Linux syscall waitid(2) for exited children.
+func Waitid(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	idtype, id, infop, options := int(a[0]), int32(a[1]), a[2], int(a[3])
+	if options&(wExited|wUntraced|wContinued) == 0 || options&^(wNoHang|wExited|wUntraced|wContinued|wNoWait|wNoThread|wAll|wClone) != 0 {
+		return 0, unix.EINVAL
+	}
+	var pid int32
+	switch idtype {
+	case pAll:
+		pid = -1
+	case pPID:
+		if id <= 0 {
+			return 0, unix.EINVAL
+		}
+		pid = id
+	case pPGID:
+		if id < 0 {
+			return 0, unix.EINVAL
+		}
+		pid = -id
+	default:
+		return 0, unix.EINVAL
+	}
+	if options&wExited == 0 {
+		// Only stops/continues asked for: none ever happen yet.
+		if options&wNoHang != 0 {
+			return 0, nil
+		}
+		return 0, unix.ECHILD
+	}
+	r, err := t.Wait(kernel.WaitOptions{PID: pid, NoHang: options&wNoHang != 0, NoReap: options&wNoWait != 0})
+	if err != nil {
+		return 0, err
+	}
+	if infop == 0 {
+		return 0, nil
+	}
+	var buf [linux.SignalInfoSize]byte
+	if r != nil {
+		si := linux.SignalInfo{Signo: int32(linux.SIGCHLD), Code: linux.CLD_EXITED, PID: r.PID, UID: r.UID, Status: int32(r.Status.ExitCode())}
+		if s, ok := r.Status.Signaled(); ok {
+			si.Code, si.Status = linux.CLD_KILLED, int32(s)
+			if r.Status&0x80 != 0 {
+				si.Code = linux.CLD_DUMPED
+			}
+		}
+		si.Encode(buf[:])
+	}
+	_, err = t.CopyOut(infop, buf[:])
+	return 0, err
+}
+
+// SetTidAddress implements Linux syscall set_tid_address(2).
+func SetTidAddress(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	t.SetClearChildTID(a[0])
+	return uintptr(t.TID()), nil
+}
+
+// Getpgid implements Linux syscall getpgid(2).
+func Getpgid(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	target, err := taskOrSelf(t, int32(a[0]))
+	if err != nil {
+		return 0, err
+	}
+	pgid, _ := target.ProcessGroup()
+	return uintptr(pgid), nil
+}
+
+// Getpgrp implements Linux syscall getpgrp(2).
+func Getpgrp(t *kernel.Task, _ arch.SyscallArgs) (uintptr, error) {
+	pgid, _ := t.ProcessGroup()
+	return uintptr(pgid), nil
+}
+
+// Getsid implements Linux syscall getsid(2).
+func Getsid(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	target, err := taskOrSelf(t, int32(a[0]))
+	if err != nil {
+		return 0, err
+	}
+	_, sid := target.ProcessGroup()
+	return uintptr(sid), nil
+}
+
+// Setpgid implements Linux syscall setpgid(2).
+func Setpgid(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return 0, t.SetPGID(int32(a[0]), int32(a[1]))
+}
+
+// Setsid implements Linux syscall setsid(2).
+func Setsid(t *kernel.Task, _ arch.SyscallArgs) (uintptr, error) {
+	sid, err := t.SetSID()
+	return uintptr(sid), err
+}
+
+func taskOrSelf(t *kernel.Task, pid int32) (*kernel.Task, error) {
+	if pid < 0 {
+		return nil, unix.EINVAL
+	}
+	if pid == 0 {
+		return t, nil
+	}
+	target := t.Kernel().TaskByTID(pid)
+	if target == nil {
+		return nil, unix.ESRCH
+	}
+	return target, nil
+}

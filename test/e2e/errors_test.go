@@ -1,0 +1,49 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/cocoon-sandbox/cocoon/test/testutil"
+)
+
+// TestBadInput checks that bad input gets one line on stderr, a non-zero
+// exit and nothing left behind.
+func TestBadInput(t *testing.T) {
+	needSetup(t)
+	t.Run("missing-binary", func(t *testing.T) {
+		oneLineError(t, runRunsc(t, "do", "/nonexistent/cocoon-no-such-binary"))
+	})
+	t.Run("not-elf", func(t *testing.T) {
+		f := filepath.Join(t.TempDir(), "not-elf")
+		if err := os.WriteFile(f, []byte("this is text, not a program\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		oneLineError(t, runRunsc(t, "do", f))
+	})
+	t.Run("bundle-without-config", func(t *testing.T) {
+		bundle := t.TempDir()
+		if err := testutil.MakeBusyboxBundle(bundle, testutil.BundleOptions{Args: []string{"/bin/true"}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Remove(filepath.Join(bundle, "config.json")); err != nil {
+			t.Fatal(err)
+		}
+		root := t.TempDir()
+		oneLineError(t, runRunsc(t, "--root", root, "run", "--bundle", bundle, "c1"))
+		noFilesUnder(t, root)
+	})
+	t.Run("config-not-json", func(t *testing.T) {
+		bundle := t.TempDir()
+		if err := testutil.MakeBusyboxBundle(bundle, testutil.BundleOptions{Args: []string{"/bin/true"}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(bundle, "config.json"), []byte("{ this is not json"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		root := t.TempDir()
+		oneLineError(t, runRunsc(t, "--root", root, "run", "--bundle", bundle, "c1"))
+		noFilesUnder(t, root)
+	})
+}
