@@ -20,6 +20,7 @@ import (
 	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/platform"
 	"github.com/cocoon-sandbox/cocoon/sentry/arch"
+	"github.com/cocoon-sandbox/cocoon/sentry/kernel/pipe"
 	"github.com/cocoon-sandbox/cocoon/sentry/pgalloc"
 	"github.com/cocoon-sandbox/cocoon/sentry/vfs"
 )
@@ -81,6 +82,10 @@ const (
 
 // New returns a kernel with no tasks.
 func New(c Config) *Kernel {
+	f := &fifos{pipes: make(map[vfs.Inode]*pipe.Pipe)}
+	if c.VFS != nil {
+		c.VFS.SetFIFOOpener(f.open)
+	}
 	return &Kernel{
 		Platform:   c.Platform,
 		MemoryFile: c.MemoryFile,

@@ -170,17 +170,31 @@ func (p *procFS) fdDir(t *kernel.Task) vfs.Inode {
 		if err != nil || n < 0 {
 			return nil, unix.ENOENT
 		}
-		table := t.FDTable()
-		if table == nil {
-			return nil, unix.ENOENT
+		fd := int32(n)
+		get := func(vfs.Context) (*vfs.FileDescription, error) {
+			table := t.FDTable()
+			if table == nil {
+				return nil, unix.ENOENT
+			}
+			f, err := table.Get(fd)
+			if err != nil {
+				return nil, unix.ENOENT
+			}
+			return f, nil
 		}
-		f, err := table.Get(int32(n))
+		f, err := get(nil)
 		if err != nil {
-			return nil, unix.ENOENT
+			return nil, err
 		}
-		target := p.fileName(t, f)
 		f.DecRef()
-		return kernfs.NewSymlink(func(vfs.Context) string { return target }), nil
+		return kernfs.NewMagicLink(func(vfs.Context) string {
+			f, err := get(nil)
+			if err != nil {
+				return ""
+			}
+			defer f.DecRef()
+			return p.fileName(t, f)
+		}, get), nil
 	}, func(vfs.Context) []vfs.Dirent {
 		var ents []vfs.Dirent
 		if table := t.FDTable(); table != nil {

@@ -8,7 +8,9 @@
 package pipe
 
 import (
+	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -42,13 +44,68 @@ type Pipe struct {
 	changed chan struct{}
 	// queue wakes poll/select waiters on either end.
 	queue vfs.WaitQueue
+	// readOpens and writeOpens count every open of each end, so that a
+	// FIFO open waiting for its peer sees one that came and went.
+	readOpens, writeOpens uint64
+	// ino identifies the pipe in fstat and /proc. Immutable.
+	ino uint64
 }
 
 // New returns a pipe and its two ends as file implementations.
 func New() (*ReadEnd, *WriteEnd) {
-	p := &Pipe{readers: 1, writers: 1, changed: make(chan struct{})}
-	return &ReadEnd{p: p}, &WriteEnd{p: p}
+	p := NewPipe()
+	return p.OpenRead(), p.OpenWrite()
 }
+
+// NewPipe returns a pipe with no ends open yet (a FIFO's).
+func NewPipe() *Pipe {
+	p := &Pipe{changed: make(chan struct{})}
+	p.ino = nextIno.Add(1)
+	return p
+}
+
+// OpenRead opens a new read end.
+func (p *Pipe) OpenRead() *ReadEnd {
+	p.mu.Lock()
+	p.readers++
+	p.readOpens++
+	p.broadcastLocked()
+	p.mu.Unlock()
+	return &ReadEnd{p: p}
+}
+
+// OpenWrite opens a new write end.
+func (p *Pipe) OpenWrite() *WriteEnd {
+	p.mu.Lock()
+	p.writers++
+	p.writeOpens++
+	p.broadcastLocked()
+	p.mu.Unlock()
+	return &WriteEnd{p: p}
+}
+
+// nextIno numbers pipes for fstat and /proc/[pid]/fd names.
+var nextIno atomic.Uint64
+
+// Stat implements vfs.FileStater: a FIFO owned by nobody in particular.
+func (p *Pipe) Stat(vfs.Context) (vfs.Attr, error) {
+	return vfs.Attr{Mode: uint32(vfs.TypeFIFO) | 0o600, Ino: p.ino, Nlink: 1, Blksize: AtomicSize}, nil
+}
+
+// Name implements vfs.FileNamer.
+func (p *Pipe) Name() string { return fmt.Sprintf("pipe:[%d]", p.ino) }
+
+// Stat implements vfs.FileStater.
+func (r *ReadEnd) Stat(ctx vfs.Context) (vfs.Attr, error) { return r.p.Stat(ctx) }
+
+// Stat implements vfs.FileStater.
+func (w *WriteEnd) Stat(ctx vfs.Context) (vfs.Attr, error) { return w.p.Stat(ctx) }
+
+// Name implements vfs.FileNamer.
+func (r *ReadEnd) Name() string { return r.p.Name() }
+
+// Name implements vfs.FileNamer.
+func (w *WriteEnd) Name() string { return w.p.Name() }
 
 // broadcastLocked wakes every waiter.
 // Preconditions: p.mu is held.
@@ -277,4 +334,38 @@ func (w *WriteEnd) Release() {
 		p.writers--
 		p.broadcastLocked()
 	}
+}
+
+// WaitPeer blocks a FIFO open until the other end has been opened: a
+// reader waits for a writer and a writer for a reader (fifo(7)).
+func (p *Pipe) WaitPeer(ctx vfs.Context, reader bool) error {
+	p.mu.Lock()
+	start := p.readOpens
+	if reader {
+		start = p.writeOpens
+	}
+	for {
+		count, opens := p.readers, p.readOpens
+		if reader {
+			count, opens = p.writers, p.writeOpens
+		}
+		if count > 0 || opens != start {
+			p.mu.Unlock()
+			return nil
+		}
+		ch := p.changed
+		p.mu.Unlock()
+		if err := ctx.Block(ch); err != nil {
+			return err
+		}
+		p.mu.Lock()
+	}
+}
+
+// HasReaders reports whether a read end is open (a non-blocking FIFO open
+// for writing fails with ENXIO without one).
+func (p *Pipe) HasReaders() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.readers > 0
 }
