@@ -42,9 +42,10 @@ const (
 )
 
 // Clone creates a child process (clone without CLONE_THREAD) and returns
-// its TID. CLONE_VM is honoured only together with CLONE_VFORK, by copying
-// the address space and suspending the parent until the child execs or
-// exits, which is what vfork users need; threads (CLONE_THREAD) come later.
+// its TID. CLONE_VM is honoured only together with CLONE_VFORK: the child
+// gets a view of the parent's memory that writes in place (see
+// mm.VforkView) and the parent waits until the child execs or exits, which
+// is what vfork and posix_spawn need; threads (CLONE_THREAD) come later.
 func (t *Task) Clone(o CloneOptions) (int32, error) {
 	if o.Flags&CLONE_THREAD != 0 || o.Flags&CLONE_SIGHAND != 0 && o.Flags&CLONE_VM == 0 {
 		t.k.logUnsupported(56)
@@ -57,7 +58,11 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 		// Shared address spaces without threads are not supported yet.
 		return 0, unix.EINVAL
 	}
-	childMM, err := t.mm.Fork()
+	fork := t.mm.Fork
+	if o.Flags&CLONE_VM != 0 {
+		fork = t.mm.VforkView
+	}
+	childMM, err := fork()
 	if err != nil {
 		return 0, unix.ENOMEM
 	}

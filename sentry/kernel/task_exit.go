@@ -59,11 +59,13 @@ func (t *Task) finishExit() {
 		t.itimer.stop()
 	}
 	t.sigMu.Unlock()
+	// The vfork parent resumes only once the child's view of its memory
+	// is gone.
+	t.releaseResources()
 	if t.vforkDone != nil {
 		close(t.vforkDone)
 		t.vforkDone = nil
 	}
-	t.releaseResources()
 
 	k := t.k
 	k.mu.Lock()

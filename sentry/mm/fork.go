@@ -15,11 +15,27 @@ import (
 // Unmap per VMA. The child's address space starts empty and is filled by
 // its own faults.
 func (m *MemoryManager) Fork() (*MemoryManager, error) {
+	return m.fork(false)
+}
+
+// VforkView returns a manager for the child of vfork(2) (clone with
+// CLONE_VM|CLONE_VFORK): a separate platform address space over the very
+// same frames, in which private pages are written in place instead of
+// copied, so the child's stores reach the suspended parent as they would
+// in Linux's shared mm. Pages the child populates anew, and mappings it
+// makes, stay its own. The parent must not run until the view is
+// released (the child execs or exits), which vfork guarantees.
+func (m *MemoryManager) VforkView() (*MemoryManager, error) {
+	return m.fork(true)
+}
+
+func (m *MemoryManager) fork(view bool) (*MemoryManager, error) {
 	as, err := m.p.NewAddressSpace()
 	if err != nil {
 		return nil, fmt.Errorf("creating address space: %w", err)
 	}
 	c := newWithAS(m.p, m.mf, as)
+	c.writesInPlace = view
 
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -38,7 +54,7 @@ func (m *MemoryManager) Fork() (*MemoryManager, error) {
 		addrs := m.pageAddrsLocked(v.start, v.end)
 		// Unmap before sharing, so that no write through an existing
 		// writable mapping can reach a frame the child sees.
-		if v.private && v.perms.Write {
+		if v.private && v.perms.Write && !view {
 			m.unmapPlatformLocked(v.start, v.end)
 		}
 		for _, a := range addrs {

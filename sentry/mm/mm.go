@@ -94,6 +94,9 @@ type MemoryManager struct {
 	// argv/env string ranges for /proc/pid/cmdline and environ.
 	argvStart, argvEnd, envStart, envEnd uintptr
 	released                             bool
+	// writesInPlace marks a vfork view: private pages shared with the
+	// parent are written in place, never copied. Immutable.
+	writesInPlace bool
 }
 
 // New creates an empty memory manager and its platform address space.
