@@ -121,7 +121,8 @@ type Context interface {
 	Switch(as AddressSpace, st *arch.State) (Event, SignalInfo, error)
 
 	// SaveFP copies the thread's current FP state into st.FP. Valid only
-	// after a Switch into as returned.
+	// after a Switch into as returned. When st.FPDirty, st.FP is already
+	// the current state and is kept.
 	SaveFP(as AddressSpace, st *arch.State) error
 
 	// Interrupt makes a running or the next Switch return

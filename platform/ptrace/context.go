@@ -199,11 +199,16 @@ func (c *Context) loadFP(tid int32, st *arch.State) error {
 }
 
 // SaveFP implements platform.Context: it reads the stub thread's XSAVE area
-// into st.FP, resized to the host's XSAVE size.
+// into st.FP, resized to the host's XSAVE size. If st.FPDirty, st.FP is
+// newer than the thread's (a Switch returned EventInterrupted before
+// loading it) and is left as it is.
 func (c *Context) SaveFP(pas platform.AddressSpace, st *arch.State) error {
 	as, ok := pas.(*AddressSpace)
 	if !ok {
 		return errNotPtraceAS
+	}
+	if st.FPDirty {
+		return nil
 	}
 	if as.tracer.Load() != c.tid {
 		return fmt.Errorf("saving FP state: stub %d was not run by this context", as.pid)

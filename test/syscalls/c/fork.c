@@ -1,4 +1,4 @@
-/* fork: fork, vfork, exit codes, wait4/waitpid (WNOHANG, ECHILD,
+/* fork: fork, exit codes, wait4/waitpid (WNOHANG, ECHILD,
  * WIFSIGNALED), execve (of /bin/true, of a missing file, with argv and
  * envp), and getpid/getppid across fork. */
 #include "test.h"
@@ -133,18 +133,6 @@ int main(int argc, char **argv)
 	CHECK_ERRNO(wait(&status), ECHILD);
 	PASS("wait-any");
 
-	/* vfork: the parent resumes after the child exits */
-	volatile int touched = 0;
-	fflush(stdout);
-	pid = vfork();
-	CHECK(pid >= 0);
-	if (pid == 0) {
-		touched = 1; /* shared memory until _exit */
-		_exit(7);
-	}
-	CHECK_EQ(touched, 1);
-	CHECK_EQ(wait_exit(pid), 7);
-	PASS("vfork");
 
 	/* execve of a missing file fails in the caller */
 	char *nargv[] = {"nope", NULL};
