@@ -217,7 +217,7 @@ func parseShebang(buf []byte) (interp, arg string, err error) {
 		// No end of line in the first 256 bytes: fine if the interpreter
 		// (and so its first terminator) fits; otherwise it was truncated.
 		t := bytes.TrimLeft(line, " \t")
-		if bytes.IndexAny(t, " \t") < 0 {
+		if !bytes.ContainsAny(t, " \t") {
 			return "", "", unix.ENOEXEC
 		}
 	}

@@ -60,14 +60,6 @@ func (d *Dentry) IncRef() { d.refs.Add(1) }
 // DecRef drops a reference.
 func (d *Dentry) DecRef() { d.refs.Add(-1) }
 
-// cachedChild returns the cached child name, or nil.
-func (d *Dentry) cachedChild(name string) *Dentry {
-	d.mu.Lock()
-	c := d.children[name]
-	d.mu.Unlock()
-	return c
-}
-
 // insertChildLocked caches c as the child name. Preconditions: d.mu held.
 func (d *Dentry) insertChildLocked(name string, c *Dentry) {
 	if d.children == nil {
