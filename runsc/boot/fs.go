@@ -123,7 +123,19 @@ func mkdirAll(ctx vfs.Context, v *vfs.VFS, fsctx *vfs.FSContext, p string) error
 	return err
 }
 
-// newHostFile wraps a host FD given to the sandbox (the container's stdio).
+// newHostFile wraps a host FD given to the sandbox (the container's
+// stdio). The sentry gets its own duplicate: the container closing its
+// stdout must not close the sandbox process's own, which still reports
+// errors after the container is gone.
 func newHostFile(fd int) (*vfs.FileDescription, error) {
-	return host.NewDescription(fd)
+	dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 3)
+	if err != nil {
+		return nil, err
+	}
+	f, err := host.NewDescription(dup)
+	if err != nil {
+		unix.Close(dup)
+		return nil, err
+	}
+	return f, nil
 }
