@@ -116,12 +116,15 @@ const (
 
 // siginfo si_code values.
 const (
-	SI_USER    = 0
-	SI_KERNEL  = 0x80
-	SI_TKILL   = -6
-	CLD_EXITED = 1
-	CLD_KILLED = 2
-	CLD_DUMPED = 3
+	SI_USER       = 0
+	SI_KERNEL     = 0x80
+	SI_TKILL      = -6
+	CLD_EXITED    = 1
+	CLD_KILLED    = 2
+	CLD_DUMPED    = 3
+	CLD_STOPPED   = 5
+	CLD_CONTINUED = 6
+	SI_QUEUE      = -1
 
 	SEGV_MAPERR = 1
 	SEGV_ACCERR = 2
@@ -139,6 +142,8 @@ type SignalInfo struct {
 	UID    uint32
 	Status int32
 	Addr   uint64
+	// Value is the sigval of sigqueue (rt_sigqueueinfo) and timers.
+	Value uint64
 }
 
 // SignalInfoSize is sizeof(siginfo_t).
@@ -167,7 +172,14 @@ func (si *SignalInfo) Encode(b []byte) {
 	}
 	putU32(b[16:], uint32(si.PID))
 	putU32(b[20:], si.UID)
+	putU64(b[24:], si.Value)
 }
+
+// Stopped returns the wait status of a stop by signal s.
+func Stopped(s Signal) WaitStatus { return WaitStatus(s)<<8 | 0x7f }
+
+// Continued is the wait status of a process resumed by SIGCONT.
+const Continued WaitStatus = 0xffff
 
 // WaitStatus is a wait(2) status word.
 type WaitStatus uint32

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/platform"
@@ -61,6 +62,11 @@ type Task struct {
 	name, image string
 	// childEvent is signalled when a child changes state (for wait).
 	childEvent chan struct{}
+	// stopReport and contReport are the job-control changes not yet
+	// reported to a waiting parent (WUNTRACED, WCONTINUED); stopReport
+	// holds the stop signal.
+	stopReport linux.Signal
+	contReport bool
 
 	// sigMu guards the signal state below.
 	sigMu    sync.Mutex
@@ -69,15 +75,49 @@ type Task struct {
 	// savedMask is restored after a handler when haveSavedMask (sigsuspend).
 	savedMask     linux.SignalSet
 	haveSavedMask bool
-	pending       linux.SignalSet
-	pendingInfo   [linux.SIGRTMAX + 1]linux.SignalInfo
-	altStack      altStack
+	// pending has the bit of every signal with a queued instance in
+	// queue: standard signals queue at most once, real-time ones up to
+	// maxQueuedSignals in all.
+	pending linux.SignalSet
+	queue   [linux.SIGRTMAX + 1][]linux.SignalInfo
+	queued  int
+	// Job control (signal(7) stop and continue), also under sigMu:
+	// stopped is set while the task sits in a group stop; continued is
+	// closed and replaced when SIGCONT ends it.
+	stopped   bool
+	continued chan struct{}
+	altStack  altStack
 	// exiting is set once the thread group is being killed or exits.
 	exiting bool
 	itimer  *realTimer
 
 	// interruptCh receives a token when the task should stop blocking.
 	interruptCh chan struct{}
+
+	// runState is what /proc shows as the task's state: running,
+	// sleeping (in Block) or stopped (job control). Atomic.
+	runState atomic.Int32
+}
+
+// Task run states, as /proc shows them.
+const (
+	stateRunning int32 = iota
+	stateSleeping
+	stateStopped
+)
+
+// StateString returns the task's state as /proc/[pid]/status shows it.
+func (t *Task) StateString() string {
+	if t.IsZombie() {
+		return "Z (zombie)"
+	}
+	switch t.runState.Load() {
+	case stateSleeping:
+		return "S (sleeping)"
+	case stateStopped:
+		return "T (stopped)"
+	}
+	return "R (running)"
 }
 
 // TID returns the task's thread ID (and thread-group ID).

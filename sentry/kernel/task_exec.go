@@ -18,12 +18,18 @@ func LoadImage(k *Kernel, ctx vfs.Context, fsctx *vfs.FSContext, creds *Credenti
 		return nil, nil, err
 	}
 	var opened []*vfs.FileDescription
+	// resolved maps each path the loader opened to the file's absolute
+	// path, what /proc/[pid]/exe shows (symlinks and "." resolved).
+	resolved := make(map[string]string)
 	open := func(p string) (loader.File, error) {
 		fd, err := k.vfs.OpenExecutable(ctx, fsctx, p)
 		if err != nil {
 			return nil, err
 		}
 		opened = append(opened, fd)
+		if vd := fd.VirtualDentry(); vd != nil {
+			resolved[p] = k.vfs.PathOf(fsctx, *vd)
+		}
 		return execFile{fd}, nil
 	}
 	img, err := loader.LoadAs(m, open, pathname, argv, envv, loader.Creds{UID: creds.RUID, EUID: creds.EUID, GID: creds.RGID, EGID: creds.EGID})
@@ -33,6 +39,9 @@ func LoadImage(k *Kernel, ctx vfs.Context, fsctx *vfs.FSContext, creds *Credenti
 	if err != nil {
 		m.Release()
 		return nil, nil, err
+	}
+	if abs, ok := resolved[img.ExecPath]; ok {
+		img.ExecPath = abs
 	}
 	return m, img, nil
 }

@@ -102,14 +102,11 @@ func (t *Task) finishExit() {
 			reap = true
 		}
 		if t.exitSignal.Valid() {
-			code, status := int32(linux.CLD_EXITED), int32(t.exitStatus.ExitCode())
+			status := int32(t.exitStatus.ExitCode())
 			if s, ok := t.exitStatus.Signaled(); ok {
-				code, status = linux.CLD_KILLED, int32(s)
-				if t.exitStatus&0x80 != 0 {
-					code = linux.CLD_DUMPED
-				}
+				status = int32(s)
 			}
-			sigchld = &linux.SignalInfo{Signo: int32(t.exitSignal), Code: code, PID: t.tid, UID: t.creds.RUID, Status: status}
+			sigchld = &linux.SignalInfo{Signo: int32(t.exitSignal), Code: waitCode(t.exitStatus), PID: t.tid, UID: t.creds.RUID, Status: status}
 		}
 		notify(parent.childEvent)
 	}
@@ -151,6 +148,9 @@ type WaitOptions struct {
 	PID    int32
 	NoHang bool
 	NoReap bool // WNOWAIT
+	// Exited, Stopped and Continued select the changes to report
+	// (WEXITED, WUNTRACED/WSTOPPED, WCONTINUED).
+	Exited, Stopped, Continued bool
 }
 
 // WaitResult describes a reaped (or, with NoReap, waitable) child.
@@ -158,6 +158,20 @@ type WaitResult struct {
 	PID    int32
 	UID    uint32
 	Status linux.WaitStatus
+	// Code is the siginfo code waitid reports: CLD_EXITED, CLD_KILLED,
+	// CLD_DUMPED, CLD_STOPPED or CLD_CONTINUED.
+	Code int32
+}
+
+// waitCode returns the CLD_* code of an exit status.
+func waitCode(ws linux.WaitStatus) int32 {
+	if _, ok := ws.Signaled(); ok {
+		if ws&0x80 != 0 {
+			return linux.CLD_DUMPED
+		}
+		return linux.CLD_KILLED
+	}
+	return linux.CLD_EXITED
 }
 
 // Wait waits for a child to exit (wait4, waitid). It returns ECHILD if no
@@ -172,14 +186,28 @@ func (t *Task) Wait(o WaitOptions) (*WaitResult, error) {
 				continue
 			}
 			matched = true
-			if c.exitState != exitZombie {
-				continue
+			var r *WaitResult
+			switch {
+			case c.exitState == exitZombie && o.Exited:
+				r = &WaitResult{PID: c.tid, UID: c.creds.RUID, Status: c.exitStatus, Code: waitCode(c.exitStatus)}
+				if !o.NoReap {
+					c.exitState = exitDead
+					delete(t.children, c)
+					delete(k.tasks, c.tid)
+				}
+			case c.exitState == exitRunning && o.Stopped && c.stopReport != 0:
+				r = &WaitResult{PID: c.tid, UID: c.creds.RUID, Status: linux.Stopped(c.stopReport), Code: linux.CLD_STOPPED}
+				if !o.NoReap {
+					c.stopReport = 0
+				}
+			case c.exitState == exitRunning && o.Continued && c.contReport:
+				r = &WaitResult{PID: c.tid, UID: c.creds.RUID, Status: linux.Continued, Code: linux.CLD_CONTINUED}
+				if !o.NoReap {
+					c.contReport = false
+				}
 			}
-			r := &WaitResult{PID: c.tid, UID: c.creds.RUID, Status: c.exitStatus}
-			if !o.NoReap {
-				c.exitState = exitDead
-				delete(t.children, c)
-				delete(k.tasks, c.tid)
+			if r == nil {
+				continue
 			}
 			k.mu.Unlock()
 			return r, nil

@@ -1,6 +1,8 @@
 package kernel
 
 import (
+	"golang.org/x/sys/unix"
+
 	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/sentry/vfs"
 )
@@ -56,26 +58,81 @@ func (t *Task) ignoredLocked(sig linux.Signal) bool {
 	return false
 }
 
+// maxQueuedSignals bounds the real-time signals queued on one task
+// (RLIMIT_SIGPENDING's role).
+const maxQueuedSignals = 4096
+
+// stopSignals are the signals whose default action stops the process.
+const stopSignals = linux.SignalSet(1<<(linux.SIGSTOP-1) | 1<<(linux.SIGTSTP-1) | 1<<(linux.SIGTTIN-1) | 1<<(linux.SIGTTOU-1))
+
 // SendSignal queues a signal for the task (kill, tgkill, SIGCHLD, SIGPIPE).
-// Ignored signals are discarded; standard signals do not queue twice.
-func (t *Task) SendSignal(info *linux.SignalInfo) {
+// Ignored signals are discarded; standard signals do not queue twice,
+// real-time ones do. SIGCONT resumes a stopped task and discards pending
+// stop signals; a stop signal discards a pending SIGCONT (signal(7)).
+func (t *Task) SendSignal(info *linux.SignalInfo) error {
 	sig := linux.Signal(info.Signo)
 	if !sig.Valid() {
-		return
+		return nil
 	}
 	t.sigMu.Lock()
-	if t.exiting || t.ignoredLocked(sig) {
+	if t.exiting {
 		t.sigMu.Unlock()
-		return
+		return nil
 	}
-	if t.pending&sig.Mask() == 0 {
-		t.pending |= sig.Mask()
-		t.pendingInfo[sig] = *info
+	resumed := false
+	switch {
+	case sig == linux.SIGCONT:
+		t.discardLocked(stopSignals)
+		if t.stopped {
+			t.stopped = false
+			close(t.continued)
+			t.continued = make(chan struct{})
+			resumed = true
+		}
+	case stopSignals&sig.Mask() != 0:
+		t.discardLocked(linux.SIGCONT.Mask())
 	}
+	if t.ignoredLocked(sig) {
+		t.sigMu.Unlock()
+		if resumed {
+			t.reportContinued()
+		}
+		return nil
+	}
+	if sig < linux.SIGRTMIN {
+		if t.pending&sig.Mask() == 0 {
+			t.queue[sig] = append(t.queue[sig][:0], *info)
+			t.queued++
+		}
+	} else {
+		if t.queued >= maxQueuedSignals {
+			t.sigMu.Unlock()
+			return unix.EAGAIN
+		}
+		t.queue[sig] = append(t.queue[sig], *info)
+		t.queued++
+	}
+	t.pending |= sig.Mask()
 	deliverable := t.pending&^t.mask != 0 || sig == linux.SIGKILL
 	t.sigMu.Unlock()
+	if resumed {
+		t.reportContinued()
+	}
 	if deliverable {
 		t.interrupt()
+	}
+	return nil
+}
+
+// discardLocked drops every queued instance of the signals in set.
+// Preconditions: t.sigMu is held.
+func (t *Task) discardLocked(set linux.SignalSet) {
+	for sig := linux.Signal(1); sig <= linux.SIGRTMAX; sig++ {
+		if set&t.pending&sig.Mask() != 0 {
+			t.queued -= len(t.queue[sig])
+			t.queue[sig] = t.queue[sig][:0]
+			t.pending &^= sig.Mask()
+		}
 	}
 }
 
@@ -95,8 +152,11 @@ func (t *Task) forceSignal(info *linux.SignalInfo) {
 		a.Handler = linux.SIG_DFL
 		t.mask &^= sig.Mask()
 	}
-	t.pending |= sig.Mask()
-	t.pendingInfo[sig] = *info
+	if t.pending&sig.Mask() == 0 {
+		t.queue[sig] = append(t.queue[sig][:0], *info)
+		t.queued++
+		t.pending |= sig.Mask()
+	}
 	t.sigMu.Unlock()
 }
 
@@ -124,6 +184,8 @@ func (t *Task) Block(ch <-chan struct{}) error {
 	if t.hasDeliverable() {
 		return vfs.ErrInterrupted
 	}
+	t.runState.Store(stateSleeping)
+	defer t.runState.Store(stateRunning)
 	for {
 		select {
 		case <-ch:
@@ -154,8 +216,22 @@ func (t *Task) dequeueLocked() (linux.SignalInfo, bool) {
 		for sig = 1; ready&sig.Mask() == 0; sig++ {
 		}
 	}
-	t.pending &^= sig.Mask()
-	return t.pendingInfo[sig], true
+	return t.dequeueSignalLocked(sig), true
+}
+
+// dequeueSignalLocked removes the first queued instance of pending signal
+// sig and returns it.
+// Preconditions: t.sigMu is held; sig is pending.
+func (t *Task) dequeueSignalLocked(sig linux.Signal) linux.SignalInfo {
+	q := t.queue[sig]
+	info := q[0]
+	copy(q, q[1:])
+	t.queue[sig] = q[:len(q)-1]
+	t.queued--
+	if len(t.queue[sig]) == 0 {
+		t.pending &^= sig.Mask()
+	}
+	return info
 }
 
 // deliverSignals takes pending signals before the task returns to the
@@ -197,9 +273,7 @@ func (t *Task) deliverSignals() bool {
 			case linux.ActionIgnore, linux.ActionContinue:
 				continue
 			case linux.ActionStop:
-				// Job control stops are not implemented yet: the stop
-				// is ignored, the process keeps running.
-				t.Logf("ignoring stop signal %d", sig)
+				t.groupStop(sig)
 				continue
 			case linux.ActionCore:
 				t.exitGroup(linux.Killed(sig, true))
@@ -228,7 +302,8 @@ func (t *Task) deliverSignals() bool {
 			newMask |= sig.Mask()
 		}
 		if act.Flags&linux.SA_RESETHAND != 0 {
-			t.handlers.actions[sig] = linux.SigAction{}
+			// Only the handler is reset; the flags stay (as Linux does).
+			t.handlers.actions[sig].Handler = linux.SIG_DFL
 		}
 		alt := t.altStack
 		t.sigMu.Unlock()
@@ -255,7 +330,7 @@ func (t *Task) SigAction(sig linux.Signal, newAct *linux.SigAction) linux.SigAct
 		if t.ignoredLocked(sig) {
 			// Setting SIG_IGN (or a default-ignore SIG_DFL) discards the
 			// pending signal.
-			t.pending &^= sig.Mask()
+			t.discardLocked(sig.Mask())
 		}
 	}
 	return old
@@ -316,4 +391,41 @@ func (t *Task) SigAltStack(sp, size uint64, flags int32, set bool) (oldSP, oldSi
 		}
 	}
 	return oldSP, oldSize, oldFlags, true
+}
+
+// SigTimedWait waits for a signal of set to be pending and takes it without
+// running its handler (rt_sigtimedwait). While waiting, the signals of set
+// are unblocked so that their arrival wakes the task. A nil deadline waits
+// forever; an expired one answers EAGAIN; another signal arriving answers
+// EINTR.
+func (t *Task) SigTimedWait(set linux.SignalSet, deadline <-chan struct{}) (linux.SignalInfo, error) {
+	set &^= linux.UnblockableSignals
+	for {
+		t.sigMu.Lock()
+		if ready := t.pending & set; ready != 0 {
+			sig := linux.Signal(1)
+			for ready&sig.Mask() == 0 {
+				sig++
+			}
+			info := t.dequeueSignalLocked(sig)
+			t.sigMu.Unlock()
+			return info, nil
+		}
+		old := t.mask
+		t.mask &^= set
+		t.sigMu.Unlock()
+		err := t.Block(deadline)
+		t.sigMu.Lock()
+		t.mask = old
+		woken := t.pending&set != 0
+		t.sigMu.Unlock()
+		switch {
+		case woken:
+			continue
+		case err == nil:
+			return linux.SignalInfo{}, unix.EAGAIN
+		default:
+			return linux.SignalInfo{}, unix.EINTR
+		}
+	}
 }

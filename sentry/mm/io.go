@@ -171,3 +171,65 @@ func (m *MemoryManager) CopyInString(addr uintptr, maxLen int) (string, error) {
 	}
 	return "", unix.ENAMETOOLONG
 }
+
+// AccessibleLength returns how many of the n bytes at addr the application
+// may read (write: write), stopping at the first unmapped or forbidden
+// byte, without touching memory. System calls that move data use it to
+// fail with EFAULT, or transfer a partial count, before consuming any
+// input (a pipe's data, a file offset), as Linux's copy routines do.
+func (m *MemoryManager) AccessibleLength(addr, n uintptr, write bool) uintptr {
+	acc := accessRead
+	if write {
+		acc = accessWrite
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	done := uintptr(0)
+	for done < n {
+		a := addr + done
+		if a < addr || a >= m.maxAddr {
+			break
+		}
+		v := m.findLocked(a)
+		if v == nil || !acc.allowed(v.perms) {
+			break
+		}
+		done += min(n-done, v.end-a)
+	}
+	return done
+}
+
+// Mapped reports ENOMEM unless all of [addr, addr+length) is mapped
+// (mlock, msync, mincore). addr must be page aligned (EINVAL).
+func (m *MemoryManager) Mapped(addr, length uintptr) error {
+	if addr%PageSize != 0 {
+		return errInval
+	}
+	l, ok := pageRoundUp(length)
+	end := addr + l
+	if !ok || end < addr || end > m.maxAddr {
+		return errNoMem
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.coveredLocked(addr, end) {
+		return errNoMem
+	}
+	return nil
+}
+
+// Resident reports, for each page of [addr, addr+length), whether it is
+// populated (mincore). The range must be mapped.
+func (m *MemoryManager) Resident(addr, length uintptr) ([]bool, error) {
+	if err := m.Mapped(addr, length); err != nil {
+		return nil, err
+	}
+	l, _ := pageRoundUp(length)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	res := make([]bool, l/PageSize)
+	for i := range res {
+		_, res[i] = m.pages[addr+uintptr(i)*PageSize]
+	}
+	return res, nil
+}

@@ -178,6 +178,10 @@ func (m *MemoryManager) MUnmap(addr, length uintptr) error {
 // exceeds a VMA's maximum permissions.
 func (m *MemoryManager) MProtect(addr, length uintptr, prot platform.AccessType) error {
 	l, err := m.checkRange(addr, length)
+	if err == errInval && addr%PageSize == 0 {
+		// Linux: past the top or wrapping around is "not mapped".
+		return errNoMem
+	}
 	if err != nil {
 		return err
 	}
@@ -221,12 +225,22 @@ const (
 	madvRemove   = 9
 )
 
+// validAdvice reports whether Linux knows the madvise advice: 0-4
+// (NORMAL..DONTNEED), 8-26 (FREE..COLLAPSE), 100-101 (HWPOISON,
+// SOFT_OFFLINE).
+func validAdvice(a int) bool {
+	return a >= 0 && a <= 4 || a >= 8 && a <= 26 || a == 100 || a == 101
+}
+
 // Madvise implements madvise(2). MADV_DONTNEED (and MADV_FREE) drop the
 // private pages of the range, which then read as zero (anonymous) or as the
 // file's contents again; shared pages are only unmapped from the platform.
 // Other advice is accepted and ignored. ENOMEM if part of the range is
 // unmapped.
 func (m *MemoryManager) Madvise(addr, length uintptr, advice int) error {
+	if !validAdvice(advice) {
+		return errInval
+	}
 	l, err := m.checkRange(addr, length)
 	if err != nil {
 		return err

@@ -64,3 +64,17 @@ func (backgroundContext) Interrupted() <-chan struct{}   { return nil }
 // Background returns a Context with root credentials that is never
 // interrupted: for the kernel's own file accesses (boot, mmap reads).
 func Background() Context { return backgroundContext{} }
+
+// WriteDiscarder is implemented by files that drop what is written without
+// reading it (/dev/null): the syscall layer then never touches the
+// application's buffer, so a write from a bad address succeeds as on
+// Linux.
+type WriteDiscarder interface {
+	DiscardsWrites() bool
+}
+
+// DiscardsWrites reports whether impl drops writes unread.
+func DiscardsWrites(impl FileImpl) bool {
+	d, ok := impl.(WriteDiscarder)
+	return ok && d.DiscardsWrites()
+}

@@ -88,6 +88,10 @@ func (m memFile) Write(ctx vfs.Context, src []byte, off int64) (int, error) {
 // nothing), as on Linux.
 func (m memFile) Seekable() bool { return true }
 
+// DiscardsWrites implements vfs.WriteDiscarder: /dev/null and /dev/zero
+// never read what is written to them.
+func (m memFile) DiscardsWrites() bool { return m.kind == memNull || m.kind == memZero }
+
 // Ioctl implements vfs.FileImpl.
 func (m memFile) Ioctl(vfs.Context, vfs.IO, uint32, uintptr) (uintptr, error) {
 	return 0, unix.ENOTTY

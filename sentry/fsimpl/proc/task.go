@@ -57,10 +57,7 @@ func withMM(t *kernel.Task, fn func(m mmView) []byte) []byte {
 }
 
 func (p *procFS) status(t *kernel.Task) []byte {
-	state := "R (running)"
-	if t.IsZombie() {
-		state = "Z (zombie)"
-	}
+	state := t.StateString()
 	c := t.Credentials()
 	var vsize, rss uint64
 	withMM(t, func(m mmView) []byte {
@@ -85,10 +82,7 @@ func (p *procFS) status(t *kernel.Task) []byte {
 }
 
 func (p *procFS) taskStat(t *kernel.Task) []byte {
-	state := "R"
-	if t.IsZombie() {
-		state = "Z"
-	}
+	state := t.StateString()[:1]
 	pgid, sid := t.ProcessGroup()
 	var vsize, rss uint64
 	withMM(t, func(m mmView) []byte {

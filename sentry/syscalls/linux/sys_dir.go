@@ -29,6 +29,14 @@ func getdents(t *kernel.Task, fd, addr uintptr, size int, is64 bool) (uintptr, e
 		return 0, err
 	}
 	defer f.DecRef()
+	// Entries are consumed as they are encoded: check the buffer first, so
+	// that a bad one fails with EFAULT and loses nothing.
+	if size > 0 {
+		size = int(t.MemoryManager().AccessibleLength(addr, uintptr(size), true))
+		if size == 0 {
+			return 0, unix.EFAULT
+		}
+	}
 	buf := t.Scratch(min(size, kernel.ScratchMax))
 	n := 0
 	le := binary.LittleEndian

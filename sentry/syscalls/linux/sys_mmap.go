@@ -18,7 +18,8 @@ func Mmap(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	private := flags&unix.MAP_PRIVATE != 0
 	shared := flags&unix.MAP_SHARED != 0
 	anon := flags&unix.MAP_ANONYMOUS != 0
-	if private == shared && flags&unix.MAP_SHARED_VALIDATE != unix.MAP_SHARED_VALIDATE {
+	// MAP_SHARED_VALIDATE (both bits) is only for files.
+	if private == shared && (flags&unix.MAP_SHARED_VALIDATE != unix.MAP_SHARED_VALIDATE || anon) {
 		return 0, unix.EINVAL
 	}
 	if prot&^uint64(unix.PROT_READ|unix.PROT_WRITE|unix.PROT_EXEC|unix.PROT_GROWSDOWN|unix.PROT_GROWSUP) != 0 {
@@ -98,18 +99,59 @@ func Madvise(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	return 0, t.MemoryManager().Madvise(a[0], a[1], int(a[2]))
 }
 
+// msync(2) flags.
+const (
+	msAsync      = 1
+	msInvalidate = 2
+	msSync       = 4
+)
+
 // Msync implements Linux syscall msync(2): shared file mappings are private
-// copies for now, so there is nothing to write back.
+// copies for now, so there is nothing to write back; the range is checked.
 func Msync(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
-	if a[0]%pageSize != 0 {
+	flags := int(a[2])
+	if flags&^(msAsync|msInvalidate|msSync) != 0 || flags&msAsync != 0 && flags&msSync != 0 {
+		return 0, unix.EINVAL
+	}
+	return 0, t.MemoryManager().Mapped(a[0], a[1])
+}
+
+// Mlock implements mlock(2) and munlock(2): sentry memory is never swapped
+// by the sandbox, so they only check that the range is mapped.
+func Mlock(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	addr := a[0] &^ (pageSize - 1)
+	return 0, t.MemoryManager().Mapped(addr, a[1]+(a[0]-addr))
+}
+
+// Mlockall implements Linux syscall mlockall(2).
+func Mlockall(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	const mclCurrent, mclFuture, mclOnfault = 1, 2, 4
+	if a[0]&^(mclCurrent|mclFuture|mclOnfault) != 0 {
 		return 0, unix.EINVAL
 	}
 	return 0, nil
 }
 
-// Mlock implements mlock(2), munlock(2), mlockall(2) and munlockall(2):
-// sentry memory is never swapped by the sandbox, so they succeed.
-func Mlock(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) { return 0, nil }
+// Munlockall implements Linux syscall munlockall(2).
+func Munlockall(t *kernel.Task, _ arch.SyscallArgs) (uintptr, error) { return 0, nil }
+
+// Mincore implements Linux syscall mincore(2): a page is "in core" once the
+// sandbox populated it.
+func Mincore(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	res, err := t.MemoryManager().Resident(a[0], a[1])
+	if err != nil {
+		return 0, err
+	}
+	vec := t.Scratch(len(res))
+	for i, r := range res {
+		vec[i] = 0
+		if r {
+			vec[i] = 1
+		}
+	}
+	_, err = t.CopyOut(a[2], vec)
+	return 0, err
+}
 
 // fileName is the path /proc/[pid]/maps shows for a mapped file.
 func fileName(t *kernel.Task, f *vfs.FileDescription) string {

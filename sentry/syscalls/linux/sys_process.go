@@ -154,7 +154,13 @@ func Wait4(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if pid == -2147483648 {
 		return 0, unix.ESRCH
 	}
-	r, err := t.Wait(kernel.WaitOptions{PID: pid, NoHang: options&wNoHang != 0})
+	r, err := t.Wait(kernel.WaitOptions{
+		PID:       pid,
+		NoHang:    options&wNoHang != 0,
+		Exited:    true,
+		Stopped:   options&wUntraced != 0,
+		Continued: options&wContinued != 0,
+	})
 	if err != nil {
 		return 0, err
 	}
@@ -207,14 +213,14 @@ func Waitid(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	default:
 		return 0, unix.EINVAL
 	}
-	if options&wExited == 0 {
-		// Only stops/continues asked for: none ever happen yet.
-		if options&wNoHang != 0 {
-			return 0, nil
-		}
-		return 0, unix.ECHILD
-	}
-	r, err := t.Wait(kernel.WaitOptions{PID: pid, NoHang: options&wNoHang != 0, NoReap: options&wNoWait != 0})
+	r, err := t.Wait(kernel.WaitOptions{
+		PID:       pid,
+		NoHang:    options&wNoHang != 0,
+		NoReap:    options&wNoWait != 0,
+		Exited:    options&wExited != 0,
+		Stopped:   options&wUntraced != 0,
+		Continued: options&wContinued != 0,
+	})
 	if err != nil {
 		return 0, err
 	}
@@ -223,12 +229,17 @@ func Waitid(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	}
 	var buf [linux.SignalInfoSize]byte
 	if r != nil {
-		si := linux.SignalInfo{Signo: int32(linux.SIGCHLD), Code: linux.CLD_EXITED, PID: r.PID, UID: r.UID, Status: int32(r.Status.ExitCode())}
-		if s, ok := r.Status.Signaled(); ok {
-			si.Code, si.Status = linux.CLD_KILLED, int32(s)
-			if r.Status&0x80 != 0 {
-				si.Code = linux.CLD_DUMPED
-			}
+		si := linux.SignalInfo{Signo: int32(linux.SIGCHLD), Code: r.Code, PID: r.PID, UID: r.UID}
+		switch r.Code {
+		case linux.CLD_EXITED:
+			si.Status = int32(r.Status.ExitCode())
+		case linux.CLD_KILLED, linux.CLD_DUMPED:
+			s, _ := r.Status.Signaled()
+			si.Status = int32(s)
+		case linux.CLD_STOPPED:
+			si.Status = int32(r.Status>>8) & 0xff
+		case linux.CLD_CONTINUED:
+			si.Status = int32(linux.SIGCONT)
 		}
 		si.Encode(buf[:])
 	}

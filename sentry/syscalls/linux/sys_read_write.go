@@ -34,12 +34,7 @@ func getFile(t *kernel.Task, fd uintptr) (*vfs.FileDescription, error) {
 
 // Read implements Linux syscall read(2).
 func Read(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
-	f, err := getFile(t, a[0])
-	if err != nil {
-		return 0, err
-	}
-	defer f.DecRef()
-	return ioDone(readInto(t, f, a[1], int(min(a[2], maxRWCount)), -1))
+	return ioDone(singleIO(t, a[0], a[1], a[2], -1, false))
 }
 
 // Pread64 implements Linux syscall pread64(2).
@@ -47,61 +42,12 @@ func Pread64(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if int64(a[3]) < 0 {
 		return 0, unix.EINVAL
 	}
-	f, err := getFile(t, a[0])
-	if err != nil {
-		return 0, err
-	}
-	defer f.DecRef()
-	return ioDone(readInto(t, f, a[1], int(min(a[2], maxRWCount)), int64(a[3])))
-}
-
-// readInto reads up to n bytes from f into application memory at addr,
-// through the task's scratch buffer: at the file offset if off < 0, else
-// at off. Files that are not seekable get one read (a second could block).
-func readInto(t *kernel.Task, f *vfs.FileDescription, addr uintptr, n int, off int64) (int, error) {
-	if n == 0 {
-		// Still check that the file may be read.
-		if !f.Readable() {
-			return 0, unix.EBADF
-		}
-		return 0, nil
-	}
-	buf := t.Scratch(min(n, kernel.ScratchMax))
-	seekable := f.Impl().Seekable()
-	done := 0
-	for done < n {
-		chunk := buf[:min(n-done, len(buf))]
-		var r int
-		var err error
-		if off < 0 {
-			r, err = f.Read(t, chunk)
-		} else {
-			r, err = f.PRead(t, chunk, off+int64(done))
-		}
-		if r > 0 {
-			if _, cerr := t.CopyOut(addr+uintptr(done), chunk[:r]); cerr != nil {
-				return done, cerr
-			}
-			done += r
-		}
-		if err != nil {
-			return done, err
-		}
-		if r < len(chunk) || !seekable {
-			break
-		}
-	}
-	return done, nil
+	return ioDone(singleIO(t, a[0], a[1], a[2], int64(a[3]), false))
 }
 
 // Write implements Linux syscall write(2).
 func Write(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
-	f, err := getFile(t, a[0])
-	if err != nil {
-		return 0, err
-	}
-	defer f.DecRef()
-	return ioDone(writeFrom(t, f, a[1], int(min(a[2], maxRWCount)), -1))
+	return ioDone(singleIO(t, a[0], a[1], a[2], -1, true))
 }
 
 // Pwrite64 implements Linux syscall pwrite64(2).
@@ -109,39 +55,19 @@ func Pwrite64(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if int64(a[3]) < 0 {
 		return 0, unix.EINVAL
 	}
-	f, err := getFile(t, a[0])
+	return ioDone(singleIO(t, a[0], a[1], a[2], int64(a[3]), true))
+}
+
+// singleIO is read, write, pread64 and pwrite64: vectored I/O with one
+// buffer.
+func singleIO(t *kernel.Task, fd, addr, count uintptr, off int64, write bool) (int, error) {
+	f, err := getFile(t, fd)
 	if err != nil {
 		return 0, err
 	}
 	defer f.DecRef()
-	return ioDone(writeFrom(t, f, a[1], int(min(a[2], maxRWCount)), int64(a[3])))
-}
-
-// writeFrom writes n bytes of application memory at addr to f.
-func writeFrom(t *kernel.Task, f *vfs.FileDescription, addr uintptr, n int, off int64) (int, error) {
-	if n == 0 {
-		if !f.Writable() {
-			return 0, unix.EBADF
-		}
-		return 0, nil
-	}
-	buf := t.Scratch(min(n, kernel.ScratchMax))
-	done := 0
-	for done < n {
-		chunk := buf[:min(n-done, len(buf))]
-		if _, err := t.CopyIn(addr+uintptr(done), chunk); err != nil {
-			return done, err
-		}
-		w, err := writeChunk(t, f, chunk, off, done)
-		done += w
-		if err != nil {
-			return done, err
-		}
-		if w < len(chunk) {
-			break
-		}
-	}
-	return done, nil
+	iov := [1]iovec{{base: addr, len: int(min(count, maxRWCount))}}
+	return transfer(t, f, iov[:], off, write)
 }
 
 // writeChunk writes one buffer, raising SIGPIPE on EPIPE.
@@ -243,9 +169,8 @@ func Pwritev2(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	return ioDone(vectorIO(t, a[0], a[1], a[2], off, true))
 }
 
-// vectorIO moves data between f and the iovecs at iovAddr, through the
-// scratch buffer: a read fills the buffer once per round and scatters it
-// (so a pipe is read once), a write gathers a buffer and writes it.
+// vectorIO is readv, writev and their p/p2 forms: it reads the iovecs at
+// iovAddr and transfers.
 func vectorIO(t *kernel.Task, fd, iovAddr, iovcnt uintptr, off int64, write bool) (int, error) {
 	f, err := getFile(t, fd)
 	if err != nil {
@@ -253,15 +178,62 @@ func vectorIO(t *kernel.Task, fd, iovAddr, iovcnt uintptr, off int64, write bool
 	}
 	defer f.DecRef()
 	var small [8]iovec
-	iovs, total, err := copyInIovecs(t, iovAddr, iovcnt, small[:])
+	iovs, _, err := copyInIovecs(t, iovAddr, iovcnt, small[:])
 	if err != nil {
 		return 0, err
 	}
-	if total == 0 {
-		if write {
-			return writeFrom(t, f, 0, 0, off)
+	return transfer(t, f, iovs, off, write)
+}
+
+// accessiblePrefix trims iovs to the application memory that the transfer
+// may touch (readable for a write to the file, writable for a read), as
+// Linux's copy routines stop at the first bad byte. It returns the trimmed
+// iovecs, their total, and whether memory ran out before the request did.
+func accessiblePrefix(t *kernel.Task, iovs []iovec, write bool) ([]iovec, int, bool) {
+	m := t.MemoryManager()
+	total := 0
+	for i, v := range iovs {
+		if v.len == 0 {
+			continue
 		}
-		return readInto(t, f, 0, 0, off)
+		n := int(m.AccessibleLength(v.base, uintptr(v.len), !write))
+		total += n
+		if n < v.len {
+			iovs[i].len = n
+			return iovs[:i+1], total, true
+		}
+	}
+	return iovs, total, false
+}
+
+// transfer moves data between f and the iovecs, through the task's scratch
+// buffer: a read fills the buffer once per round and scatters it (so a
+// pipe is read once), a write gathers a buffer and writes it. At the file
+// offset if off < 0, else at off. Memory is checked before any data moves:
+// a bad buffer fails with EFAULT without consuming input or moving the
+// offset; a partly bad one transfers the good prefix.
+func transfer(t *kernel.Task, f *vfs.FileDescription, iovs []iovec, off int64, write bool) (int, error) {
+	requested := 0
+	for _, v := range iovs {
+		requested += v.len
+	}
+	if write && requested > 0 && vfs.DiscardsWrites(f.Impl()) {
+		// Like Linux's /dev/null: the data is never read.
+		if !f.Writable() {
+			return 0, unix.EBADF
+		}
+		return requested, nil
+	}
+	iovs, total, short := accessiblePrefix(t, iovs, write)
+	if total == 0 {
+		if requested > 0 && short {
+			return 0, unix.EFAULT
+		}
+		// Still check that the file may be read or written.
+		if write && !f.Writable() || !write && !f.Readable() {
+			return 0, unix.EBADF
+		}
+		return 0, nil
 	}
 	buf := t.Scratch(min(total, kernel.ScratchMax))
 	seekable := f.Impl().Seekable()
@@ -285,6 +257,7 @@ func vectorIO(t *kernel.Task, fd, iovAddr, iovcnt uintptr, off int64, write bool
 			continue
 		}
 		var r int
+		var err error
 		if off < 0 {
 			r, err = f.Read(t, chunk)
 		} else {

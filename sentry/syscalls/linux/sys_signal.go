@@ -250,3 +250,83 @@ func timevalDuration(b []byte) (time.Duration, error) {
 	}
 	return time.Duration(sec)*time.Second + time.Duration(usec)*time.Microsecond, nil
 }
+
+// RtSigtimedwait implements Linux syscall rt_sigtimedwait(2).
+func RtSigtimedwait(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	setAddr, infoAddr, timeoutAddr, size := a[0], a[1], a[2], a[3]
+	if size != sigsetSize {
+		return 0, unix.EINVAL
+	}
+	set, err := copyInSigset(t, setAddr)
+	if err != nil {
+		return 0, err
+	}
+	var deadline <-chan struct{}
+	if timeoutAddr != 0 {
+		ns, err := copyInTimespec(t, timeoutAddr)
+		if err != nil {
+			return 0, err
+		}
+		done := make(chan struct{})
+		timer := time.AfterFunc(time.Duration(ns), func() { close(done) })
+		defer timer.Stop()
+		deadline = done
+	}
+	info, err := t.SigTimedWait(set, deadline)
+	if err != nil {
+		return 0, err
+	}
+	if infoAddr != 0 {
+		var b [linux.SignalInfoSize]byte
+		info.Encode(b[:])
+		if _, err := t.CopyOut(infoAddr, b[:]); err != nil {
+			return 0, err
+		}
+	}
+	return uintptr(info.Signo), nil
+}
+
+// RtSigqueueinfo implements Linux syscall rt_sigqueueinfo(2).
+func RtSigqueueinfo(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return 0, sigqueue(t, int32(a[0]), int32(a[0]), linux.Signal(a[1]), a[2])
+}
+
+// RtTgsigqueueinfo implements Linux syscall rt_tgsigqueueinfo(2).
+func RtTgsigqueueinfo(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	if int32(a[0]) != int32(a[1]) {
+		return 0, unix.ESRCH
+	}
+	return 0, sigqueue(t, int32(a[0]), int32(a[1]), linux.Signal(a[2]), a[3])
+}
+
+// sigqueue sends sig with the caller's siginfo (its code and value; the
+// sender's PID and UID are the caller's own).
+func sigqueue(t *kernel.Task, tgid, tid int32, sig linux.Signal, infoAddr uintptr) error {
+	if tgid <= 0 || tid <= 0 {
+		return unix.EINVAL
+	}
+	if !sig.Valid() {
+		return unix.EINVAL
+	}
+	var b [linux.SignalInfoSize]byte
+	if _, err := t.CopyIn(infoAddr, b[:]); err != nil {
+		return err
+	}
+	code := int32(le.Uint32(b[8:]))
+	// Only codes a process may forge: negative ones other than SI_TKILL,
+	// unless it signals itself.
+	if (code >= 0 || code == linux.SI_TKILL) && tgid != t.TID() {
+		return unix.EPERM
+	}
+	target := t.Kernel().TaskByTID(tid)
+	if target == nil || target.IsZombie() {
+		return unix.ESRCH
+	}
+	return target.SendSignal(&linux.SignalInfo{
+		Signo: int32(sig),
+		Code:  code,
+		PID:   t.TID(),
+		UID:   t.Credentials().RUID,
+		Value: le.Uint64(b[24:]),
+	})
+}
