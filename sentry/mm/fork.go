@@ -57,6 +57,17 @@ func (m *MemoryManager) fork(view bool) (*MemoryManager, error) {
 		if v.private && v.perms.Write && !view {
 			m.unmapPlatformLocked(v.start, v.end)
 		}
+		if m.writesInPlace && !view && v.private {
+			// A vfork child forking: its private frames are shared in
+			// place with its suspended parent, so they cannot also be
+			// shared copy-on-write (the vfork child's stores would reach
+			// the new child). The new child gets copies now.
+			if err := c.copyFramesLocked(m, addrs); err != nil {
+				c.Release()
+				return nil, err
+			}
+			continue
+		}
 		for _, a := range addrs {
 			fr := m.pages[a].fr
 			fr.refs.Add(1)
@@ -64,4 +75,18 @@ func (m *MemoryManager) fork(view bool) (*MemoryManager, error) {
 		}
 	}
 	return c, nil
+}
+
+// copyFramesLocked gives c its own copies of src's pages at addrs.
+// Preconditions: src.mu is held; c is not yet visible to anyone.
+func (c *MemoryManager) copyFramesLocked(src *MemoryManager, addrs []uintptr) error {
+	for _, a := range addrs {
+		off, err := c.mf.Allocate(PageSize)
+		if err != nil {
+			return errNoMem
+		}
+		copy(c.mf.Slice(off, PageSize), c.mf.Slice(src.pages[a].fr.off, PageSize))
+		c.pages[a] = &pageEntry{fr: newFrame(off)}
+	}
+	return nil
 }
