@@ -3,6 +3,9 @@ package kernel
 import (
 	"sync"
 	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/platform"
@@ -47,6 +50,9 @@ type Task struct {
 	vforkDone chan struct{}
 	// restart says how to restart the interrupted syscall, if any.
 	restart restartKind
+	// userTime is the time spent running application code (in Switch),
+	// the task's user CPU time.
+	userTime time.Duration
 
 	// Guarded by k.mu.
 	parent *Task
@@ -60,6 +66,20 @@ type Task struct {
 	pgid, sid     int32
 	// name is the command name (comm); image is the executable path.
 	name, image string
+	// execed is set once the task called execve (setpgid then refuses a
+	// parent's change: EACCES).
+	execed bool
+	// pdeathSignal is sent to the task when its parent exits
+	// (PR_SET_PDEATHSIG).
+	pdeathSignal linux.Signal
+	// nice is the task's nice value (-20..19).
+	nice int32
+	// childrenUserTime sums the user time of reaped children
+	// (RUSAGE_CHILDREN).
+	childrenUserTime time.Duration
+	// cpuTime mirrors userTime for other goroutines (clock_gettime of
+	// another process, /proc), in nanoseconds. Atomic.
+	cpuTime atomic.Int64
 	// childEvent is signalled when a child changes state (for wait).
 	childEvent chan struct{}
 	// stopReport and contReport are the job-control changes not yet
@@ -192,4 +212,49 @@ func (t *Task) IsZombie() bool {
 // Logf logs a debug message about the task.
 func (t *Task) Logf(format string, args ...any) {
 	t.k.debugf("[%d] "+format, append([]any{t.tid}, args...)...)
+}
+
+// UserTime returns the task's user CPU time.
+func (t *Task) UserTime() time.Duration { return time.Duration(t.cpuTime.Load()) }
+
+// ChildrenUserTime returns the user CPU time of the task's reaped
+// children.
+func (t *Task) ChildrenUserTime() time.Duration {
+	t.k.mu.Lock()
+	defer t.k.mu.Unlock()
+	return t.childrenUserTime
+}
+
+// Nice returns the task's nice value.
+func (t *Task) Nice() int32 {
+	t.k.mu.Lock()
+	defer t.k.mu.Unlock()
+	return t.nice
+}
+
+// SetNice sets the task's nice value, clamped to -20..19. Lowering it
+// needs root (EACCES).
+func (t *Task) SetNice(n int32) error {
+	n = max(-20, min(19, n))
+	t.k.mu.Lock()
+	defer t.k.mu.Unlock()
+	if n < t.nice && t.creds.EUID != 0 {
+		return unix.EACCES
+	}
+	t.nice = n
+	return nil
+}
+
+// PdeathSignal returns the parent-death signal (PR_GET_PDEATHSIG).
+func (t *Task) PdeathSignal() linux.Signal {
+	t.k.mu.Lock()
+	defer t.k.mu.Unlock()
+	return t.pdeathSignal
+}
+
+// SetPdeathSignal sets the parent-death signal (PR_SET_PDEATHSIG).
+func (t *Task) SetPdeathSignal(sig linux.Signal) {
+	t.k.mu.Lock()
+	t.pdeathSignal = sig
+	t.k.mu.Unlock()
 }

@@ -55,3 +55,12 @@ func (t *Task) Scratch(n int) []byte {
 
 // ScratchMax is the largest buffer Scratch reuses.
 const ScratchMax = 64 << 10
+
+// RealIDs returns the task as a vfs.Context whose credentials are its real
+// user and group IDs (access(2) checks with them).
+func (t *Task) RealIDs() vfs.Context { return realIDs{t} }
+
+type realIDs struct{ *Task }
+
+func (r realIDs) UID() uint32 { return r.creds.RUID }
+func (r realIDs) GID() uint32 { return r.creds.RGID }

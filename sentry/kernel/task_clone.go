@@ -103,6 +103,7 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 	child.tid = tid
 	child.name, child.image = t.name, t.image
 	child.pgid, child.sid = t.pgid, t.sid
+	child.nice = t.nice
 	parent := t
 	if o.Flags&CLONE_PARENT != 0 && t.parent != nil {
 		parent = t.parent

@@ -82,6 +82,7 @@ func (t *Task) Execve(pathname string, argv, envv []string) error {
 	}
 	t.k.mu.Lock()
 	t.name, t.image = name, img.ExecPath
+	t.execed = true
 	t.k.mu.Unlock()
 	if t.vforkDone != nil {
 		close(t.vforkDone)

@@ -73,8 +73,13 @@ func (t *Task) finishExit() {
 		t.exitStatus = linux.Killed(linux.SIGKILL, false)
 	}
 	init := k.init
-	// Orphans go to init (or are reaped if init itself is leaving).
+	// Orphans go to init (or are reaped if init itself is leaving); those
+	// that asked get their parent-death signal.
+	var pdeath []*Task
 	for c := range t.children {
+		if c.pdeathSignal != 0 && c.exitState == exitRunning {
+			pdeath = append(pdeath, c)
+		}
 		delete(t.children, c)
 		if init != nil && init != t && init.exitState == exitRunning {
 			c.parent = init
@@ -123,6 +128,9 @@ func (t *Task) finishExit() {
 		k.init = nil
 	}
 	k.mu.Unlock()
+	for _, c := range pdeath {
+		c.SendSignal(&linux.SignalInfo{Signo: int32(c.PdeathSignal()), Code: linux.SI_USER, PID: t.tid})
+	}
 	if sigchld != nil {
 		parent.SendSignal(sigchld)
 	}
@@ -194,6 +202,7 @@ func (t *Task) Wait(o WaitOptions) (*WaitResult, error) {
 					c.exitState = exitDead
 					delete(t.children, c)
 					delete(k.tasks, c.tid)
+					t.childrenUserTime += c.UserTime() + c.childrenUserTime
 				}
 			case c.exitState == exitRunning && o.Stopped && c.stopReport != 0:
 				r = &WaitResult{PID: c.tid, UID: c.creds.RUID, Status: linux.Stopped(c.stopReport), Code: linux.CLD_STOPPED}

@@ -5,6 +5,7 @@ import (
 	"log"
 	"runtime"
 	"runtime/debug"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -69,7 +70,10 @@ func (t *Task) run() {
 		if t.deliverSignals() {
 			break
 		}
+		start := time.Now()
 		ev, info, err := t.ctx.Switch(t.mm.AddressSpace(), &t.st)
+		t.userTime += time.Since(start)
+		t.cpuTime.Store(int64(t.userTime))
 		if err != nil {
 			t.Logf("platform: %v", err)
 			t.exitGroup(linux.Killed(linux.SIGKILL, false))

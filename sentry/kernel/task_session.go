@@ -26,6 +26,9 @@ func (t *Task) SetPGID(pid, pgid int32) error {
 		if c.sid != t.sid {
 			return unix.EPERM
 		}
+		if c.execed {
+			return unix.EACCES
+		}
 		target = c
 	}
 	if target.sid == target.tid {
@@ -77,7 +80,8 @@ func (t *Task) KillPID(pid int32, sig linux.Signal) error {
 	var targets []*Task
 	switch {
 	case pid > 0:
-		if o := k.tasks[pid]; o != nil && o.exitState == exitRunning {
+		// A zombie can still be signalled (to no effect), as in Linux.
+		if o := k.tasks[pid]; o != nil && o.exitState != exitDead {
 			targets = append(targets, o)
 		}
 	case pid == -1:
@@ -104,10 +108,19 @@ func (t *Task) KillPID(pid int32, sig linux.Signal) error {
 		}
 		return unix.ESRCH
 	}
+	permitted := targets[:0]
+	for _, o := range targets {
+		if t.maySignal(o, sig) {
+			permitted = append(permitted, o)
+		}
+	}
+	if len(permitted) == 0 {
+		return unix.EPERM
+	}
 	if sig == 0 {
 		return nil
 	}
-	for _, o := range targets {
+	for _, o := range permitted {
 		if o.unkillableInit(sig) {
 			continue
 		}
@@ -124,6 +137,9 @@ func (t *Task) TKill(tid int32, sig linux.Signal) error {
 	o := t.k.TaskByTID(tid)
 	if o == nil || o.IsZombie() {
 		return unix.ESRCH
+	}
+	if !t.maySignal(o, sig) {
+		return unix.EPERM
 	}
 	if sig != 0 && !o.unkillableInit(sig) {
 		o.SendSignal(&linux.SignalInfo{Signo: int32(sig), Code: linux.SI_TKILL, PID: t.tid, UID: t.creds.RUID})
@@ -144,4 +160,24 @@ func (t *Task) unkillableInit(sig linux.Signal) bool {
 	t.sigMu.Lock()
 	defer t.sigMu.Unlock()
 	return sig == linux.SIGKILL || sig == linux.SIGSTOP || t.handlers.actions[sig].Handler == linux.SIG_DFL
+}
+
+// maySignal reports whether t may send sig to o (kill(2)'s permission
+// rule): root may signal anyone; others need their real or effective user
+// ID to match the target's real or saved one; SIGCONT within a session is
+// always allowed.
+func (t *Task) maySignal(o *Task, sig linux.Signal) bool {
+	c, oc := &t.creds, &o.creds
+	if c.EUID == 0 || t == o {
+		return true
+	}
+	if c.EUID == oc.SUID || c.EUID == oc.RUID || c.RUID == oc.SUID || c.RUID == oc.RUID {
+		return true
+	}
+	if sig == linux.SIGCONT {
+		_, sid := t.ProcessGroup()
+		_, osid := o.ProcessGroup()
+		return sid == osid
+	}
+	return false
 }

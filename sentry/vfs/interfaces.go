@@ -83,6 +83,10 @@ type SetAttr struct {
 	Size  int64
 	Atime Timespec
 	Mtime Timespec
+	// TimesExplicit says Atime or Mtime is a time the caller chose (not
+	// "now"): only the owner may set those (EPERM), while setting the
+	// current time needs only write access (utimensat(2)).
+	TimesExplicit bool
 }
 
 // Dirent is one directory entry.

@@ -123,6 +123,9 @@ func setAttr(ctx Context, vd VirtualDentry, sa SetAttr, openForWrite bool) error
 			return unix.EPERM
 		}
 		if sa.Mask&(SetAtime|SetMtime) != 0 && !owner {
+			if sa.TimesExplicit {
+				return unix.EPERM
+			}
 			if err := MayAccess(ctx, a, MayWrite); err != nil {
 				return err
 			}

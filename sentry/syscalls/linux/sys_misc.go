@@ -1,12 +1,14 @@
 package linux
 
 import (
+	"bytes"
 	"crypto/rand"
 	"runtime"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/sentry/arch"
 	"github.com/cocoon-sandbox/cocoon/sentry/kernel"
 	"github.com/cocoon-sandbox/cocoon/sentry/vfs"
@@ -89,25 +91,122 @@ func Getgroups(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	return uintptr(len(groups)), err
 }
 
-// Setuid implements setuid(2) and setgid(2) and friends for the only case
-// the sandbox supports so far: keeping the current IDs (root may set any).
+// Setuid implements Linux syscall setuid(2): root sets all three IDs,
+// others may only set the effective ID to the real or saved one.
 func Setuid(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
-	c := t.Credentials()
-	if c.EUID != 0 && uint32(a[0]) != c.RUID && uint32(a[0]) != c.EUID {
-		return 0, unix.EPERM
-	}
-	c.RUID, c.EUID, c.SUID = uint32(a[0]), uint32(a[0]), uint32(a[0])
-	return 0, nil
+	return 0, setID(t, uint32(a[0]), false)
 }
 
 // Setgid implements Linux syscall setgid(2).
 func Setgid(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
-	c := t.Credentials()
-	if c.EUID != 0 && uint32(a[0]) != c.RGID && uint32(a[0]) != c.EGID {
-		return 0, unix.EPERM
+	return 0, setID(t, uint32(a[0]), true)
+}
+
+// idTriple is a real, effective and saved ID, of users or of groups.
+type idTriple struct{ r, e, s *uint32 }
+
+func ids(c *kernel.Credentials, group bool) idTriple {
+	if group {
+		return idTriple{&c.RGID, &c.EGID, &c.SGID}
 	}
-	c.RGID, c.EGID, c.SGID = uint32(a[0]), uint32(a[0]), uint32(a[0])
-	return 0, nil
+	return idTriple{&c.RUID, &c.EUID, &c.SUID}
+}
+
+func setID(t *kernel.Task, id uint32, group bool) error {
+	c := t.Credentials()
+	x := ids(c, group)
+	switch {
+	case c.EUID == 0:
+		*x.r, *x.e, *x.s = id, id, id
+	case id == *x.r || id == *x.s:
+		*x.e = id
+	default:
+		return unix.EPERM
+	}
+	return nil
+}
+
+// noChange is -1 as a uid_t/gid_t argument: leave the ID as it is.
+const noChange = ^uint32(0)
+
+// Setresuid implements Linux syscall setresuid(2).
+func Setresuid(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return 0, setRES(t, uint32(a[0]), uint32(a[1]), uint32(a[2]), false)
+}
+
+// Setresgid implements Linux syscall setresgid(2).
+func Setresgid(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return 0, setRES(t, uint32(a[0]), uint32(a[1]), uint32(a[2]), true)
+}
+
+// setRES sets the real, effective and saved IDs; an unprivileged caller
+// may only use IDs it already has.
+func setRES(t *kernel.Task, r, e, s uint32, group bool) error {
+	c := t.Credentials()
+	x := ids(c, group)
+	allowed := func(id uint32) bool {
+		return id == noChange || c.EUID == 0 || id == *x.r || id == *x.e || id == *x.s
+	}
+	if !allowed(r) || !allowed(e) || !allowed(s) {
+		return unix.EPERM
+	}
+	for _, p := range []struct {
+		dst *uint32
+		v   uint32
+	}{{x.r, r}, {x.e, e}, {x.s, s}} {
+		if p.v != noChange {
+			*p.dst = p.v
+		}
+	}
+	return nil
+}
+
+// Setreuid implements Linux syscall setreuid(2).
+func Setreuid(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return 0, setRE(t, uint32(a[0]), uint32(a[1]), false)
+}
+
+// Setregid implements Linux syscall setregid(2).
+func Setregid(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return 0, setRE(t, uint32(a[0]), uint32(a[1]), true)
+}
+
+// setRE sets the real and effective IDs (setreuid(2)): the saved ID follows
+// the new effective one when the real ID is set or the effective one no
+// longer equals the old real ID.
+func setRE(t *kernel.Task, r, e uint32, group bool) error {
+	c := t.Credentials()
+	x := ids(c, group)
+	oldR := *x.r
+	if c.EUID != 0 {
+		if r != noChange && r != *x.r && r != *x.e {
+			return unix.EPERM
+		}
+		if e != noChange && e != *x.r && e != *x.e && e != *x.s {
+			return unix.EPERM
+		}
+	}
+	if r != noChange {
+		*x.r = r
+	}
+	if e != noChange {
+		*x.e = e
+	}
+	if r != noChange || e != noChange && e != oldR {
+		*x.s = *x.e
+	}
+	return nil
+}
+
+// Setfsuid implements Linux syscall setfsuid(2). The file-system IDs
+// follow the effective ones here, so it only reports them.
+func Setfsuid(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return uintptr(t.Credentials().EUID), nil
+}
+
+// Setfsgid implements Linux syscall setfsgid(2).
+func Setfsgid(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return uintptr(t.Credentials().EGID), nil
 }
 
 // Setgroups implements Linux syscall setgroups(2).
@@ -191,23 +290,41 @@ func ArchPrctl(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 func Prctl(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	switch int(a[0]) {
 	case unix.PR_SET_NAME:
-		name, err := t.CopyInString(a[1], 16)
-		if err != nil && err != unix.ENAMETOOLONG {
+		// The name is up to 16 bytes with its NUL: longer ones are cut.
+		var b [16]byte
+		n, err := t.CopyIn(a[1], b[:])
+		if n == 0 && err != nil {
 			return 0, err
 		}
-		t.SetName(name)
+		name := b[:n]
+		if i := bytes.IndexByte(name, 0); i >= 0 {
+			name = name[:i]
+		}
+		t.SetName(string(name))
 		return 0, nil
+	case unix.PR_SET_PDEATHSIG:
+		sig := linux.Signal(a[1])
+		if sig != 0 && !sig.Valid() {
+			return 0, unix.EINVAL
+		}
+		t.SetPdeathSignal(sig)
+		return 0, nil
+	case unix.PR_GET_PDEATHSIG:
+		var b [4]byte
+		le.PutUint32(b[:], uint32(t.PdeathSignal()))
+		_, err := t.CopyOut(a[1], b[:])
+		return 0, err
 	case unix.PR_GET_NAME:
 		var b [16]byte
 		copy(b[:15], t.Name())
 		_, err := t.CopyOut(a[1], b[:])
 		return 0, err
-	case unix.PR_SET_PDEATHSIG, unix.PR_SET_NO_NEW_PRIVS, unix.PR_SET_DUMPABLE,
+	case unix.PR_SET_NO_NEW_PRIVS, unix.PR_SET_DUMPABLE,
 		unix.PR_SET_CHILD_SUBREAPER, unix.PR_SET_KEEPCAPS, unix.PR_SET_TIMERSLACK:
 		return 0, nil
 	case unix.PR_GET_DUMPABLE, unix.PR_GET_NO_NEW_PRIVS, unix.PR_CAPBSET_READ:
 		return 1, nil
-	case unix.PR_GET_PDEATHSIG, unix.PR_GET_CHILD_SUBREAPER:
+	case unix.PR_GET_CHILD_SUBREAPER:
 		var b [4]byte
 		_, err := t.CopyOut(a[1], b[:])
 		return 0, err
@@ -281,14 +398,28 @@ func rlimit(t *kernel.Task, res int, newAddr, oldAddr uintptr) error {
 	return nil
 }
 
-// Getrusage implements Linux syscall getrusage(2) (times are not accounted
-// yet: zeros).
+// getrusage(2) who values.
+const (
+	rusageSelf     = 0
+	rusageChildren = -1
+	rusageThread   = 1
+)
+
+// Getrusage implements Linux syscall getrusage(2): user time is the time
+// the application ran (system time is not accounted yet).
 func Getrusage(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
-	who := int32(a[0])
-	if who != 0 && who != -1 && who != 1 {
+	var utime time.Duration
+	switch int32(a[0]) {
+	case rusageSelf, rusageThread:
+		utime = t.UserTime()
+	case rusageChildren:
+		utime = t.ChildrenUserTime()
+	default:
 		return 0, unix.EINVAL
 	}
 	var b [144]byte
+	le.PutUint64(b[0:], uint64(utime/time.Second))
+	le.PutUint64(b[8:], uint64(utime%time.Second/time.Microsecond))
 	_, err := t.CopyOut(a[1], b[:])
 	return 0, err
 }
@@ -349,12 +480,37 @@ func Getcpu(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	return 0, nil
 }
 
-// Getpriority implements Linux syscall getpriority(2): nice 0 (the raw
-// syscall returns 20 - nice).
-func Getpriority(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) { return 20, nil }
+// prioProcess is PRIO_PROCESS; process groups and users are not
+// supported yet.
+const prioProcess = 0
 
-// Setpriority implements setpriority(2) by accepting the value.
-func Setpriority(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) { return 0, nil }
+// Getpriority implements Linux syscall getpriority(2) for PRIO_PROCESS (the
+// raw syscall returns 20 - nice).
+func Getpriority(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	target, err := priorityTarget(t, a)
+	if err != nil {
+		return 0, err
+	}
+	return uintptr(20 - target.Nice()), nil
+}
+
+// Setpriority implements Linux syscall setpriority(2) for PRIO_PROCESS.
+// Nice values only order the sandbox's own tasks, which the host schedules
+// as it likes, so they are recorded and reported.
+func Setpriority(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	target, err := priorityTarget(t, a)
+	if err != nil {
+		return 0, err
+	}
+	return 0, target.SetNice(int32(a[2]))
+}
+
+func priorityTarget(t *kernel.Task, a arch.SyscallArgs) (*kernel.Task, error) {
+	if int(a[0]) != prioProcess {
+		return nil, unix.EINVAL
+	}
+	return taskOrSelf(t, int32(a[1]))
+}
 
 // SetRobustList implements set_robust_list(2): robust futexes only matter
 // for threads, which come later; the list is accepted.

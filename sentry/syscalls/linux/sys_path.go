@@ -34,6 +34,11 @@ func faccessat(t *kernel.Task, dirfd int32, pathAddr uintptr, mode, flags uint32
 	if err != nil {
 		return err
 	}
+	// access(2) checks with the real IDs unless AT_EACCESS.
+	ctx := vfs.Context(t)
+	if flags&atEaccess == 0 {
+		ctx = t.RealIDs()
+	}
 	if path == "" {
 		if flags&atEmptyPath == 0 {
 			return unix.ENOENT
@@ -48,7 +53,7 @@ func faccessat(t *kernel.Task, dirfd int32, pathAddr uintptr, mode, flags uint32
 			if f.VirtualDentry() == nil {
 				return nil
 			}
-			return t.VFS().AccessAt(t, t.FSContext(), *f.VirtualDentry(), ".", mode, true)
+			return t.VFS().AccessAt(ctx, t.FSContext(), *f.VirtualDentry(), ".", mode, true)
 		}
 	}
 	start, sf, err := dirStart(t, dirfd, path)
@@ -56,7 +61,7 @@ func faccessat(t *kernel.Task, dirfd int32, pathAddr uintptr, mode, flags uint32
 		return err
 	}
 	defer releaseStart(sf)
-	return t.VFS().AccessAt(t, t.FSContext(), start, path, mode, flags&atSymlinkNofollow == 0)
+	return t.VFS().AccessAt(ctx, t.FSContext(), start, path, mode, flags&atSymlinkNofollow == 0)
 }
 
 // Mkdir implements Linux syscall mkdir(2).
@@ -401,6 +406,7 @@ func Utimensat(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 				return 0, unix.EINVAL
 			default:
 				*dst = vfs.Timespec{Sec: sec, Nsec: nsec}
+				sa.TimesExplicit = true
 			}
 			sa.Mask |= bit
 		}
@@ -421,6 +427,7 @@ func Utime(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		}
 		sa.Atime = vfs.Timespec{Sec: int64(binary.LittleEndian.Uint64(b[0:]))}
 		sa.Mtime = vfs.Timespec{Sec: int64(binary.LittleEndian.Uint64(b[8:]))}
+		sa.TimesExplicit = true
 	}
 	return 0, setAttrAt(t, atFDCWD, a[0], true, false, sa)
 }
@@ -450,6 +457,7 @@ func futimesat(t *kernel.Task, dirfd int32, pathAddr, timesAddr uintptr) (uintpt
 			}
 			*dst = vfs.Timespec{Sec: sec, Nsec: usec * 1000}
 		}
+		sa.TimesExplicit = true
 	}
 	if pathAddr == 0 {
 		return 0, setAttrFD(t, dirfd, sa)

@@ -20,11 +20,7 @@ func clockNow(t *kernel.Task, id int32) (int64, error) {
 		unix.CLOCK_BOOTTIME, unix.CLOCK_BOOTTIME_ALARM:
 		return int64(kernelUptime(t.Kernel())), nil
 	case unix.CLOCK_PROCESS_CPUTIME_ID, unix.CLOCK_THREAD_CPUTIME_ID:
-		var ts unix.Timespec
-		if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
-			return 0, unix.EINVAL
-		}
-		return ts.Nano(), nil
+		return int64(t.UserTime()), nil
 	}
 	return 0, unix.EINVAL
 }
@@ -160,10 +156,13 @@ func sleepFor(t *kernel.Task, d time.Duration, rem uintptr) error {
 	return nil
 }
 
-// Times implements Linux syscall times(2).
+// Times implements Linux syscall times(2), in clock ticks of 10 ms.
 func Times(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if a[0] != 0 {
+		const tick = time.Second / 100
 		var b [32]byte
+		le.PutUint64(b[0:], uint64(t.UserTime()/tick))
+		le.PutUint64(b[16:], uint64(t.ChildrenUserTime()/tick))
 		if _, err := t.CopyOut(a[0], b[:]); err != nil {
 			return 0, err
 		}
