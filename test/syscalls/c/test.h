@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* CHECK fails the test, naming the file, line, condition and errno, unless
@@ -86,6 +88,44 @@ static inline void read_full(int fd, void *buf, size_t n)
 		p += r;
 		n -= (size_t)r;
 	}
+}
+
+/* run_group runs fn in a child process and prints "ok name" if it returns
+ * (or exits 0), else "FAIL name", so that one wrong answer does not hide
+ * the checks of the other groups. A sandboxed test is PID 1, which default
+ * signal actions cannot kill; its children are ordinary. A child still
+ * running after timeout_s seconds is killed and fails. Returns 1 on
+ * failure, 0 on success. */
+static inline int run_group(const char *name, void (*fn)(void), int timeout_s)
+{
+	fflush(stdout);
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		fn();
+		fflush(stdout);
+		_exit(0);
+	}
+	int status = 0;
+	pid_t r;
+	for (int waited_ms = 0; (r = waitpid(pid, &status, WNOHANG)) == 0; waited_ms += 5) {
+		if (waited_ms >= timeout_s * 1000) {
+			fprintf(stderr, "%s: still running after %d s, killing it\n", name, timeout_s);
+			kill(pid, SIGKILL);
+			CHECK_EQ(waitpid(pid, &status, 0), pid);
+			r = -1;
+			break;
+		}
+		usleep(5000);
+	}
+	if (r == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		PASS(name);
+		return 0;
+	}
+	if (WIFSIGNALED(status))
+		fprintf(stderr, "%s: killed by signal %d\n", name, WTERMSIG(status));
+	printf("FAIL %s\n", name);
+	return 1;
 }
 
 #endif
