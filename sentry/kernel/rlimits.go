@@ -52,6 +52,10 @@ func (t *Task) Rlimit(res int, newLim *RLimit) (RLimit, error) {
 	return old, nil
 }
 
+// FileSizeLimit returns the soft RLIMIT_FSIZE (vfs.FileSizeLimiter):
+// RLimInfinity, math.MaxUint64, for none.
+func (t *Task) FileSizeLimit() uint64 { return t.rlimits[unix.RLIMIT_FSIZE].Cur }
+
 // realTimer is ITIMER_REAL: it sends SIGALRM to its task.
 type realTimer struct {
 	mu       sync.Mutex

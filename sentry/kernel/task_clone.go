@@ -101,6 +101,7 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 		return 0, unix.EAGAIN
 	}
 	child.tid = tid
+	child.fdTable.SetOwner(tid)
 	child.name, child.image = t.name, t.image
 	child.pgid, child.sid = t.pgid, t.sid
 	child.nice = t.nice
@@ -199,6 +200,9 @@ func (k *Kernel) CreateInit(o NewInitOptions) *Task {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	t.tid, _ = k.allocTIDLocked()
+	if t.fdTable != nil {
+		t.fdTable.SetOwner(t.tid)
+	}
 	t.pgid, t.sid = t.tid, t.tid
 	t.name, t.image = o.Name, o.Image
 	k.tasks[t.tid] = t

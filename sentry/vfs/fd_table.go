@@ -34,6 +34,10 @@ type FDTable struct {
 	next int32
 	// limit is the maximum FD number plus one. Guarded by mu.
 	limit int32
+
+	// owner is the process (TGID) whose POSIX record locks closing a
+	// descriptor releases, or 0 for none; set by the kernel (SetOwner).
+	owner atomic.Int32
 }
 
 // NewFDTable returns an empty table holding one reference.
@@ -51,6 +55,21 @@ func (t *FDTable) DecRef() {
 	if t.refs.Add(-1) == 0 {
 		t.CloseAll()
 	}
+}
+
+// SetOwner sets the process whose POSIX record locks on a file are
+// released when it closes any descriptor of that file (Linux's
+// locks_remove_posix() with the files_struct as owner). Tables made by
+// Fork have no owner until set.
+func (t *FDTable) SetOwner(pid int32) { t.owner.Store(pid) }
+
+// closeFile drops the table's reference on f after releasing the owner's
+// record locks on its file.
+func (t *FDTable) closeFile(f *FileDescription) {
+	if pid := t.owner.Load(); pid != 0 {
+		ReleasePOSIXLocks(f, pid)
+	}
+	f.DecRef()
 }
 
 // SetLimit sets the maximum FD number plus one (RLIMIT_NOFILE). Existing
@@ -165,7 +184,7 @@ func (t *FDTable) SetFD(n int32, file *FileDescription, cloexec bool) error {
 	t.entries[n] = fdEntry{file: file, cloexec: cloexec}
 	t.mu.Unlock()
 	if old != nil {
-		old.DecRef()
+		t.closeFile(old)
 	}
 	return nil
 }
@@ -176,7 +195,7 @@ func (t *FDTable) Remove(n int32) error {
 	if err != nil {
 		return err
 	}
-	f.DecRef()
+	t.closeFile(f)
 	return nil
 }
 
@@ -235,7 +254,7 @@ func (t *FDTable) CloseOnExec() {
 	}
 	t.mu.Unlock()
 	for _, f := range closing {
-		f.DecRef()
+		t.closeFile(f)
 	}
 }
 
@@ -248,7 +267,7 @@ func (t *FDTable) CloseAll() {
 	t.mu.Unlock()
 	for _, e := range entries {
 		if e.file != nil {
-			e.file.DecRef()
+			t.closeFile(e.file)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package vfs
 
 import (
 	"io"
+	"math"
 	"sync"
 	"sync/atomic"
 
@@ -38,6 +39,10 @@ type FileDescription struct {
 
 	// owner is impl as an OffsetOwner, or nil. Immutable.
 	owner OffsetOwner
+
+	// hasLocks is set once the description took a flock or OFD lock, which
+	// its last DecRef releases (locks.go).
+	hasLocks atomic.Bool
 }
 
 // NewFileDescription wraps impl in a description holding one reference
@@ -67,6 +72,9 @@ func (fd *FileDescription) IncRef() { fd.refs.Add(1) }
 func (fd *FileDescription) DecRef() {
 	switch n := fd.refs.Add(-1); {
 	case n == 0:
+		if fd.hasLocks.Load() {
+			releaseDescriptionLocks(fd)
+		}
 		fd.impl.Release()
 		if fd.vd != nil {
 			fd.vd.DecRef()
@@ -165,6 +173,10 @@ func (fd *FileDescription) Write(ctx Context, src []byte) (int, error) {
 		}
 		fd.off = a.Size
 	}
+	src, err := fd.limitWrite(ctx, src, fd.off)
+	if err != nil {
+		return 0, err
+	}
 	n, err := fd.impl.Write(ctx, src, fd.off)
 	if n > 0 {
 		fd.off += int64(n)
@@ -208,7 +220,44 @@ func (fd *FileDescription) PWrite(ctx Context, src []byte, off int64) (int, erro
 		}
 		off = a.Size
 	}
+	src, err := fd.limitWrite(ctx, src, off)
+	if err != nil {
+		return 0, err
+	}
 	return fd.impl.Write(ctx, src, off)
+}
+
+// FileSizeLimiter is implemented by a Context whose writes are limited in
+// how large they may make a file (RLIMIT_FSIZE).
+type FileSizeLimiter interface {
+	// FileSizeLimit returns the limit in bytes; math.MaxUint64 for none.
+	FileSizeLimit() uint64
+}
+
+// FileSizeLimit returns ctx's file size limit, math.MaxUint64 if none.
+func FileSizeLimit(ctx Context) uint64 {
+	if l, ok := ctx.(FileSizeLimiter); ok {
+		return l.FileSizeLimit()
+	}
+	return math.MaxUint64
+}
+
+// limitWrite trims a write of src at pos to a regular file so that it
+// ends at ctx's file size limit, or fails with EFBIG when pos is at or
+// past it; analogous to Linux's generic_write_check_limits() (the caller
+// sends SIGXFSZ).
+func (fd *FileDescription) limitWrite(ctx Context, src []byte, pos int64) ([]byte, error) {
+	limit := FileSizeLimit(ctx)
+	if limit == math.MaxUint64 || fd.vd == nil || fd.vd.Dentry.ftype != TypeRegular || len(src) == 0 {
+		return src, nil
+	}
+	if uint64(pos) >= limit {
+		return nil, unix.EFBIG
+	}
+	if room := limit - uint64(pos); uint64(len(src)) > room {
+		src = src[:room]
+	}
+	return src, nil
 }
 
 // Seek implements lseek(2).

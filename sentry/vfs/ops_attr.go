@@ -103,6 +103,9 @@ func setAttr(ctx Context, vd VirtualDentry, sa SetAttr, openForWrite bool) error
 		default:
 			return unix.EINVAL
 		}
+		if uint64(sa.Size) > FileSizeLimit(ctx) {
+			return unix.EFBIG
+		}
 	}
 	if vd.Mount.readOnly {
 		return unix.EROFS

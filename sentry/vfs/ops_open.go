@@ -1,6 +1,8 @@
 package vfs
 
 import (
+	"strconv"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -90,6 +92,9 @@ func (v *VFS) GetDirAt(ctx Context, fsctx *FSContext, start VirtualDentry, path 
 // O_NOFOLLOW and O_PATH; the caller handles O_CLOEXEC. The description
 // returned holds one reference, the caller's.
 func (v *VFS) OpenAt(ctx Context, fsctx *FSContext, start VirtualDentry, path string, flags, mode uint32) (*FileDescription, error) {
+	if flags&unix.O_TMPFILE == unix.O_TMPFILE {
+		return v.openTmpfile(ctx, fsctx, start, path, flags, mode)
+	}
 	if flags&unix.O_PATH != 0 {
 		flags &= unix.O_PATH | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC
 	}
@@ -144,6 +149,44 @@ func (v *VFS) OpenAt(ctx Context, fsctx *FSContext, start VirtualDentry, path st
 		return nil, unix.ELOOP
 	}
 	return v.openVD(ctx, vd, flags, true)
+}
+
+// openTmpfile implements O_TMPFILE: an unnamed regular file in the
+// directory at path, open for writing; analogous to Linux's
+// do_tmpfile() and vfs_tmpfile(). Its dentry is a removed one, so that
+// /proc/self/fd shows "/dir/#ino (deleted)" and linkat(2) can give it a
+// name unless O_EXCL was given.
+func (v *VFS) openTmpfile(ctx Context, fsctx *FSContext, start VirtualDentry, path string, flags, mode uint32) (*FileDescription, error) {
+	acc := flags & unix.O_ACCMODE
+	if flags&(unix.O_CREAT|unix.O_PATH) != 0 || (acc != unix.O_WRONLY && acc != unix.O_RDWR) {
+		return nil, unix.EINVAL
+	}
+	dir, err := v.lookupAt(ctx, fsctx, start, path, flags&unix.O_NOFOLLOW == 0)
+	if err != nil {
+		return nil, err
+	}
+	if !dir.Dentry.IsDir() {
+		return nil, unix.ENOTDIR
+	}
+	if err := mayModifyDir(ctx, dir); err != nil {
+		return nil, err
+	}
+	tm, ok := dir.Dentry.inode.(TmpfileMaker)
+	if !ok {
+		return nil, unix.EOPNOTSUPP
+	}
+	inode, err := tm.MakeTmpfile(ctx, mode&0o7777&^fsctx.Umask(), flags&unix.O_EXCL == 0)
+	if err != nil {
+		return nil, err
+	}
+	a, err := inode.Stat(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d := newDentry(inode, dir.Dentry, "#"+strconv.FormatUint(a.Ino, 10), TypeRegular)
+	d.dead = true
+	vd := VirtualDentry{Mount: dir.Mount, Dentry: d}
+	return v.openVD(ctx, vd, flags&^(unix.O_TMPFILE|unix.O_EXCL), false)
 }
 
 // createFile makes the regular file name in parent for O_CREAT.

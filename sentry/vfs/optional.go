@@ -48,6 +48,16 @@ type Waitable interface {
 	EventUnregister(e *WaitEntry)
 }
 
+// TmpfileMaker is implemented by directories whose file system can make
+// unnamed regular files, for open(2) with O_TMPFILE.
+type TmpfileMaker interface {
+	// MakeTmpfile returns a new regular file with mode's permission bits
+	// and no name (nlink 0) on the directory's file system. linkable says
+	// a later Link may still give it a name (Linux's I_LINKABLE; O_TMPFILE
+	// without O_EXCL); Link of an unnamed file fails with ENOENT otherwise.
+	MakeTmpfile(ctx Context, mode uint32, linkable bool) (Inode, error)
+}
+
 // FileAllocator is implemented by files that support fallocate(2).
 type FileAllocator interface {
 	Allocate(ctx Context, mode uint32, off, length int64) error

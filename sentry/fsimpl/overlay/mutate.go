@@ -171,6 +171,29 @@ func (i *inode) Create(ctx vfs.Context, name string, mode uint32) (vfs.Inode, er
 	})
 }
 
+// MakeTmpfile implements vfs.TmpfileMaker: the unnamed file is made in
+// the upper layer, as Linux's ovl_tmpfile().
+func (i *inode) MakeTmpfile(ctx vfs.Context, mode uint32, linkable bool) (vfs.Inode, error) {
+	if i.ftype != vfs.TypeDirectory {
+		return nil, unix.ENOTDIR
+	}
+	i.fs.mu.Lock()
+	defer i.fs.mu.Unlock()
+	if err := i.copyUpLocked(ctx, true); err != nil {
+		return nil, err
+	}
+	u, _ := i.layers()
+	tm, ok := u.(vfs.TmpfileMaker)
+	if !ok {
+		return nil, unix.EOPNOTSUPP
+	}
+	nu, err := tm.MakeTmpfile(ctx, mode, linkable)
+	if err != nil {
+		return nil, err
+	}
+	return i.fs.newInode(vfs.TypeRegular, nu, nil, i, ""), nil
+}
+
 // Mkdir implements vfs.Inode. A directory made where a lower one was
 // removed has no lower part: it is opaque.
 func (i *inode) Mkdir(ctx vfs.Context, name string, mode uint32) (vfs.Inode, error) {

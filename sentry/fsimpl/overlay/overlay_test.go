@@ -259,3 +259,59 @@ func TestLink(t *testing.T) {
 		t.Fatalf("link reached lower: %v", err)
 	}
 }
+
+func TestTmpfile(t *testing.T) {
+	e := newEnv(t)
+	none := vfs.VirtualDentry{}
+	tests := []struct {
+		name     string
+		flags    uint32
+		path     string
+		openErr  error
+		linkErr  error
+		contents string
+	}{
+		{"linkable", unix.O_TMPFILE | unix.O_RDWR, "/etc/d", nil, nil, "anon"},
+		{"excl", unix.O_TMPFILE | unix.O_WRONLY | unix.O_EXCL, "/etc", nil, unix.ENOENT, ""},
+		{"read only", unix.O_TMPFILE | unix.O_RDONLY, "/etc", unix.EINVAL, nil, ""},
+		{"with O_CREAT", unix.O_TMPFILE | unix.O_RDWR | unix.O_CREAT, "/etc", unix.EINVAL, nil, ""},
+		{"not a directory", unix.O_TMPFILE | unix.O_RDWR, "/etc/passwd", unix.ENOTDIR, nil, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fd, err := e.v.OpenAt(e.ctx, e.fsctx, none, tc.path, tc.flags, 0o600)
+			if err != tc.openErr {
+				t.Fatalf("open: %v, want %v", err, tc.openErr)
+			}
+			if err != nil {
+				return
+			}
+			defer fd.DecRef()
+			if _, err := fd.Write(e.ctx, []byte(tc.contents)); err != nil {
+				t.Fatal(err)
+			}
+			if a, _ := fd.Stat(e.ctx); a.Nlink != 0 || a.Mode != uint32(vfs.TypeRegular)|0o600 {
+				t.Fatalf("unnamed file: nlink %d mode %o", a.Nlink, a.Mode)
+			}
+			name := tc.path + "/linked"
+			if err := e.v.LinkFrom(e.ctx, e.fsctx, *fd.VirtualDentry(), none, name); err != tc.linkErr {
+				t.Fatalf("link: %v, want %v", err, tc.linkErr)
+			}
+			if tc.linkErr != nil {
+				return
+			}
+			if a, _ := fd.Stat(e.ctx); a.Nlink != 1 {
+				t.Fatalf("nlink after link %d", a.Nlink)
+			}
+			if s, _ := e.read(e.v, e.fsctx, name); s != tc.contents {
+				t.Fatalf("linked contents %q", s)
+			}
+			// Linked once, it is an ordinary file: unlinked, it stays
+			// unlinked.
+			e.must(e.v.UnlinkAt(e.ctx, e.fsctx, none, name))
+			if err := e.v.LinkFrom(e.ctx, e.fsctx, *fd.VirtualDentry(), none, name); err != unix.ENOENT {
+				t.Fatalf("relink after unlink: %v", err)
+			}
+		})
+	}
+}

@@ -84,6 +84,9 @@ type inode struct {
 	target string
 	// children are a directory's entries.
 	children map[string]*inode
+	// linkable says an unnamed file made by MakeTmpfile may still be
+	// given a name by Link (Linux's I_LINKABLE).
+	linkable bool
 }
 
 var _ vfs.Inode = (*inode)(nil)
@@ -275,6 +278,27 @@ func (i *inode) addChild(ctx vfs.Context, name string, mode uint32, setup func(c
 	return c, nil
 }
 
+// MakeTmpfile implements vfs.TmpfileMaker: the file is like one Create
+// makes, but with no name.
+func (i *inode) MakeTmpfile(ctx vfs.Context, mode uint32, linkable bool) (vfs.Inode, error) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if i.children == nil {
+		return nil, unix.ENOTDIR
+	}
+	if i.attr.Nlink == 0 {
+		return nil, unix.ENOENT
+	}
+	gid := ctx.GID()
+	if i.attr.Mode&unix.S_ISGID != 0 {
+		gid = i.attr.GID
+	}
+	c := i.fs.newInode(uint32(vfs.TypeRegular)|mode&0o7777, ctx.UID(), gid)
+	c.attr.Nlink = 0
+	c.linkable = linkable
+	return c, nil
+}
+
 // Create implements vfs.Inode.
 func (i *inode) Create(ctx vfs.Context, name string, mode uint32) (vfs.Inode, error) {
 	return i.addChild(ctx, name, uint32(vfs.TypeRegular)|mode&0o7777, nil)
@@ -337,10 +361,11 @@ func (i *inode) Link(ctx vfs.Context, name string, target vfs.Inode) error {
 		return unix.EEXIST
 	}
 	t.mu.Lock()
-	if t.attr.Nlink == 0 {
+	if t.attr.Nlink == 0 && !t.linkable {
 		t.mu.Unlock()
 		return unix.ENOENT
 	}
+	t.linkable = false
 	t.attr.Nlink++
 	t.attr.Ctime = now()
 	t.mu.Unlock()

@@ -2,6 +2,8 @@ package linux
 
 import (
 	"encoding/binary"
+	"io"
+	"math"
 
 	"golang.org/x/sys/unix"
 
@@ -17,9 +19,7 @@ const (
 	fOFDSetlkw = 38
 )
 
-// Fcntl implements Linux syscall fcntl(2). Record locks are accepted and
-// not enforced (one sandbox, cooperating processes): F_GETLK always
-// reports the range unlocked.
+// Fcntl implements Linux syscall fcntl(2).
 func Fcntl(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	fd, cmd, arg := int32(a[0]), int(a[1]), a[2]
 	f, err := t.FDTable().Get(fd)
@@ -49,31 +49,8 @@ func Fcntl(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	case unix.F_SETFL:
 		f.SetStatusFlags(uint32(arg))
 		return 0, nil
-	case unix.F_GETLK, fOFDGetlk:
-		// struct flock starts with short l_type.
-		var b [2]byte
-		binary.LittleEndian.PutUint16(b[:], unix.F_UNLCK)
-		_, err := t.CopyOut(arg, b[:])
-		return 0, err
-	case unix.F_SETLK, unix.F_SETLKW, fOFDSetlk, fOFDSetlkw:
-		var b [32]byte
-		if _, err := t.CopyIn(arg, b[:]); err != nil {
-			return 0, err
-		}
-		switch typ := binary.LittleEndian.Uint16(b[:]); typ {
-		case unix.F_RDLCK:
-			if !f.Readable() {
-				return 0, unix.EBADF
-			}
-		case unix.F_WRLCK:
-			if !f.Writable() {
-				return 0, unix.EBADF
-			}
-		case unix.F_UNLCK:
-		default:
-			return 0, unix.EINVAL
-		}
-		return 0, nil
+	case unix.F_GETLK, unix.F_SETLK, unix.F_SETLKW, fOFDGetlk, fOFDSetlk, fOFDSetlkw:
+		return 0, fcntlLock(t, f, cmd, arg)
 	case unix.F_GETOWN, unix.F_SETOWN, unix.F_GETSIG, unix.F_SETSIG:
 		return 0, nil
 	case unix.F_GETPIPE_SZ:
@@ -92,18 +69,127 @@ func Fcntl(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	return 0, unix.EINVAL
 }
 
-// Flock implements Linux syscall flock(2): accepted, not enforced.
+// Flock implements Linux syscall flock(2).
 func Flock(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	f, err := getFile(t, a[0])
 	if err != nil {
 		return 0, err
 	}
 	defer f.DecRef()
-	op := int(a[1]) &^ unix.LOCK_NB
-	if op != unix.LOCK_SH && op != unix.LOCK_EX && op != unix.LOCK_UN {
-		return 0, unix.EINVAL
+	if f.IsPath() {
+		return 0, unix.EBADF
 	}
-	return 0, nil
+	return 0, vfs.Flock(t, f, int(a[1]))
+}
+
+// flockSize is sizeof(struct flock) on x86-64: short l_type, short
+// l_whence, off_t l_start at 8, off_t l_len at 16, pid_t l_pid at 24.
+const flockSize = 32
+
+// fcntlLock implements the record lock commands of fcntl(2): F_GETLK,
+// F_SETLK, F_SETLKW and their OFD variants; analogous to Linux's
+// fcntl_getlk() and fcntl_setlk(). POSIX locks belong to the process
+// (tasks are whole processes here, so the TID is the TGID).
+func fcntlLock(t *kernel.Task, f *vfs.FileDescription, cmd int, arg uintptr) error {
+	var b [flockSize]byte
+	if _, err := t.CopyIn(arg, b[:]); err != nil {
+		return err
+	}
+	typ := vfs.LockType(int16(binary.LittleEndian.Uint16(b[0:])))
+	whence := int16(binary.LittleEndian.Uint16(b[2:]))
+	start := int64(binary.LittleEndian.Uint64(b[8:]))
+	length := int64(binary.LittleEndian.Uint64(b[16:]))
+	lpid := int32(binary.LittleEndian.Uint32(b[24:]))
+	ofd := cmd == fOFDGetlk || cmd == fOFDSetlk || cmd == fOFDSetlkw
+	pid := t.TID()
+	if ofd {
+		if lpid != 0 {
+			return unix.EINVAL
+		}
+		pid = -1
+	}
+	r, err := lockRange(t, f, whence, start, length)
+	if err != nil {
+		return err
+	}
+	r.Type = typ
+	if cmd == unix.F_GETLK || cmd == fOFDGetlk {
+		if typ != vfs.ReadLock && typ != vfs.WriteLock {
+			return unix.EINVAL
+		}
+		l, ok := vfs.TestRecordLock(f, pid, r)
+		if !ok {
+			binary.LittleEndian.PutUint16(b[0:], uint16(vfs.Unlock))
+		} else {
+			binary.LittleEndian.PutUint16(b[0:], uint16(l.Type))
+			binary.LittleEndian.PutUint16(b[2:], io.SeekStart)
+			binary.LittleEndian.PutUint64(b[8:], uint64(l.Start))
+			n := int64(0)
+			if l.End != vfs.LockEOF {
+				n = l.End - l.Start
+			}
+			binary.LittleEndian.PutUint64(b[16:], uint64(n))
+			binary.LittleEndian.PutUint32(b[24:], uint32(l.PID))
+		}
+		_, err := t.CopyOut(arg, b[:])
+		return err
+	}
+	switch typ {
+	case vfs.ReadLock:
+		if !f.Readable() {
+			return unix.EBADF
+		}
+	case vfs.WriteLock:
+		if !f.Writable() {
+			return unix.EBADF
+		}
+	case vfs.Unlock:
+	default:
+		return unix.EINVAL
+	}
+	wait := cmd == unix.F_SETLKW || cmd == fOFDSetlkw
+	return vfs.SetRecordLock(t, f, pid, r, wait)
+}
+
+// lockRange turns struct flock's l_whence, l_start and l_len into a byte
+// range, as Linux's flock_to_posix_lock().
+func lockRange(t *kernel.Task, f *vfs.FileDescription, whence int16, start, length int64) (vfs.LockRange, error) {
+	var base int64
+	switch whence {
+	case io.SeekStart:
+	case io.SeekCurrent:
+		off, err := f.Seek(t, 0, io.SeekCurrent)
+		if err != nil {
+			off = f.Offset()
+		}
+		base = off
+	case io.SeekEnd:
+		a, err := f.Stat(t)
+		if err != nil {
+			return vfs.LockRange{}, err
+		}
+		base = a.Size
+	default:
+		return vfs.LockRange{}, unix.EINVAL
+	}
+	if (start > 0 && base > math.MaxInt64-start) || base+start < 0 {
+		return vfs.LockRange{}, unix.EINVAL
+	}
+	r := vfs.LockRange{Start: base + start, End: vfs.LockEOF}
+	switch {
+	case length > 0:
+		if r.Start > math.MaxInt64-length {
+			return vfs.LockRange{}, unix.EOVERFLOW
+		}
+		r.End = r.Start + length
+	case length < 0:
+		r.End = r.Start
+		r.Start += length
+		if r.Start < 0 {
+			return vfs.LockRange{}, unix.EINVAL
+		}
+	}
+	return r, nil
 }
 
 // Fsync implements Linux syscall fsync(2).

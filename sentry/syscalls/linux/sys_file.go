@@ -72,9 +72,6 @@ func Creat(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 }
 
 func openat(t *kernel.Task, dirfd int32, addr uintptr, flags, mode uint32) (uintptr, error) {
-	if flags&unix.O_TMPFILE == unix.O_TMPFILE {
-		return 0, unix.EOPNOTSUPP
-	}
 	flags &^= unix.O_LARGEFILE
 	path, start, sf, err := pathAt(t, dirfd, addr)
 	if err != nil {

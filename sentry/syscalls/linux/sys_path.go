@@ -358,7 +358,11 @@ func Truncate(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if int64(a[1]) < 0 {
 		return 0, unix.EINVAL
 	}
-	return 0, setAttrAt(t, atFDCWD, a[0], true, false, vfs.SetAttr{Mask: vfs.SetSize, Size: int64(a[1])})
+	err := setAttrAt(t, atFDCWD, a[0], true, false, vfs.SetAttr{Mask: vfs.SetSize, Size: int64(a[1])})
+	if err == unix.EFBIG {
+		fileSizeExceeded(t)
+	}
+	return 0, err
 }
 
 // Ftruncate implements Linux syscall ftruncate(2).
@@ -366,7 +370,11 @@ func Ftruncate(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if int64(a[1]) < 0 {
 		return 0, unix.EINVAL
 	}
-	return 0, setAttrFD(t, int32(a[0]), vfs.SetAttr{Mask: vfs.SetSize, Size: int64(a[1])})
+	err := setAttrFD(t, int32(a[0]), vfs.SetAttr{Mask: vfs.SetSize, Size: int64(a[1])})
+	if err == unix.EFBIG {
+		fileSizeExceeded(t)
+	}
+	return 0, err
 }
 
 // UTIME_NOW and UTIME_OMIT of utimensat(2).

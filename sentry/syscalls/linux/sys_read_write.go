@@ -70,7 +70,8 @@ func singleIO(t *kernel.Task, fd, addr, count uintptr, off int64, write bool) (i
 	return transfer(t, f, iov[:], off, write)
 }
 
-// writeChunk writes one buffer, raising SIGPIPE on EPIPE.
+// writeChunk writes one buffer, raising SIGPIPE on EPIPE and SIGXFSZ on
+// EFBIG past RLIMIT_FSIZE.
 func writeChunk(t *kernel.Task, f *vfs.FileDescription, chunk []byte, off int64, done int) (int, error) {
 	var w int
 	var err error
@@ -79,10 +80,21 @@ func writeChunk(t *kernel.Task, f *vfs.FileDescription, chunk []byte, off int64,
 	} else {
 		w, err = f.PWrite(t, chunk, off+int64(done))
 	}
-	if err == unix.EPIPE {
+	switch err {
+	case unix.EPIPE:
 		t.SendSignalNo(linux.SIGPIPE)
+	case unix.EFBIG:
+		fileSizeExceeded(t)
 	}
 	return w, err
+}
+
+// fileSizeExceeded sends SIGXFSZ after an EFBIG, when RLIMIT_FSIZE is set
+// (as Linux's generic_write_check_limits() and inode_newsize_ok()).
+func fileSizeExceeded(t *kernel.Task) {
+	if t.FileSizeLimit() != kernel.RLimInfinity {
+		t.SendSignalNo(linux.SIGXFSZ)
+	}
 }
 
 // iovec is one struct iovec.

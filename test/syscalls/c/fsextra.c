@@ -99,7 +99,7 @@ int main(void)
 {
 	CHECK(mkdtemp(dir) != NULL);
 	int fails = 0;
-	/* O_TMPFILE is pending: test/syscalls/pending/tmpfile.c */
+	/* O_TMPFILE: tmpfile.c */
 	fails += run_group("user-xattrs", xattrs, 30);
 	fails += run_group("seek-data-hole-fallocate", holes, 30);
 	fails += run_group("statfs", statfs_proc, 30);

@@ -1,6 +1,6 @@
 /* tmpfile: O_TMPFILE (unnamed, then linked in with linkat through
- * /proc/self/fd; O_EXCL forbids that). Pending: see README.md. */
-#include "../c/test.h"
+ * /proc/self/fd; O_EXCL forbids that). */
+#include "test.h"
 
 #include <fcntl.h>
 #include <ftw.h>

@@ -2,7 +2,7 @@
  * F_GETLK naming the holder, release on close and on exit, blocking waits
  * woken by an unlock), RLIMIT_FSIZE (short write, EFBIG, SIGXFSZ), FIFO
  * open rules, sendfile, FIONREAD and F_GETPIPE_SZ on pipes. */
-#include "../c/test.h"
+#include "test.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
