@@ -62,10 +62,11 @@ func (p *Platform) factory(elf []byte, ready chan<- error) {
 // stub's fixed page, and the exec then fails after the point of no return.
 const templateStartAttempts = 4
 
-// startTemplate writes the stub ELF to a sealed memfd, executes it through
-// /proc/self/fd with the memory file at stubMemFD, and runs it until it has
-// confined itself and trapped. The caller must be locked to its OS thread,
-// which becomes the template's tracer.
+// startTemplate writes the stub ELF to a sealed, execute-only memfd,
+// executes it through /proc/self/fd without privileges (stubCredential) with
+// the memory file at stubMemFD, and runs it until it has confined itself and
+// trapped. The caller must be locked to its OS thread for good: it becomes
+// the template's tracer, and stubCredential empties its bounding set.
 func startTemplate(elf []byte, memFD int) (*template, error) {
 	fd, err := unix.MemfdCreate("cocoon-stub", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
 	if err != nil {
@@ -74,6 +75,9 @@ func startTemplate(elf []byte, memFD int) (*template, error) {
 	defer unix.Close(fd)
 	if _, err := unix.Write(fd, elf); err != nil {
 		return nil, fmt.Errorf("writing stub: %w", err)
+	}
+	if err := unix.Fchmod(fd, stubExecMode); err != nil {
+		return nil, fmt.Errorf("making stub memfd execute-only: %w", err)
 	}
 	seals := unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
 	if _, err := unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, seals); err != nil {
@@ -87,14 +91,23 @@ func startTemplate(elf []byte, memFD int) (*template, error) {
 	}
 	defer unix.Close(execFD)
 
+	cred, err := stubCredential()
+	if err != nil {
+		return nil, fmt.Errorf("dropping privileges for the stub: %w", err)
+	}
+
 	path := fmt.Sprintf("/proc/self/fd/%d", execFD)
 	closed := ^uintptr(0)
 	attr := &syscall.ProcAttr{
 		Env:   []string{},
 		Files: []uintptr{closed, closed, closed, uintptr(memFD)},
 		Sys: &syscall.SysProcAttr{
-			Ptrace:    true,
-			Pdeathsig: syscall.SIGKILL,
+			// The child changes user before it sets its death
+			// signal (a change of user clears it) and before
+			// PTRACE_TRACEME; nil when there is nothing to shed.
+			Credential: cred,
+			Ptrace:     true,
+			Pdeathsig:  syscall.SIGKILL,
 		},
 	}
 	var lastErr error

@@ -3,9 +3,9 @@
 // them (PTRACE_SYSEMU) and is handed to the sentry.
 //
 // The design is in README.md. In short: New starts a "template" stub from a
-// hand-assembled static ELF (no Go runtime), which confines itself (unmaps
-// everything but its own page, no_new_privs, a seccomp filter) and then
-// waits. Each NewAddressSpace forks the template by injecting clone() into
+// hand-assembled static ELF (no Go runtime), executed as nobody with no
+// capabilities and not dumpable, which confines itself (unmaps everything
+// but its own page, no_new_privs, a seccomp filter) and then waits. Each NewAddressSpace forks the template by injecting clone() into
 // it. The first task thread that switches into an address space seizes its
 // stub and stays its tracer; MapFile and Unmap inject mmap/munmap of the
 // memory file into the stub.

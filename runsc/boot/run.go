@@ -82,6 +82,10 @@ func boot(args *Args, logf func(string, ...any)) (int, error) {
 			return statusBootFailed, fmt.Errorf("confining sandbox: %w", err)
 		}
 	}
+	// From here on, under `runsc boot`, the process has an empty root, no
+	// capabilities but CAP_SYS_PTRACE and CAP_KILL (to drive the stubs),
+	// and no_new_privs, on every thread (sandbox.ConfineSentry, the Confine
+	// hook): nothing below may need a host path or a privilege.
 
 	v := vfs.New()
 	hostname := spec.Hostname

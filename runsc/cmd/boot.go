@@ -66,7 +66,9 @@ func (b *Boot) Execute(_ context.Context, f *flag.FlagSet, args ...any) subcomma
 		Spec:    spec,
 		GoferFD: b.goferFD,
 		Stdio:   stdio,
-		Confine: sandbox.Confine,
+		// An empty root, then only the capabilities that drive the
+		// stubs (CAP_SYS_PTRACE, CAP_KILL) and no_new_privs.
+		Confine: sandbox.ConfineSentry,
 		Debug:   conf.Debug,
 	}))
 }

@@ -13,8 +13,9 @@ import (
 )
 
 // Gofer implements subcommands.Command for "gofer", the file server process
-// that runsc starts (internal): it makes the served directory its root and
-// serves it on the socket until the sandbox closes it.
+// that runsc starts (internal): it makes the served directory its root,
+// drops the capabilities a file server does not need, and serves the
+// directory on the socket until the sandbox closes it.
 type Gofer struct {
 	rootDir  string
 	ioFD     int
@@ -45,7 +46,9 @@ func (g *Gofer) Execute(_ context.Context, f *flag.FlagSet, args ...any) subcomm
 	if f.NArg() != 0 || g.rootDir == "" || g.ioFD < 0 {
 		return usageError("gofer: --root-dir and --io-fd are required, and no arguments")
 	}
-	if err := sandbox.SetupGoferRoot(g.rootDir, g.readOnly); err != nil {
+	// The served directory becomes the root; then only the capabilities
+	// a file server acting as root needs remain (sandbox.GoferCapabilities).
+	if err := sandbox.ConfineGofer(g.rootDir, g.readOnly); err != nil {
 		return Failure(fmt.Errorf("gofer: %w", err))
 	}
 	log.Debugf("serving %s (read-only %t) on fd %d", g.rootDir, g.readOnly, g.ioFD)

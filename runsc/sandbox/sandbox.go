@@ -3,8 +3,12 @@
 // unix socket from its own mount namespace) and the sandbox (`runsc boot`,
 // the sentry, in new mount, PID, IPC, UTS and network namespaces). Both are
 // re-executions of the runsc binary. It also owns the confinement steps each
-// of them applies to itself once running: Confine (sandbox: empty root) and
-// SetupGoferRoot (gofer: the served directory becomes its root).
+// of them applies to itself once running: ConfineSentry (sandbox: Confine to
+// an empty root, then DropSentryPrivileges) and ConfineGofer (gofer:
+// SetupGoferRoot makes the served directory its root, then
+// DropGoferPrivileges). The privilege drops leave every thread with only
+// SentryCapabilities or GoferCapabilities, an empty bounding set and
+// no_new_privs (caps.go).
 //
 // A Sandbox is used by one goroutine at a time, except Signal, which may be
 // called from any goroutine while another waits.

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -19,12 +21,16 @@ import (
 
 	"github.com/cocoon-sandbox/cocoon/fsgofer/client"
 	"github.com/cocoon-sandbox/cocoon/fsgofer/server"
+	"github.com/cocoon-sandbox/cocoon/platform"
+	"github.com/cocoon-sandbox/cocoon/platform/ptrace"
 	"github.com/cocoon-sandbox/cocoon/runsc/config"
+	"github.com/cocoon-sandbox/cocoon/sentry/arch"
+	"github.com/cocoon-sandbox/cocoon/sentry/pgalloc"
 )
 
 // The test binary stands in for runsc: Start re-executes it as "boot" and
 // "gofer" (the argv runsc would get), and TestMain runs a helper that uses
-// the real SetupGoferRoot and Confine, then reports what it sees.
+// the real ConfineGofer and ConfineSentry, then reports what it sees.
 const helperEnv = "COCOON_SANDBOX_TEST_HELPER"
 
 func TestMain(m *testing.M) {
@@ -59,7 +65,7 @@ func fakeGofer(args []string) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if err := SetupGoferRoot(*rootDir, *readOnly); err != nil {
+	if err := ConfineGofer(*rootDir, *readOnly); !confined(err) {
 		fmt.Fprintln(os.Stderr, "gofer:", err)
 		return 1
 	}
@@ -90,8 +96,11 @@ func fakeGofer(args []string) int {
 	}
 }
 
-// fakeBoot checks what `runsc boot` is given, confines itself and then acts
-// out spec.Process.Args: "exit N" or "wait-signal".
+// fakeBoot checks what `runsc boot` is given, confines itself as `runsc
+// boot` does and then acts out spec.Process.Args: "exit N", "wait-signal",
+// "stubs" (like wait-signal, with a ptrace platform started before the
+// confinement and driven after it, as the sentry does) or "gofer-ops"
+// (goferOps through a real gofer, then exit 0).
 func fakeBoot(args []string) int {
 	fs := flag.NewFlagSet("boot", flag.ContinueOnError)
 	goferFD := fs.Int("gofer-fd", -1, "")
@@ -121,11 +130,31 @@ func fakeBoot(args []string) int {
 	}
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, unix.SIGTERM)
-	if err := Confine(); err != nil {
+	var (
+		plat *ptrace.Platform
+		mf   *pgalloc.MemoryFile
+	)
+	if spec.Process.Args[0] == "stubs" {
+		if mf, err = pgalloc.New("sandbox-test"); err != nil {
+			fmt.Fprintln(os.Stderr, "boot:", err)
+			return 7
+		}
+		defer mf.Release()
+		if plat, err = ptrace.New(mf); err != nil {
+			fmt.Fprintln(os.Stderr, "boot:", err)
+			return 7
+		}
+		defer plat.Release()
+	}
+	if err := ConfineSentry(); !confined(err) {
 		fmt.Fprintln(os.Stderr, "boot:", err)
 		return 6
 	}
 	ents, err := os.ReadDir("/")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "boot: reading the new root:", err)
+		return 8
+	}
 	werr := os.WriteFile("/x", nil, 0o644)
 	out := os.NewFile(1, "stdout")
 	fmt.Fprintf(out, "pid=%d stdio=%s gofer=[%s] root-entries=%d root-writable=%t\n",
@@ -138,8 +167,88 @@ func fakeBoot(args []string) int {
 		fmt.Fprintln(out, "ready")
 		s := <-sigs
 		return 128 + int(s.(unix.Signal))
+	case "gofer-ops":
+		fmt.Fprintf(out, "gofer-ops: %s\n", goferOps(*goferFD))
+		return 0
+	case "stubs":
+		fmt.Fprintf(out, "stubs: %v\n", driveStubs(plat, mf))
+		fmt.Fprintln(out, "ready")
+		s := <-sigs
+		// Release kills and reaps every stub: it hangs if the sentry
+		// may not signal them.
+		released := make(chan struct{})
+		go func() { plat.Release(); close(released) }()
+		select {
+		case <-released:
+			fmt.Fprintln(out, "released")
+		case <-time.After(10 * time.Second):
+			fmt.Fprintln(out, "release hung")
+		}
+		return 128 + int(s.(unix.Signal))
 	}
 	return 99
+}
+
+// driveStubs does, with the sandbox's privileges, what the sentry does with
+// stubs: it forks one that stays idle and one that it seizes, runs a system
+// call in, and interrupts in a busy loop. The seized stub stays seized by a
+// goroutine that never returns.
+func driveStubs(p *ptrace.Platform, mf *pgalloc.MemoryFile) error {
+	if _, err := p.NewAddressSpace(); err != nil {
+		return err
+	}
+	done := make(chan error)
+	go func() {
+		ctx, _ := p.NewContext() // locks this goroutine to its thread
+		err := runStub(p, mf, ctx)
+		done <- err
+		select {} // stay the stub's tracer
+	}()
+	return <-done
+}
+
+func runStub(p *ptrace.Platform, mf *pgalloc.MemoryFile, ctx platform.Context) error {
+	as, err := p.NewAddressSpace()
+	if err != nil {
+		return err
+	}
+	off, err := mf.Allocate(pgalloc.PageSize)
+	if err != nil {
+		return err
+	}
+	copy(mf.Slice(off, pgalloc.PageSize), []byte{0x0f, 0x05, 0xeb, 0xfe}) // syscall; jmp .
+	if err := as.MapFile(0x400000, off, pgalloc.PageSize, platform.AnyAccess); err != nil {
+		return err
+	}
+	st := arch.NewInitialState(0x400000, 0x500000)
+	if ev, _, err := ctx.Switch(as, &st); err != nil || ev != platform.EventSyscall {
+		return fmt.Errorf("first switch: event %v, err %v; want a system call", ev, err)
+	}
+	// Spinning now: only a SIGSTOP sent to the stub gets it out.
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		ctx.Interrupt()
+	}()
+	if ev, _, err := ctx.Switch(as, &st); err != nil || ev != platform.EventInterrupted {
+		return fmt.Errorf("second switch: event %v, err %v; want interrupted", ev, err)
+	}
+	return nil
+}
+
+// confined says whether a helper's ConfineGofer or ConfineSentry
+// succeeded. In a test binary that links cgo (go test -race does),
+// syscall.AllThreadsSyscall and with it the privilege drops are not
+// available (runsc itself is built with CGO_ENABLED=0); that is good enough
+// there, and TestPrivilegesDropped is skipped.
+func confined(err error) bool {
+	return err == nil || errors.Is(err, errNotAllThreads)
+}
+
+// allThreadsWork says whether this test binary can run
+// syscall.AllThreadsSyscall (it cannot if it links cgo).
+func allThreadsWork() bool {
+	_, _, e := syscall.AllThreadsSyscall(syscall.SYS_GETPID, 0, 0, 0)
+	return e != syscall.ENOTSUP
 }
 
 // realGoferEnv makes the helper gofer run the real fsgofer server and the
@@ -180,10 +289,20 @@ func requireRoot(t *testing.T) {
 
 func startHelper(t *testing.T, args []string, stdout *os.File) (*Sandbox, string) {
 	t.Helper()
+	return startHelperWith(t, args, stdout, true /* readOnly */, nil)
+}
+
+// startHelperWith is startHelper with the gofer's read-only flag, and setup
+// (if not nil) run on the served directory before anything starts.
+func startHelperWith(t *testing.T, args []string, stdout *os.File, readOnly bool, setup func(root string)) (*Sandbox, string) {
+	t.Helper()
 	t.Setenv(helperEnv, "1")
 	root := t.TempDir()
 	if err := os.WriteFile(filepath.Join(root, "marker"), []byte("served-root\n"), 0o644); err != nil {
 		t.Fatal(err)
+	}
+	if setup != nil {
+		setup(root)
 	}
 	conf := &config.Config{RootDir: t.TempDir(), Platform: "ptrace", Network: "none", Overlay2: "root:memory"}
 	exe, err := os.Executable()
@@ -195,7 +314,7 @@ func startHelper(t *testing.T, args []string, stdout *os.File) (*Sandbox, string
 		Spec:     &specs.Spec{Process: &specs.Process{Args: args}},
 		Conf:     conf,
 		RootDir:  root,
-		ReadOnly: true,
+		ReadOnly: readOnly,
 		Stdio:    [3]*os.File{nil, stdout, nil},
 		Exe:      exe,
 	})

@@ -1,0 +1,121 @@
+package ptrace
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/cocoon-sandbox/cocoon/platform"
+	"github.com/cocoon-sandbox/cocoon/sentry/arch"
+	"github.com/cocoon-sandbox/cocoon/sentry/pgalloc"
+)
+
+// procStatus returns the "Key:\tvalue" lines of /proc/pid/status.
+func procStatus(t *testing.T, pid int) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatalf("reading status of %d: %v", pid, err)
+	}
+	m := make(map[string]string)
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok {
+			m[k] = strings.TrimSpace(v)
+		}
+	}
+	return m
+}
+
+// TestStubsHaveNoPrivileges checks, from /proc, that the template and
+// every stub (not yet seized, and seized and running application code) run
+// as nobody with no capability in any set, under no_new_privs and their
+// seccomp filter, and are not dumpable.
+func TestStubsHaveNoPrivileges(t *testing.T) {
+	if unix.Geteuid() != 0 {
+		t.Skip("stubs run as their unprivileged caller when it is not root")
+	}
+	before := children(t)
+	p, mf := newPlatform(t)
+	idle, err := p.NewAddressSpace()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Release()
+
+	// A stub that runs application code: one system call.
+	ran := make(chan error)
+	release := make(chan struct{})
+	go func() {
+		ctx, _ := p.NewContext()
+		as, err := p.NewAddressSpace()
+		if err != nil {
+			ran <- err
+			return
+		}
+		defer as.Release()
+		off, _ := mf.Allocate(pgalloc.PageSize)
+		copy(mf.Slice(off, pgalloc.PageSize), []byte{0x0f, 0x05}) // syscall
+		if err := as.MapFile(0x400000, off, pgalloc.PageSize, platform.AnyAccess); err != nil {
+			ran <- err
+			return
+		}
+		st := arch.NewInitialState(0x400000, 0x500000)
+		ev, _, err := ctx.Switch(as, &st)
+		if err == nil && ev != platform.EventSyscall {
+			err = fmt.Errorf("event %v, want a system call", ev)
+		}
+		ran <- err
+		<-release // keep the stub seized while it is inspected
+	}()
+	if err := <-ran; err != nil {
+		t.Fatal(err)
+	}
+	defer close(release)
+
+	var stubs []int
+	for _, pid := range children(t) {
+		if !slices.Contains(before, pid) {
+			stubs = append(stubs, pid)
+		}
+	}
+	if len(stubs) != 3 {
+		t.Fatalf("new children %v, want the template and 2 stubs", stubs)
+	}
+	nobody := fmt.Sprintf("%d\t%d\t%d\t%d", stubUID, stubUID, stubUID, stubUID)
+	nogroup := fmt.Sprintf("%d\t%d\t%d\t%d", stubGID, stubGID, stubGID, stubGID)
+	const none = "0000000000000000"
+	want := map[string]string{
+		"Uid": nobody, "Gid": nogroup, "Groups": "",
+		"CapInh": none, "CapPrm": none, "CapEff": none, "CapBnd": none, "CapAmb": none,
+		"NoNewPrivs": "1", "Seccomp": "2",
+	}
+	traced := 0
+	for _, pid := range stubs {
+		st := procStatus(t, pid)
+		for k, v := range want {
+			if st[k] != v {
+				t.Errorf("stub %d: %s %q, want %q", pid, k, st[k], v)
+			}
+		}
+		if st["TracerPid"] != "0" {
+			traced++
+		}
+		// The files of a non-dumpable process in /proc/PID belong to
+		// root (task_dump_owner() in fs/proc/base.c).
+		var s syscall.Stat_t
+		if err := syscall.Stat(fmt.Sprintf("/proc/%d/environ", pid), &s); err != nil {
+			t.Fatal(err)
+		}
+		if s.Uid != 0 {
+			t.Errorf("stub %d: /proc/%d/environ owned by %d: the stub is dumpable", pid, pid, s.Uid)
+		}
+	}
+	if traced != 2 {
+		t.Errorf("%d of the stubs are traced, want 2 (the template and the seized stub)", traced)
+	}
+}
