@@ -2,6 +2,7 @@ package ptrace
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -36,6 +37,18 @@ func TestStubCodeLayout(t *testing.T) {
 		if got := stubCode[c.off : c.off+len(c.want)]; !bytes.Equal(got, c.want) {
 			t.Errorf("%s at %#x: % x, want % x", c.name, c.off, got, c.want)
 		}
+	}
+	// The two munmaps leave exactly the stub's page: [0, stubBase) and
+	// [stubEnd, userTop).
+	le := binary.LittleEndian
+	if got := le.Uint64(stubCode[0x1a:]); got != stubBase {
+		t.Errorf("first munmap length %#x, want stubBase %#x", got, stubBase)
+	}
+	if got := le.Uint64(stubCode[0x34:]); got != stubEnd {
+		t.Errorf("second munmap start %#x, want stubEnd %#x", got, stubEnd)
+	}
+	if got := le.Uint32(stubCode[0x3d:]); uint64(got) != userTop-stubEnd {
+		t.Errorf("second munmap length %#x, want userTop-stubEnd %#x", got, userTop-stubEnd)
 	}
 	if fprogOffset-codeOffset != 0x100 || len(stubCode) > 0x100 {
 		t.Errorf("code (%d bytes) overlaps the sock_fprog at code+%#x", len(stubCode), fprogOffset-codeOffset)

@@ -23,11 +23,11 @@ type Args struct {
 	Stdio [3]int
 
 	// Confine moves the process into an empty root (pivot_root, old root
-	// unmounted) once the platform is set up; after it no host path is
-	// reachable.
+	// unmounted) and drops its privileges once the platform is set up;
+	// after it no host path is reachable.
 	Confine func() error
 
-	// Debug enables debug logging to stderr or DebugLog's FD.
+	// Debug enables debug logging (to where runsc pointed the log).
 	Debug bool
 }
 
