@@ -34,6 +34,9 @@ type AddressSpace struct {
 	// tracer (or before the seize), applied in order by the tracer before
 	// the stub next runs.
 	pending []mapOp
+	// cpu is the CPU the stub last pinned itself to (affinity.go), noCPU
+	// before; used by the tracer only.
+	cpu int32
 	// regs and status are injection scratch, used by the tracer only.
 	regs   unix.PtraceRegs
 	status unix.WaitStatus

@@ -12,7 +12,7 @@ import (
 )
 
 // benchSetup maps "syscall; jmp back" at 0x400000 in a fresh address space.
-func benchSetup(b *testing.B) (*Platform, *AddressSpace, platform.Context, *arch.State) {
+func benchSetup(b testing.TB) (*Platform, *AddressSpace, platform.Context, *arch.State) {
 	mf, err := pgalloc.New("ptrace-bench")
 	if err != nil {
 		b.Fatal(err)

@@ -24,6 +24,8 @@ type Context struct {
 	// tid is the OS thread NewContext locked its caller to: the tracer of
 	// every stub this context runs.
 	tid int32
+	// cpu is the CPU the thread and its stubs are pinned to (affinity.go).
+	cpu int32
 
 	// interrupt is set by Interrupt and consumed by Switch.
 	interrupt atomic.Uint32
@@ -39,14 +41,16 @@ type Context struct {
 	fp      []byte
 }
 
-// NewContext implements platform.Platform. It locks the calling goroutine to
-// its OS thread, permanently: that goroutine must be the one that calls
+// NewContext implements platform.Platform. It pins the calling thread to a
+// CPU (affinity.go) and locks the calling goroutine to it, permanently: that goroutine must be the one that calls
 // Switch, SaveFP and Release, and its thread becomes the tracer of the stubs
 // it switches into. When the goroutine exits, the Go runtime ends the
 // thread, and the kernel kills the stubs it traced (PTRACE_O_EXITKILL).
 func (p *Platform) NewContext() (platform.Context, error) {
 	runtime.LockOSThread()
-	return &Context{p: p, tid: gettid(), fp: make([]byte, p.xstateSize)}, nil
+	cpu := p.cpus.pick()
+	pinCaller(cpu)
+	return &Context{p: p, tid: gettid(), cpu: cpu, fp: make([]byte, p.xstateSize)}, nil
 }
 
 var errNotPtraceAS = errors.New("address space is not from the ptrace platform")
@@ -66,6 +70,12 @@ func (c *Context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Ev
 		}
 	}
 	tid := as.pid
+	if as.cpu != c.cpu {
+		// Before running is published (an interrupt's SIGSTOP must not
+		// land in the injection) and before c.regs is loaded from st.
+		c.pinStub(tid, c.cpu)
+		as.cpu = c.cpu
+	}
 
 	// Publish that we are about to run, then look for an interrupt: either
 	// Interrupt sees running (and signals the stub) or we see its flag.

@@ -39,6 +39,9 @@ func stubFilter() *seccomp.Filter {
 			seccomp.Allow(unix.SYS_GETPPID),
 			// ...and waits to be seized.
 			seccomp.Allow(unix.SYS_PAUSE),
+			// Pinning to the tracer's CPU (affinity.go): itself
+			// only, an 8-byte set from the stub's mask table.
+			seccomp.Allow(unix.SYS_SCHED_SETAFFINITY, eq(0), eq(8)),
 			// The failure path.
 			seccomp.Allow(unix.SYS_EXIT),
 			seccomp.Allow(unix.SYS_EXIT_GROUP),

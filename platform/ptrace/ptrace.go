@@ -48,6 +48,9 @@ type Platform struct {
 	// learned once from the template.
 	xstateSize int
 
+	// cpus spreads contexts over the CPUs (affinity.go).
+	cpus *cpuPicker
+
 	// requests feeds the factory goroutine.
 	requests chan factoryRequest
 
@@ -73,6 +76,7 @@ func New(mf *pgalloc.MemoryFile) (*Platform, error) {
 		return nil, fmt.Errorf("building ptrace stub: %w", err)
 	}
 	p := &Platform{
+		cpus:     newCPUPicker(),
 		mf:       mf,
 		requests: make(chan factoryRequest),
 		live:     make(map[int32]*AddressSpace),
@@ -111,7 +115,7 @@ func (p *Platform) NewAddressSpace() (platform.AddressSpace, error) {
 	if r.err != nil {
 		return nil, fmt.Errorf("creating address space: %w", r.err)
 	}
-	as := &AddressSpace{p: p, pid: r.pid}
+	as := &AddressSpace{p: p, pid: r.pid, cpu: noCPU}
 	p.mu.Lock()
 	if p.released {
 		// Release ran while the factory forked: it did not see this one.

@@ -30,6 +30,13 @@ const (
 	codeOffset   = 0x100
 	fprogOffset  = codeOffset + 0x100
 	filterOffset = fprogOffset + 16
+	// cpuMasksOffset is a table of CPU sets, one 8-byte mask per CPU
+	// (bit n set in entry n), at the end of the page: the sentry pins a
+	// stub to a CPU by injecting sched_setaffinity(0, 8, &table[cpu])
+	// (affinity.go), since the stub has no writable memory to pass a set
+	// in.
+	cpuMasksOffset = stubSize - maxPinnedCPUs*8
+	maxPinnedCPUs  = 64
 
 	// Offsets of labels in stubCode, from the listing below.
 	stubReady       = 0x80 // int3 reached after setup
@@ -160,12 +167,12 @@ const (
 
 // stubELF returns the stub executable: a static ELF whose single PT_LOAD
 // maps one read+execute page at stubBase holding the headers, stubCode,
-// the sock_fprog and the BPF filter program filter.
+// the sock_fprog, the BPF filter program filter and the CPU-mask table.
 func stubELF(filter []byte) ([]byte, error) {
-	size := filterOffset + len(filter)
-	if size > stubSize {
+	if filterOffset+len(filter) > cpuMasksOffset {
 		return nil, errFilterTooBig
 	}
+	size := stubSize
 	b := make([]byte, size)
 	le := binary.LittleEndian
 
@@ -198,6 +205,9 @@ func stubELF(filter []byte) ([]byte, error) {
 	le.PutUint16(b[fprogOffset:], uint16(len(filter)/8))
 	le.PutUint64(b[fprogOffset+8:], stubBase+filterOffset)
 	copy(b[filterOffset:], filter)
+	for cpu := 0; cpu < maxPinnedCPUs; cpu++ {
+		le.PutUint64(b[cpuMasksOffset+8*cpu:], 1<<cpu)
+	}
 	return b, nil
 }
 
