@@ -146,14 +146,10 @@ func Flock(ctx Context, fd *FileDescription, op int) error {
 		if nb {
 			return unix.EWOULDBLOCK
 		}
-		ch := fl.waitChanLocked()
-		locksMu.Unlock()
-		err := ctx.Block(ch)
-		locksMu.Lock()
-		if err != nil {
+		var err error
+		if fl, err = waitForUnlockLocked(ctx, key, fl); err != nil {
 			return err
 		}
-		fl = getLocksLocked(key, true)
 	}
 	if fl.flocks == nil {
 		fl.flocks = make(map[*FileDescription]bool)
@@ -216,14 +212,10 @@ func SetRecordLock(ctx Context, fd *FileDescription, pid int32, r LockRange, wai
 			if !wait {
 				return unix.EAGAIN
 			}
-			ch := fl.waitChanLocked()
-			locksMu.Unlock()
-			err := ctx.Block(ch)
-			locksMu.Lock()
-			if err != nil {
+			var err error
+			if fl, err = waitForUnlockLocked(ctx, key, fl); err != nil {
 				return err
 			}
-			fl = getLocksLocked(key, true)
 		}
 	}
 	fl.setRangeLocked(owner, pid, r)
@@ -340,4 +332,19 @@ func (fl *fileLocks) releaseLocked(match func(*RecordLock) bool) {
 		fl.records = out
 		fl.wakeLocked()
 	}
+}
+
+// waitForUnlockLocked blocks the caller until the next release of a lock
+// in fl (or an interruption), with locksMu dropped meanwhile, and returns
+// the lock state of key afresh.
+// Preconditions: locksMu is held; it is held again on return.
+func waitForUnlockLocked(ctx Context, key any, fl *fileLocks) (*fileLocks, error) {
+	ch := fl.waitChanLocked()
+	locksMu.Unlock()
+	err := ctx.Block(ch)
+	locksMu.Lock()
+	if err != nil {
+		return nil, err
+	}
+	return getLocksLocked(key, true), nil
 }

@@ -29,18 +29,7 @@
 
 /* ERR checks like CHECK_ERRNO but records the failure and goes on. */
 static int failed;
-#define ERR(call, err)                                                      \
-	do {                                                                \
-		errno = 0;                                                  \
-		long r_ = (long)(call);                                     \
-		if (r_ != -1 || errno != (err)) {                           \
-			int e_ = errno;                                     \
-			fprintf(stderr, "%s:%d: %s = %ld errno=%d (%s), want -1 errno=%d (%s)\n", \
-				__FILE__, __LINE__, #call, r_, e_, strerror(e_), \
-				(err), strerror(err));                      \
-			failed = 1;                                         \
-		}                                                           \
-	} while (0)
+#define ERR(call, err) EXPECT_ERRNO(call, err, failed = 1)
 /* OK checks a condition, recording a failure and going on. */
 #define OK(cond)                                                            \
 	do {                                                                \

@@ -31,8 +31,9 @@
 		}                                                           \
 	} while (0)
 
-/* CHECK_ERRNO checks that a call failed with -1 and the given errno. */
-#define CHECK_ERRNO(call, err)                                              \
+/* EXPECT_ERRNO checks that a call failed with -1 and the given errno; if
+ * not, it reports and runs on_fail. */
+#define EXPECT_ERRNO(call, err, on_fail)                                    \
 	do {                                                                \
 		errno = 0;                                                  \
 		long r_ = (long)(call);                                     \
@@ -41,10 +42,13 @@
 			fprintf(stderr, "%s:%d: %s = %ld errno=%d (%s), want -1 errno=%d (%s)\n", \
 				__FILE__, __LINE__, #call, r_, e_, strerror(e_), \
 				(err), strerror(err));                      \
-			fflush(stdout);                                     \
-			_exit(1);                                           \
+			on_fail;                                            \
 		}                                                           \
 	} while (0)
+
+/* CHECK_ERRNO checks that a call failed with -1 and the given errno, and
+ * ends the test if not. */
+#define CHECK_ERRNO(call, err) EXPECT_ERRNO(call, err, fflush(stdout); _exit(1))
 
 /* CHECK_EQ compares two integers and prints both on failure. */
 #define CHECK_EQ(a, b)                                                      \
