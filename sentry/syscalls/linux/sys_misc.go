@@ -596,6 +596,5 @@ func Futex(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	return 0, unix.ETIMEDOUT
 }
 
-// Umask is in the VFS engineer's files; the vfs package is imported here
-// for the Context assertions below.
+// The task is what file systems see of the caller.
 var _ vfs.Context = (*kernel.Task)(nil)

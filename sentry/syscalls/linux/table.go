@@ -9,10 +9,10 @@ import (
 // maxSyscall bounds the table (x86-64 numbers stay below it).
 const maxSyscall = 512
 
-// processTable lists the process, signal, memory and time system calls; the
-// file-system ones are in fsSyscalls (table_fs.go). Anything in neither
-// answers ENOSYS and is logged once.
-var processTable = map[uintptr]kernel.Syscall{
+// syscalls is the system-call table: every call the sentry implements, by
+// number. Anything not listed answers ENOSYS and is logged once (with
+// --debug).
+var syscalls = map[uintptr]kernel.Syscall{
 	unix.SYS_MMAP:              {Name: "mmap", Fn: Mmap},
 	unix.SYS_MPROTECT:          {Name: "mprotect", Fn: Mprotect},
 	unix.SYS_MUNMAP:            {Name: "munmap", Fn: Munmap},
@@ -104,16 +104,112 @@ var processTable = map[uintptr]kernel.Syscall{
 	unix.SYS_PIPE:              {Name: "pipe", Fn: Pipe},
 	unix.SYS_PIPE2:             {Name: "pipe2", Fn: Pipe2},
 	unix.SYS_RSEQ:              {Name: "rseq"},
+
+	unix.SYS_READ:     {Name: "read", Fn: Read},
+	unix.SYS_WRITE:    {Name: "write", Fn: Write},
+	unix.SYS_PREAD64:  {Name: "pread64", Fn: Pread64},
+	unix.SYS_PWRITE64: {Name: "pwrite64", Fn: Pwrite64},
+	unix.SYS_READV:    {Name: "readv", Fn: Readv},
+	unix.SYS_WRITEV:   {Name: "writev", Fn: Writev},
+	unix.SYS_PREADV:   {Name: "preadv", Fn: Preadv},
+	unix.SYS_PWRITEV:  {Name: "pwritev", Fn: Pwritev},
+	unix.SYS_PREADV2:  {Name: "preadv2", Fn: Preadv2},
+	unix.SYS_PWRITEV2: {Name: "pwritev2", Fn: Pwritev2},
+	unix.SYS_LSEEK:    {Name: "lseek", Fn: Lseek},
+	unix.SYS_SENDFILE: {Name: "sendfile", Fn: Sendfile},
+
+	unix.SYS_OPEN:        {Name: "open", Fn: Open},
+	unix.SYS_OPENAT:      {Name: "openat", Fn: Openat},
+	unix.SYS_CREAT:       {Name: "creat", Fn: Creat},
+	unix.SYS_CLOSE:       {Name: "close", Fn: Close},
+	unix.SYS_CLOSE_RANGE: {Name: "close_range", Fn: CloseRange},
+	unix.SYS_DUP:         {Name: "dup", Fn: Dup},
+	unix.SYS_DUP2:        {Name: "dup2", Fn: Dup2},
+	unix.SYS_DUP3:        {Name: "dup3", Fn: Dup3},
+	unix.SYS_GETCWD:      {Name: "getcwd", Fn: Getcwd},
+	unix.SYS_CHDIR:       {Name: "chdir", Fn: Chdir},
+	unix.SYS_FCHDIR:      {Name: "fchdir", Fn: Fchdir},
+	unix.SYS_CHROOT:      {Name: "chroot", Fn: Chroot},
+	unix.SYS_UMASK:       {Name: "umask", Fn: Umask},
+
+	unix.SYS_STAT:       {Name: "stat", Fn: Stat},
+	unix.SYS_FSTAT:      {Name: "fstat", Fn: Fstat},
+	unix.SYS_LSTAT:      {Name: "lstat", Fn: Lstat},
+	unix.SYS_NEWFSTATAT: {Name: "newfstatat", Fn: Newfstatat},
+	unix.SYS_STATX:      {Name: "statx", Fn: Statx},
+	unix.SYS_STATFS:     {Name: "statfs", Fn: Statfs},
+	unix.SYS_FSTATFS:    {Name: "fstatfs", Fn: Fstatfs},
+
+	unix.SYS_ACCESS:     {Name: "access", Fn: Access},
+	unix.SYS_FACCESSAT:  {Name: "faccessat", Fn: Faccessat},
+	unix.SYS_FACCESSAT2: {Name: "faccessat2", Fn: Faccessat2},
+	unix.SYS_MKDIR:      {Name: "mkdir", Fn: Mkdir},
+	unix.SYS_MKDIRAT:    {Name: "mkdirat", Fn: Mkdirat},
+	unix.SYS_MKNOD:      {Name: "mknod", Fn: Mknod},
+	unix.SYS_MKNODAT:    {Name: "mknodat", Fn: Mknodat},
+	unix.SYS_RMDIR:      {Name: "rmdir", Fn: Rmdir},
+	unix.SYS_UNLINK:     {Name: "unlink", Fn: Unlink},
+	unix.SYS_UNLINKAT:   {Name: "unlinkat", Fn: Unlinkat},
+	unix.SYS_RENAME:     {Name: "rename", Fn: Rename},
+	unix.SYS_RENAMEAT:   {Name: "renameat", Fn: Renameat},
+	unix.SYS_RENAMEAT2:  {Name: "renameat2", Fn: Renameat2},
+	unix.SYS_SYMLINK:    {Name: "symlink", Fn: Symlink},
+	unix.SYS_SYMLINKAT:  {Name: "symlinkat", Fn: Symlinkat},
+	unix.SYS_LINK:       {Name: "link", Fn: Link},
+	unix.SYS_LINKAT:     {Name: "linkat", Fn: Linkat},
+	unix.SYS_READLINK:   {Name: "readlink", Fn: Readlink},
+	unix.SYS_READLINKAT: {Name: "readlinkat", Fn: Readlinkat},
+	unix.SYS_CHMOD:      {Name: "chmod", Fn: Chmod},
+	unix.SYS_FCHMOD:     {Name: "fchmod", Fn: Fchmod},
+	unix.SYS_FCHMODAT:   {Name: "fchmodat", Fn: Fchmodat},
+	unix.SYS_CHOWN:      {Name: "chown", Fn: Chown},
+	unix.SYS_FCHOWN:     {Name: "fchown", Fn: Fchown},
+	unix.SYS_LCHOWN:     {Name: "lchown", Fn: Lchown},
+	unix.SYS_FCHOWNAT:   {Name: "fchownat", Fn: Fchownat},
+	unix.SYS_TRUNCATE:   {Name: "truncate", Fn: Truncate},
+	unix.SYS_FTRUNCATE:  {Name: "ftruncate", Fn: Ftruncate},
+	unix.SYS_UTIMENSAT:  {Name: "utimensat", Fn: Utimensat},
+	unix.SYS_UTIME:      {Name: "utime", Fn: Utime},
+	unix.SYS_UTIMES:     {Name: "utimes", Fn: Utimes},
+	unix.SYS_FUTIMESAT:  {Name: "futimesat", Fn: Futimesat},
+
+	unix.SYS_GETDENTS64: {Name: "getdents64", Fn: Getdents64},
+	unix.SYS_GETDENTS:   {Name: "getdents", Fn: Getdents},
+
+	unix.SYS_FCNTL:     {Name: "fcntl", Fn: Fcntl},
+	unix.SYS_FLOCK:     {Name: "flock", Fn: Flock},
+	unix.SYS_FSYNC:     {Name: "fsync", Fn: Fsync},
+	unix.SYS_FDATASYNC: {Name: "fdatasync", Fn: Fdatasync},
+	unix.SYS_SYNC:      {Name: "sync", Fn: Sync},
+	unix.SYS_SYNCFS:    {Name: "syncfs", Fn: Syncfs},
+	unix.SYS_FADVISE64: {Name: "fadvise64", Fn: Fadvise64},
+	unix.SYS_FALLOCATE: {Name: "fallocate", Fn: Fallocate},
+	unix.SYS_IOCTL:     {Name: "ioctl", Fn: Ioctl},
+
+	unix.SYS_GETXATTR:     {Name: "getxattr", Fn: Getxattr},
+	unix.SYS_LGETXATTR:    {Name: "lgetxattr", Fn: Lgetxattr},
+	unix.SYS_FGETXATTR:    {Name: "fgetxattr", Fn: Fgetxattr},
+	unix.SYS_LISTXATTR:    {Name: "listxattr", Fn: Listxattr},
+	unix.SYS_LLISTXATTR:   {Name: "llistxattr", Fn: Llistxattr},
+	unix.SYS_FLISTXATTR:   {Name: "flistxattr", Fn: Flistxattr},
+	unix.SYS_SETXATTR:     {Name: "setxattr", Fn: Setxattr},
+	unix.SYS_LSETXATTR:    {Name: "lsetxattr", Fn: Lsetxattr},
+	unix.SYS_FSETXATTR:    {Name: "fsetxattr", Fn: Fsetxattr},
+	unix.SYS_REMOVEXATTR:  {Name: "removexattr", Fn: Removexattr},
+	unix.SYS_LREMOVEXATTR: {Name: "lremovexattr", Fn: Lremovexattr},
+	unix.SYS_FREMOVEXATTR: {Name: "fremovexattr", Fn: Fremovexattr},
+
+	unix.SYS_POLL:     {Name: "poll", Fn: Poll},
+	unix.SYS_PPOLL:    {Name: "ppoll", Fn: Ppoll},
+	unix.SYS_SELECT:   {Name: "select", Fn: Select},
+	unix.SYS_PSELECT6: {Name: "pselect6", Fn: Pselect6},
 }
 
 // Table returns the system-call table indexed by number.
 func Table() []kernel.Syscall {
 	table := make([]kernel.Syscall, maxSyscall)
-	for nr, s := range processTable {
+	for nr, s := range syscalls {
 		table[nr] = s
-	}
-	for nr, fn := range fsSyscalls {
-		table[nr] = kernel.Syscall{Name: fsSyscallName(nr), Fn: kernel.SyscallFn(fn)}
 	}
 	return table
 }
