@@ -30,6 +30,7 @@ func main() {
 	commander.Register(commander.FlagsCommand(), "")
 	commander.Register(new(cmd.Do), "")
 	commander.Register(new(cmd.Run), "")
+	commander.Register(new(cmd.Syscalls), "")
 	commander.Register(new(cmd.Boot), internalGroup)
 	commander.Register(new(cmd.Gofer), internalGroup)
 	explainGroup := commander.ExplainGroup
