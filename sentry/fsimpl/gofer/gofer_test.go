@@ -363,15 +363,22 @@ func TestFIDsReleased(t *testing.T) {
 	root := mount(t, dir, false)
 	before := gofertest.CountFDs(t)
 	func() {
+		// Keep the inodes alive until the FDs are counted: a GC in
+		// between would already release some (which is the point, but
+		// later).
+		inodes := make([]vfs.Inode, 0, 200)
 		for i := 0; i < 200; i++ {
-			if _, err := root.Lookup(ctx, fmt.Sprintf("f%d", i)); err != nil {
+			in, err := root.Lookup(ctx, fmt.Sprintf("f%d", i))
+			if err != nil {
 				t.Fatal(err)
 			}
+			inodes = append(inodes, in)
 		}
+		if held := gofertest.CountFDs(t); held < before+200 {
+			t.Fatalf("gofer holds %d FDs for 200 walked files, want >= %d", held, before+200)
+		}
+		runtime.KeepAlive(inodes)
 	}()
-	if held := gofertest.CountFDs(t); held < before+200 {
-		t.Fatalf("gofer holds %d FDs for 200 walked files, want >= %d", held, before+200)
-	}
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
 		runtime.GC()
