@@ -85,7 +85,9 @@ func boot(args *Args, logf func(string, ...any)) (int, error) {
 	// From here on, under `runsc boot`, the process has an empty root, no
 	// capabilities but CAP_SYS_PTRACE and CAP_KILL (to drive the stubs),
 	// and no_new_privs, on every thread (sandbox.ConfineSentry, the Confine
-	// hook): nothing below may need a host path or a privilege.
+	// hook), and runs under the seccomp allowlist of runsc/boot/filter:
+	// nothing below may need a host path, a privilege or a host system
+	// call that the allowlist lacks.
 
 	v := vfs.New()
 	hostname := spec.Hostname

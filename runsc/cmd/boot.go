@@ -12,6 +12,7 @@ import (
 	"github.com/google/subcommands"
 
 	"github.com/cocoon-sandbox/cocoon/runsc/boot"
+	"github.com/cocoon-sandbox/cocoon/runsc/boot/filter"
 	"github.com/cocoon-sandbox/cocoon/runsc/sandbox"
 	"github.com/cocoon-sandbox/cocoon/runsc/specutils"
 )
@@ -67,10 +68,20 @@ func (b *Boot) Execute(_ context.Context, f *flag.FlagSet, args ...any) subcomma
 		GoferFD: b.goferFD,
 		Stdio:   stdio,
 		// An empty root, then only the capabilities that drive the
-		// stubs (CAP_SYS_PTRACE, CAP_KILL) and no_new_privs.
-		Confine: sandbox.ConfineSentry,
+		// stubs (CAP_SYS_PTRACE, CAP_KILL) and no_new_privs, then
+		// the seccomp allowlist.
+		Confine: confineSentry,
 		Debug:   conf.Debug,
 	}))
+}
+
+// confineSentry is sandbox.ConfineSentry, then the sentry's seccomp
+// allowlist (runsc/boot/filter) on every thread.
+func confineSentry() error {
+	if err := sandbox.ConfineSentry(); err != nil {
+		return err
+	}
+	return filter.Install()
 }
 
 // parseStdioFDs parses "0,1,2".

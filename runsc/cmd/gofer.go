@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/subcommands"
 
+	"github.com/cocoon-sandbox/cocoon/fsgofer/filter"
 	"github.com/cocoon-sandbox/cocoon/fsgofer/server"
 	"github.com/cocoon-sandbox/cocoon/runsc/log"
 	"github.com/cocoon-sandbox/cocoon/runsc/sandbox"
@@ -49,6 +50,11 @@ func (g *Gofer) Execute(_ context.Context, f *flag.FlagSet, args ...any) subcomm
 	// The served directory becomes the root; then only the capabilities
 	// a file server acting as root needs remain (sandbox.GoferCapabilities).
 	if err := sandbox.ConfineGofer(g.rootDir, g.readOnly); err != nil {
+		return Failure(fmt.Errorf("gofer: %w", err))
+	}
+	// From here on only the file server's system calls are allowed
+	// (fsgofer/filter), on every thread.
+	if err := filter.Install(g.ioFD); err != nil {
 		return Failure(fmt.Errorf("gofer: %w", err))
 	}
 	log.Debugf("serving %s (read-only %t) on fd %d", g.rootDir, g.readOnly, g.ioFD)

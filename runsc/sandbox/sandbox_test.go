@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/cocoon-sandbox/cocoon/fsgofer/client"
+	"github.com/cocoon-sandbox/cocoon/fsgofer/filter"
 	"github.com/cocoon-sandbox/cocoon/fsgofer/server"
 	"github.com/cocoon-sandbox/cocoon/platform"
 	"github.com/cocoon-sandbox/cocoon/platform/ptrace"
@@ -71,6 +72,10 @@ func fakeGofer(args []string) int {
 	}
 	if os.Getenv(realGoferEnv) != "" {
 		// What `runsc gofer` does after confining itself.
+		if err := filter.Install(*ioFD); err != nil {
+			fmt.Fprintln(os.Stderr, "gofer:", err)
+			return 1
+		}
 		if err := server.Serve(*ioFD, "/", *readOnly); err != nil {
 			fmt.Fprintln(os.Stderr, "gofer:", err)
 			return 1
@@ -389,6 +394,64 @@ func TestRealGofer(t *testing.T) {
 	want := "pid=1 stdio=0,1,2 gofer=[read=served-root] root-entries=0 root-writable=false\n"
 	if string(out) != want {
 		t.Errorf("sandbox reported\n  %q\nwant\n  %q", out, want)
+	}
+	if s.goferKilled {
+		t.Error("gofer had to be killed; it should exit when its socket closes")
+	}
+	if !gone(s.GoferPid) {
+		t.Errorf("gofer %d left behind", s.GoferPid)
+	}
+}
+
+// TestGoferSeccomp checks that the real gofer serves under its seccomp
+// filter (fsgofer/filter), installed on every thread, and still exits by
+// itself once the sandbox is gone.
+func TestGoferSeccomp(t *testing.T) {
+	requireRoot(t)
+	t.Setenv(realGoferEnv, "1")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	s, _ := startHelper(t, []string{"wait-signal"}, w)
+	w.Close()
+	defer s.Destroy()
+
+	br := bufio.NewReader(r)
+	var lines []string
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatalf("reading sandbox output: %v (so far %q)", err, lines)
+		}
+		if line == "ready\n" {
+			break
+		}
+		lines = append(lines, line)
+	}
+	if len(lines) != 1 || !strings.Contains(lines[0], "gofer=[read=served-root]") {
+		t.Errorf("sandbox reported %q, want a read through the gofer", lines)
+	}
+	// Every thread of the gofer is in seccomp filter mode (2).
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", s.GoferPid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, task := range tasks {
+		status, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/status", s.GoferPid, task.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(status), "\nSeccomp:\t2\n") {
+			t.Errorf("gofer thread %s is not in seccomp filter mode:\n%s", task.Name(), status)
+		}
+	}
+	if err := s.Signal(unix.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if status, err := s.Wait(); err != nil || status != 128+int(unix.SIGTERM) {
+		t.Fatalf("Wait = %d, %v; want %d", status, err, 128+int(unix.SIGTERM))
 	}
 	if s.goferKilled {
 		t.Error("gofer had to be killed; it should exit when its socket closes")

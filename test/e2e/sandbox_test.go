@@ -13,11 +13,16 @@ import (
 
 // sandboxView is what the host shows of one running sandbox.
 type sandboxView struct {
-	boot     *testutil.Proc
-	rootList []string // entries of /proc/<boot>/root
-	rootErr  error
-	stubs    []*testutil.Proc
-	seccomp  map[int]string // stub PID -> Seccomp field
+	boot  *testutil.Proc
+	gofer *testutil.Proc
+	// bootSeccomp and goferSeccomp are the Seccomp fields of the
+	// sandbox's and the gofer's threads (runsc/boot/filter and
+	// fsgofer/filter), one per thread.
+	bootSeccomp, goferSeccomp []string
+	rootList                  []string // entries of /proc/<boot>/root
+	rootErr                   error
+	stubs                     []*testutil.Proc
+	seccomp                   map[int]string // stub PID -> Seccomp field
 }
 
 func (v *sandboxView) String() string {
@@ -25,7 +30,8 @@ func (v *sandboxView) String() string {
 		return "no sandbox process (a descendant of runsc with a \"boot\" argument) found"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "sandbox: %v\n  /proc/%d/root: %q (err %v)\n", v.boot, v.boot.PID, v.rootList, v.rootErr)
+	fmt.Fprintf(&b, "sandbox: %v Seccomp=%q\n  /proc/%d/root: %q (err %v)\n", v.boot, v.bootSeccomp, v.boot.PID, v.rootList, v.rootErr)
+	fmt.Fprintf(&b, "  gofer: %v Seccomp=%q\n", v.gofer, v.goferSeccomp)
 	for _, s := range v.stubs {
 		fmt.Fprintf(&b, "  stub: %v Seccomp=%q\n", s, v.seccomp[s.PID])
 	}
@@ -33,9 +39,13 @@ func (v *sandboxView) String() string {
 }
 
 // ok reports whether the view meets the bar: empty root, at least
-// one stub, every stub in seccomp filter mode.
+// one stub, every stub and every thread of the sandbox and the gofer in
+// seccomp filter mode.
 func (v *sandboxView) ok() bool {
 	if v == nil || v.boot == nil || v.rootErr != nil || len(v.rootList) != 0 || len(v.stubs) == 0 {
+		return false
+	}
+	if !allFilter(v.bootSeccomp) || !allFilter(v.goferSeccomp) {
 		return false
 	}
 	for _, s := range v.stubs {
@@ -44,6 +54,34 @@ func (v *sandboxView) ok() bool {
 		}
 	}
 	return true
+}
+
+// allFilter says whether every thread's Seccomp field is 2 (filter mode).
+func allFilter(fields []string) bool {
+	for _, f := range fields {
+		if f != "2" {
+			return false
+		}
+	}
+	return len(fields) > 0
+}
+
+// threadSeccomp returns the Seccomp field of every thread of pid.
+func threadSeccomp(pid int) []string {
+	ents, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	var out []string
+	for _, e := range ents {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/status", pid, e.Name()))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "Seccomp:"); ok {
+				out = append(out, strings.TrimSpace(v))
+			}
+		}
+	}
+	return out
 }
 
 // look finds the sandbox started by the runsc process runscPID: the
@@ -57,14 +95,20 @@ func look(runscPID int) (*sandboxView, error) {
 	}
 	v := &sandboxView{seccomp: make(map[int]string)}
 	for _, p := range testutil.Descendants(procs, runscPID) {
-		if p.HasArg("boot") {
+		switch {
+		case p.HasArg("boot") && v.boot == nil:
 			v.boot = p
-			break
+		case p.HasArg("gofer") && v.gofer == nil:
+			v.gofer = p
 		}
+	}
+	if v.gofer != nil {
+		v.goferSeccomp = threadSeccomp(v.gofer.PID)
 	}
 	if v.boot == nil {
 		return v, nil
 	}
+	v.bootSeccomp = threadSeccomp(v.boot.PID)
 	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/root", v.boot.PID))
 	v.rootErr = err
 	for _, e := range ents {
@@ -114,8 +158,8 @@ func startTime(pid int) string {
 }
 
 // TestSandboxProcesses looks at a running sandbox from the host: its root
-// is empty, every stub runs under a seccomp filter, and all of them are
-// gone once runsc returns.
+// is empty, every stub and every thread of the sandbox and the gofer runs
+// under a seccomp filter, and all of them are gone once runsc returns.
 func TestSandboxProcesses(t *testing.T) {
 	needSetup(t)
 	started := make(chan int, 1)
@@ -162,7 +206,7 @@ poll:
 	}
 	wantExit(t, r, 0)
 	if !last.ok() {
-		t.Errorf("while the sandbox ran, the host never showed an empty sandbox root and at least one stub, all with Seccomp 2; last seen:\n%v", last)
+		t.Errorf("while the sandbox ran, the host never showed an empty sandbox root and at least one stub, all with Seccomp 2 as well as the sandbox and gofer threads; last seen:\n%v", last)
 	} else {
 		t.Logf("sandbox as seen from the host:\n%v", last)
 	}

@@ -1,0 +1,165 @@
+// Package filter is the sentry's seccomp allowlist: the host system calls
+// that `runsc boot` may make once sandbox.ConfineSentry has moved it into
+// an empty root with only CAP_SYS_PTRACE and CAP_KILL.
+//
+// The list is reviewed data: every rule says why the sentry needs the
+// call, and restricts the arguments where that is practical. It was
+// derived from the sentry's host calls (platform/ptrace, sentry/pgalloc,
+// sentry/fsimpl/host and gofer, fsgofer/client) and checked by running the
+// syscall and end-to-end suites with the default action set to
+// SECCOMP_RET_TRAP (the Go runtime prints the trapped call's stack).
+//
+// Anything not listed kills the whole process: there is no execve, mount,
+// open/openat (the sentry reaches host files only through FDs it was
+// given), socket, connect or bind.
+//
+// Locking: none.
+package filter
+
+import (
+	"fmt"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/cocoon-sandbox/cocoon/seccomp"
+)
+
+// goRuntimeCloneFlags are the flags the Go runtime's newosproc passes to
+// clone(2) for a new thread: runtime/os_linux.go cloneFlags, to which
+// runtime·clone (sys_linux_amd64.s) adds CLONE_SETTLS. Stubs are
+// forked by a clone injected into the template stub, not by the sentry.
+const goRuntimeCloneFlags = unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES |
+	unix.CLONE_SIGHAND | unix.CLONE_SYSVSEM | unix.CLONE_THREAD | unix.CLONE_SETTLS
+
+// Rules returns the sentry's allowlist.
+func Rules() []seccomp.SyscallRule {
+	A := seccomp.Allow
+	anyv := seccomp.Any
+	eq := seccomp.EqualTo
+	return []seccomp.SyscallRule{
+		// --- The ptrace platform (platform/ptrace) -------------------
+		// Seizing, stopping, resuming and reading/writing the
+		// registers of stubs, and injecting system calls into them.
+		A(unix.SYS_PTRACE),
+		// Reaping stop and exit events of stubs.
+		A(unix.SYS_WAIT4),
+		A(unix.SYS_WAITID),
+		// Interrupt: SIGSTOP to a stub thread; Release: SIGKILL to a
+		// stub; the runtime's preemption signals (SIGURG) to its own
+		// threads. kill(2) is not limited to SIGKILL: the runtime
+		// re-raises a fatal signal on itself with kill(getpid(), sig)
+		// (raiseproc, dieFromSignal). Both reach only the sandbox's
+		// own PID namespace: the sentry and its stubs.
+		A(unix.SYS_TGKILL),
+		A(unix.SYS_KILL),
+		// Pinning a tracer thread to the CPU of its stub (affinity.go).
+		// Only the calling thread (pid 0); sysmon also reads it to
+		// re-derive GOMAXPROCS.
+		A(unix.SYS_SCHED_SETAFFINITY, eq(0)),
+		A(unix.SYS_SCHED_GETAFFINITY, eq(0)),
+
+		// --- The memory file (sentry/pgalloc) and host FDs -----------
+		// Mapping the memory file and donated file FDs into the
+		// sentry, and unmapping them.
+		A(unix.SYS_MMAP),
+		A(unix.SYS_MUNMAP),
+		A(unix.SYS_MADVISE),
+		// Growing the memory file and punching holes in it.
+		A(unix.SYS_FTRUNCATE),
+		A(unix.SYS_FALLOCATE, anyv, eq(unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE)),
+		// I/O on donated FDs: stdio, gofer-opened files, eventfds.
+		A(unix.SYS_READ),
+		A(unix.SYS_WRITE),
+		A(unix.SYS_PREAD64),
+		A(unix.SYS_PWRITE64),
+		A(unix.SYS_READV),
+		A(unix.SYS_WRITEV),
+		A(unix.SYS_LSEEK),
+		A(unix.SYS_FSTAT),
+		A(unix.SYS_FSYNC),
+		A(unix.SYS_FDATASYNC),
+		A(unix.SYS_FCHMOD),
+		A(unix.SYS_POLL),
+		A(unix.SYS_PPOLL),
+		A(unix.SYS_CLOSE),
+		// Waiting on host FDs (sentry/fsimpl/host/wait.go) and the
+		// runtime's netpoller wake-up: always CLOEXEC|NONBLOCK.
+		A(unix.SYS_EVENTFD2, anyv, eq(unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)),
+		// Terminal ioctls on a host TTY given as stdio
+		// (sentry/fsimpl/host): termios, window size, FIONREAD.
+		A(unix.SYS_IOCTL, anyv, eq(unix.TCGETS)),
+		A(unix.SYS_IOCTL, anyv, eq(unix.TCSETS)),
+		A(unix.SYS_IOCTL, anyv, eq(unix.TCSETSW)),
+		A(unix.SYS_IOCTL, anyv, eq(unix.TCSETSF)),
+		A(unix.SYS_IOCTL, anyv, eq(unix.TIOCGWINSZ)),
+		A(unix.SYS_IOCTL, anyv, eq(unix.TIOCSWINSZ)),
+		A(unix.SYS_IOCTL, anyv, eq(unix.TIOCGPGRP)),
+		A(unix.SYS_IOCTL, anyv, eq(unix.TIOCINQ)),
+		// fcntl: status flags (SetNonblock) and FD flags only.
+		A(unix.SYS_FCNTL, anyv, eq(unix.F_GETFL)),
+		A(unix.SYS_FCNTL, anyv, eq(unix.F_SETFL)),
+		A(unix.SYS_FCNTL, anyv, eq(unix.F_GETFD)),
+		A(unix.SYS_FCNTL, anyv, eq(unix.F_SETFD)),
+		// Duplicating a stdio FD (CLOEXEC) before it becomes a host file.
+		A(unix.SYS_FCNTL, anyv, eq(unix.F_DUPFD_CLOEXEC)),
+		// The file protocol with the gofer (fsgofer/client, proto).
+		A(unix.SYS_SENDMSG),
+		A(unix.SYS_RECVMSG),
+		// sysinfo(2) for the application's sysinfo and /proc/meminfo.
+		A(unix.SYS_SYSINFO),
+		// ptrace.New reads its own capabilities (privileges.go).
+		// Random bytes for the application (getrandom, AT_RANDOM)
+		// through crypto/rand; the vDSO falls back to the syscall.
+		A(unix.SYS_GETRANDOM),
+		A(unix.SYS_CAPGET),
+		A(unix.SYS_GETEUID),
+
+		// --- The Go runtime ------------------------------------------
+		// Locks, parking and waking threads; new threads with exactly
+		// the runtime's flags; signal handling and asynchronous
+		// preemption (tgkill above); sysmon's sleeps; the netpoller.
+		A(unix.SYS_FUTEX),
+		A(unix.SYS_CLONE, eq(goRuntimeCloneFlags)),
+		A(unix.SYS_RT_SIGACTION),
+		A(unix.SYS_RT_SIGPROCMASK),
+		A(unix.SYS_RT_SIGRETURN),
+		A(unix.SYS_SIGALTSTACK),
+		A(unix.SYS_GETPID),
+		A(unix.SYS_GETTID),
+		A(unix.SYS_NANOSLEEP),
+		// The kernel resumes a nanosleep, futex wait with a timeout,
+		// poll or ppoll interrupted by a handled signal (SIGURG
+		// preemption, SIGCHLD) through restart_syscall(2).
+		A(unix.SYS_RESTART_SYSCALL),
+		A(unix.SYS_SCHED_YIELD),
+		A(unix.SYS_CLOCK_GETTIME),
+		A(unix.SYS_EPOLL_CREATE1),
+		A(unix.SYS_EPOLL_CTL),
+		A(unix.SYS_EPOLL_PWAIT),
+		A(unix.SYS_EXIT),
+		A(unix.SYS_EXIT_GROUP),
+	}
+}
+
+// New returns the sentry's whole filter.
+func New() *seccomp.Filter {
+	return &seccomp.Filter{
+		Rules:   Rules(),
+		Default: seccomp.ActionKillProcess,
+		BadArch: seccomp.ActionKillProcess,
+	}
+}
+
+// Install loads the sentry's filter on every thread (TSYNC).
+//
+// Preconditions: sandbox.ConfineSentry has run.
+func Install() error {
+	prog, err := New().Build()
+	if err != nil {
+		return fmt.Errorf("building sentry seccomp filter: %w", err)
+	}
+	if err := seccomp.InstallAllThreads(prog); err != nil {
+		return fmt.Errorf("sentry seccomp filter: %w", err)
+	}
+	return nil
+}
