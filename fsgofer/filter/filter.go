@@ -27,13 +27,6 @@ import (
 	"github.com/cocoon-sandbox/cocoon/seccomp"
 )
 
-// goRuntimeCloneFlags are the flags the Go runtime's newosproc passes to
-// clone(2) for a new thread: runtime/os_linux.go cloneFlags, to which
-// runtime·clone (sys_linux_amd64.s) adds CLONE_SETTLS. Nothing else
-// in the gofer clones, so a new process or namespace is never allowed.
-const goRuntimeCloneFlags = unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES |
-	unix.CLONE_SIGHAND | unix.CLONE_SYSVSEM | unix.CLONE_THREAD | unix.CLONE_SETTLS
-
 // low32 matches the low 32 bits of an argument the caller passed as a C
 // int: the upper half of the register is not defined for it.
 func low32(v uint64) seccomp.Arg { return seccomp.MaskedEqual(0xffffffff, v) }
@@ -103,63 +96,31 @@ func Rules(sockFD int) []seccomp.SyscallRule {
 		// The debug log (runsc/log) and the runtime's crash output.
 		A(unix.SYS_WRITE),
 
-		// --- The Go runtime ------------------------------------------
-		// Locks, parking, and waking threads.
-		A(unix.SYS_FUTEX),
+		// --- The Go runtime, beyond seccomp.GoRuntimeRules ----------
 		// The heap: anonymous private mappings only (the gofer never
-		// maps a file), and returning memory.
+		// maps a file).
 		A(unix.SYS_MMAP, anyv, anyv, anyv, seccomp.MaskedEqual(unix.MAP_ANONYMOUS|unix.MAP_SHARED|unix.MAP_PRIVATE, unix.MAP_ANONYMOUS|unix.MAP_PRIVATE)),
-		A(unix.SYS_MUNMAP),
-		A(unix.SYS_MADVISE),
-		// New threads, with exactly the runtime's flags: no fork, no
-		// new namespaces.
-		A(unix.SYS_CLONE, eq(goRuntimeCloneFlags)),
-		// Signals: handlers, masks, the alternate stack, return from
-		// a handler.
-		A(unix.SYS_RT_SIGACTION),
-		A(unix.SYS_RT_SIGPROCMASK),
-		A(unix.SYS_RT_SIGRETURN),
-		A(unix.SYS_SIGALTSTACK),
 		// Asynchronous preemption (SIGURG) and signal forwarding
-		// between threads: only to a thread of this process
-		// (runtime.signalM, raise); getpid/gettid name it.
-		A(unix.SYS_GETPID),
-		A(unix.SYS_GETTID),
+		// between threads (runtime.signalM, raise).
 		A(unix.SYS_TGKILL),
-		// Scheduling: sysmon sleeps, spinning Ms yield; time when the
-		// vDSO is not used.
-		A(unix.SYS_NANOSLEEP),
-		// The kernel resumes a nanosleep, futex wait with a timeout,
-		// poll or ppoll interrupted by a handled signal (SIGURG
-		// preemption, SIGCHLD) through restart_syscall(2).
-		A(unix.SYS_RESTART_SYSCALL),
-		A(unix.SYS_SCHED_YIELD),
-		A(unix.SYS_CLOCK_GETTIME),
 		// sysmon re-derives GOMAXPROCS (Go 1.25+): the CPUs this
 		// process may run on, and the cgroup CPU limit re-read with
 		// pread from files the runtime opened at start-up
 		// (internal/runtime/cgroup).
 		A(unix.SYS_SCHED_GETAFFINITY, eq(0)),
 		A(unix.SYS_PREAD64),
-		// The runtime's netpoller, started the first time a timer or
-		// a pollable file needs it (netpoll_epoll.go): the epoll
-		// instance, its wake-up eventfd, and waiting on it.
-		A(unix.SYS_EPOLL_CREATE1),
-		A(unix.SYS_EPOLL_CTL),
-		A(unix.SYS_EPOLL_PWAIT),
+		// The netpoller's wake-up eventfd, and draining it.
 		A(unix.SYS_EVENTFD2),
-		A(unix.SYS_READ), // draining the wake-up eventfd
-		// Threads and the process end.
-		A(unix.SYS_EXIT),
-		A(unix.SYS_EXIT_GROUP),
+		A(unix.SYS_READ),
 	}
 }
 
-// New returns the gofer's whole filter: Rules, killing the process on
-// anything else or on a foreign calling convention.
+// New returns the gofer's whole filter: Rules and the Go runtime's,
+// killing the process on anything else or on a foreign calling
+// convention.
 func New(sockFD int) *seccomp.Filter {
 	return &seccomp.Filter{
-		Rules:   Rules(sockFD),
+		Rules:   append(Rules(sockFD), seccomp.GoRuntimeRules()...),
 		Default: seccomp.ActionKillProcess,
 		BadArch: seccomp.ActionKillProcess,
 	}

@@ -30,7 +30,7 @@ func allowedForm(r seccomp.SyscallRule) seccomp.Data {
 // rules use; it panics on a matcher the test does not know yet.
 func argThatMatches(m seccomp.Arg) uint64 {
 	for _, v := range []uint64{0, testSock, unix.MSG_CMSG_CLOEXEC, unix.MSG_NOSIGNAL,
-		unix.F_GETFL, unix.F_SETFL, goRuntimeCloneFlags, unix.MAP_ANONYMOUS | unix.MAP_PRIVATE} {
+		unix.F_GETFL, unix.F_SETFL, seccomp.GoRuntimeCloneFlags, unix.MAP_ANONYMOUS | unix.MAP_PRIVATE} {
 		if m == seccomp.Any || m == seccomp.EqualTo(v) || m == seccomp.MaskedEqual(0xffffffff, v) ||
 			m == seccomp.MaskedEqual(unix.MAP_ANONYMOUS|unix.MAP_SHARED|unix.MAP_PRIVATE, v) {
 			return v
@@ -88,7 +88,7 @@ func TestAdversarial(t *testing.T) {
 		{"unshare", call(unix.SYS_UNSHARE)},
 		{"clone3", call(unix.SYS_CLONE3)},
 		{"fork-like clone", call(unix.SYS_CLONE, uint64(unix.SIGCHLD))},
-		{"clone newns", call(unix.SYS_CLONE, goRuntimeCloneFlags|unix.CLONE_NEWNS)},
+		{"clone newns", call(unix.SYS_CLONE, seccomp.GoRuntimeCloneFlags|unix.CLONE_NEWNS)},
 		{"fork", call(unix.SYS_FORK)},
 		{"kill", call(unix.SYS_KILL, 1, 9)},
 		{"capset", call(unix.SYS_CAPSET)},

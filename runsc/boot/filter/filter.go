@@ -24,13 +24,6 @@ import (
 	"github.com/cocoon-sandbox/cocoon/seccomp"
 )
 
-// goRuntimeCloneFlags are the flags the Go runtime's newosproc passes to
-// clone(2) for a new thread: runtime/os_linux.go cloneFlags, to which
-// runtime·clone (sys_linux_amd64.s) adds CLONE_SETTLS. Stubs are
-// forked by a clone injected into the template stub, not by the sentry.
-const goRuntimeCloneFlags = unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES |
-	unix.CLONE_SIGHAND | unix.CLONE_SYSVSEM | unix.CLONE_THREAD | unix.CLONE_SETTLS
-
 // Rules returns the sentry's allowlist.
 func Rules() []seccomp.SyscallRule {
 	A := seccomp.Allow
@@ -62,8 +55,6 @@ func Rules() []seccomp.SyscallRule {
 		// Mapping the memory file and donated file FDs into the
 		// sentry, and unmapping them.
 		A(unix.SYS_MMAP),
-		A(unix.SYS_MUNMAP),
-		A(unix.SYS_MADVISE),
 		// Growing the memory file and punching holes in it.
 		A(unix.SYS_FTRUNCATE),
 		A(unix.SYS_FALLOCATE, anyv, eq(unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE)),
@@ -107,44 +98,21 @@ func Rules() []seccomp.SyscallRule {
 		A(unix.SYS_RECVMSG),
 		// sysinfo(2) for the application's sysinfo and /proc/meminfo.
 		A(unix.SYS_SYSINFO),
-		// ptrace.New reads its own capabilities (privileges.go).
 		// Random bytes for the application (getrandom, AT_RANDOM)
 		// through crypto/rand; the vDSO falls back to the syscall.
 		A(unix.SYS_GETRANDOM),
+		// ptrace.New reads its own capabilities (privileges.go).
 		A(unix.SYS_CAPGET),
 		A(unix.SYS_GETEUID),
-
-		// --- The Go runtime ------------------------------------------
-		// Locks, parking and waking threads; new threads with exactly
-		// the runtime's flags; signal handling and asynchronous
-		// preemption (tgkill above); sysmon's sleeps; the netpoller.
-		A(unix.SYS_FUTEX),
-		A(unix.SYS_CLONE, eq(goRuntimeCloneFlags)),
-		A(unix.SYS_RT_SIGACTION),
-		A(unix.SYS_RT_SIGPROCMASK),
-		A(unix.SYS_RT_SIGRETURN),
-		A(unix.SYS_SIGALTSTACK),
-		A(unix.SYS_GETPID),
-		A(unix.SYS_GETTID),
-		A(unix.SYS_NANOSLEEP),
-		// The kernel resumes a nanosleep, futex wait with a timeout,
-		// poll or ppoll interrupted by a handled signal (SIGURG
-		// preemption, SIGCHLD) through restart_syscall(2).
-		A(unix.SYS_RESTART_SYSCALL),
-		A(unix.SYS_SCHED_YIELD),
-		A(unix.SYS_CLOCK_GETTIME),
-		A(unix.SYS_EPOLL_CREATE1),
-		A(unix.SYS_EPOLL_CTL),
-		A(unix.SYS_EPOLL_PWAIT),
-		A(unix.SYS_EXIT),
-		A(unix.SYS_EXIT_GROUP),
+		// The rest of what the Go runtime needs is
+		// seccomp.GoRuntimeRules.
 	}
 }
 
-// New returns the sentry's whole filter.
+// New returns the sentry's whole filter: Rules and the Go runtime's.
 func New() *seccomp.Filter {
 	return &seccomp.Filter{
-		Rules:   Rules(),
+		Rules:   append(Rules(), seccomp.GoRuntimeRules()...),
 		Default: seccomp.ActionKillProcess,
 		BadArch: seccomp.ActionKillProcess,
 	}

@@ -20,7 +20,7 @@ func matching(t *testing.T, m seccomp.Arg) uint64 {
 		unix.TIOCGWINSZ, unix.TIOCSWINSZ, unix.TIOCGPGRP, unix.TIOCINQ,
 		unix.F_GETFL, unix.F_SETFL, unix.F_GETFD, unix.F_SETFD, unix.F_DUPFD_CLOEXEC,
 		unix.FALLOC_FL_PUNCH_HOLE | unix.FALLOC_FL_KEEP_SIZE, unix.EFD_CLOEXEC | unix.EFD_NONBLOCK,
-		goRuntimeCloneFlags} {
+		seccomp.GoRuntimeCloneFlags} {
 		if m == seccomp.Any || m == seccomp.EqualTo(v) {
 			return v
 		}
