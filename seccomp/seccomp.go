@@ -57,6 +57,12 @@ func EqualTo(v uint64) Arg { return Arg{mask: ^uint64(0), value: v} }
 // MaskedEqual matches arguments a with a&mask == v.
 func MaskedEqual(mask, v uint64) Arg { return Arg{mask: mask, value: v & mask} }
 
+// Matches reports whether argument v passes the matcher.
+func (a Arg) Matches(v uint64) bool { return v&a.mask == a.value }
+
+// Example returns a value the matcher accepts (for tests of allowlists).
+func (a Arg) Example() uint64 { return a.value }
+
 // String describes the matcher.
 func (a Arg) String() string {
 	switch a.mask {

@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"os"
@@ -105,32 +104,14 @@ func TestPrivilegesDropped(t *testing.T) {
 		t.Skip("a test binary that links cgo (-race) cannot drop privileges on every thread")
 	}
 	t.Setenv(realGoferEnv, "1")
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	s, _ := startHelper(t, []string{"stubs"}, w)
-	w.Close()
-	defer s.Destroy()
+	s, _, r := startReporting(t, []string{"stubs"}, true /* readOnly */, nil)
 
 	// A sandbox that cannot interrupt or kill its stubs hangs: fail
 	// instead (Destroy then kills it).
 	if err := r.SetReadDeadline(time.Now().Add(30 * time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	br := bufio.NewReader(r)
-	var out []string
-	for {
-		line, err := br.ReadString('\n')
-		if err != nil {
-			t.Fatalf("reading sandbox output %q: %v", out, err)
-		}
-		out = append(out, line)
-		if line == "ready\n" {
-			break
-		}
-	}
+	out, br := readUntilReady(t, r)
 	wantOut := []string{
 		"pid=1 stdio=0,1,2 gofer=[read=served-root] root-entries=0 root-writable=false\n",
 		"stubs: <nil>\n",
@@ -274,14 +255,7 @@ func TestGoferActsAsRoot(t *testing.T) {
 		t.Skip("a test binary that links cgo (-race) cannot drop privileges on every thread")
 	}
 	t.Setenv(realGoferEnv, "1")
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	s, root := startHelperWith(t, []string{"gofer-ops"}, w, false /* readOnly */, func(root string) { makeForeignTree(t, root) })
-	w.Close()
-	defer s.Destroy()
+	s, root, r := startReporting(t, []string{"gofer-ops"}, false /* readOnly */, func(root string) { makeForeignTree(t, root) })
 	out, _ := io.ReadAll(r)
 	status, err := s.Wait()
 	if err != nil || status != 0 {

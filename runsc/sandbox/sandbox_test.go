@@ -292,6 +292,40 @@ func requireRoot(t *testing.T) {
 	}
 }
 
+// startReporting starts the helper sandbox (see startHelperWith) with a
+// pipe as its stdout and returns it, its root, and the pipe's read end,
+// all cleaned up with the test.
+func startReporting(t *testing.T, args []string, readOnly bool, setup func(root string)) (*Sandbox, string, *os.File) {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	s, root := startHelperWith(t, args, w, readOnly, setup)
+	w.Close()
+	t.Cleanup(s.Destroy)
+	return s, root, r
+}
+
+// readUntilReady returns the sandbox's output lines up to and including
+// "ready\n", and the reader to read the rest from.
+func readUntilReady(t *testing.T, r io.Reader) ([]string, *bufio.Reader) {
+	t.Helper()
+	br := bufio.NewReader(r)
+	var lines []string
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatalf("reading sandbox output %q: %v", lines, err)
+		}
+		lines = append(lines, line)
+		if line == "ready\n" {
+			return lines, br
+		}
+	}
+}
+
 func startHelper(t *testing.T, args []string, stdout *os.File) (*Sandbox, string) {
 	t.Helper()
 	return startHelperWith(t, args, stdout, true /* readOnly */, nil)
@@ -379,13 +413,7 @@ func TestStartWaitExitCode(t *testing.T) {
 func TestRealGofer(t *testing.T) {
 	requireRoot(t)
 	t.Setenv(realGoferEnv, "1")
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	s, _ := startHelper(t, []string{"exit", "0"}, w)
-	w.Close()
+	s, _, r := startReporting(t, []string{"exit", "0"}, true /* readOnly */, nil)
 	out, _ := io.ReadAll(r)
 	status, err := s.Wait()
 	if err != nil || status != 0 {
@@ -409,27 +437,9 @@ func TestRealGofer(t *testing.T) {
 func TestGoferSeccomp(t *testing.T) {
 	requireRoot(t)
 	t.Setenv(realGoferEnv, "1")
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	s, _ := startHelper(t, []string{"wait-signal"}, w)
-	w.Close()
-	defer s.Destroy()
-
-	br := bufio.NewReader(r)
-	var lines []string
-	for {
-		line, err := br.ReadString('\n')
-		if err != nil {
-			t.Fatalf("reading sandbox output: %v (so far %q)", err, lines)
-		}
-		if line == "ready\n" {
-			break
-		}
-		lines = append(lines, line)
-	}
+	s, _, r := startReporting(t, []string{"wait-signal"}, true /* readOnly */, nil)
+	lines, _ := readUntilReady(t, r)
+	lines = lines[:len(lines)-1]
 	if len(lines) != 1 || !strings.Contains(lines[0], "gofer=[read=served-root]") {
 		t.Errorf("sandbox reported %q, want a read through the gofer", lines)
 	}
@@ -463,25 +473,8 @@ func TestGoferSeccomp(t *testing.T) {
 
 func TestSignalForwardedAndRootEmpty(t *testing.T) {
 	requireRoot(t)
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	s, _ := startHelper(t, []string{"wait-signal"}, w)
-	w.Close()
-	defer s.Destroy()
-
-	br := bufio.NewReader(r)
-	for {
-		line, err := br.ReadString('\n')
-		if err != nil {
-			t.Fatalf("reading sandbox output: %v", err)
-		}
-		if line == "ready\n" {
-			break
-		}
-	}
+	s, _, r := startReporting(t, []string{"wait-signal"}, true /* readOnly */, nil)
+	readUntilReady(t, r)
 	// Seen from the host, the sandbox's root is the empty tmpfs.
 	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/root", s.Pid))
 	if err != nil {
