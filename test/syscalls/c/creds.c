@@ -166,14 +166,6 @@ static void effective_ids(void)
 	CHECK(close(fd) == 0);
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 int main(void)
 {
 	if (getuid() != 0) {
@@ -194,6 +186,6 @@ int main(void)
 	fails += run_group("kill-permission", kill_perm, 30);
 	fails += run_group("effective-ids", effective_ids, 30);
 	CHECK(chdir("/") == 0);
-	CHECK(nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS) == 0);
+	CHECK(rm_tree(dir) == 0);
 	return fails != 0;
 }

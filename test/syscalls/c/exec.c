@@ -74,14 +74,6 @@ static void on_usr1(int sig)
 	(void)sig;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "after-exec") == 0)
@@ -184,6 +176,6 @@ int main(int argc, char **argv)
 	PASS("exec-keeps-and-drops");
 
 	CHECK(chdir("/") == 0);
-	CHECK(nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS) == 0);
+	CHECK(rm_tree(dir) == 0);
 	return 0;
 }

@@ -87,14 +87,6 @@ static void statfs_proc(void)
 	CHECK_ERRNO(statfs("/nonexistent", &s), ENOENT);
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 int main(void)
 {
 	CHECK(mkdtemp(dir) != NULL);
@@ -103,6 +95,6 @@ int main(void)
 	fails += run_group("user-xattrs", xattrs, 30);
 	fails += run_group("seek-data-hole-fallocate", holes, 30);
 	fails += run_group("statfs", statfs_proc, 30);
-	CHECK(nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS) == 0);
+	CHECK(rm_tree(dir) == 0);
 	return fails != 0;
 }

@@ -350,14 +350,6 @@ static int body(char **argv, const char *tmp)
 	return failures != 0;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "child") == 0)
@@ -376,7 +368,7 @@ int main(int argc, char **argv)
 	}
 	int status;
 	CHECK_EQ(waitpid(pid, &status, 0), pid);
-	CHECK(nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS) == 0);
+	CHECK(rm_tree(tmp) == 0);
 	CHECK(WIFEXITED(status));
 	return WEXITSTATUS(status);
 }

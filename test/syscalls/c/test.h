@@ -10,6 +10,7 @@
 #define COCOON_TEST_H
 
 #include <errno.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +131,21 @@ static inline int run_group(const char *name, void (*fn)(void), int timeout_s)
 		fprintf(stderr, "%s: killed by signal %d\n", name, WTERMSIG(status));
 	printf("FAIL %s\n", name);
 	return 1;
+}
+
+/* rm_tree removes dir and everything below it, without following
+ * symlinks; 0 on success. */
+static int rm_tree_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static inline int rm_tree(const char *dir)
+{
+	return nftw(dir, rm_tree_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 #endif

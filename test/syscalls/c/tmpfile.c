@@ -42,18 +42,10 @@ static void tmpfile_(void)
 	CHECK_ERRNO(open(dir, O_TMPFILE | O_RDONLY, 0600), EINVAL); /* needs write */
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 int main(void)
 {
 	CHECK(mkdtemp(dir) != NULL);
 	int fails = run_group("o-tmpfile", tmpfile_, 30);
-	CHECK(nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS) == 0);
+	CHECK(rm_tree(dir) == 0);
 	return fails != 0;
 }

@@ -541,14 +541,6 @@ static void many(void)
 	PASS("unlinked-open");
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 int main(void)
 {
 	char dir[] = "/tmp/cocoon-vfs-XXXXXX";
@@ -579,7 +571,7 @@ int main(void)
 	int status;
 	CHECK_EQ(waitpid(pid, &status, 0), pid);
 	if (status != 0)
-		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		rm_tree(dir);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	CHECK(rmdir(dir) == 0);
 	CHECK_ERRNO(stat(dir, &st), ENOENT);
