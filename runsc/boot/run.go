@@ -134,18 +134,26 @@ func boot(args *Args, logf func(string, ...any)) (int, error) {
 	if err != nil {
 		return userStatus(err), execError(argv[0], err)
 	}
-	init := k.CreateInit(kernel.NewInitOptions{
-		MM:        m,
-		State:     arch.NewInitialState(img.Entry, img.StackPointer),
-		FDTable:   fdTable,
-		FSContext: fsctx,
-		Creds:     creds,
-		Name:      path.Base(exe),
-		Image:     img.ExecPath,
+	const containerID = "root" // until boot knows its container (the Loader)
+	init, err := k.CreateInit(kernel.NewInitOptions{
+		ContainerID: containerID,
+		MM:          m,
+		State:       arch.NewInitialState(img.Entry, img.StackPointer),
+		FDTable:     fdTable,
+		FSContext:   fsctx,
+		Creds:       creds,
+		Name:        path.Base(exe),
+		Image:       img.ExecPath,
 	})
-	forwardSignals(k)
+	if err != nil {
+		return statusBootFailed, err
+	}
+	forwardSignals(k, containerID)
 	init.Start()
-	ws := k.WaitInit()
+	ws, err := k.WaitContainer(containerID)
+	if err != nil {
+		return statusBootFailed, err
+	}
 	k.WaitTasks(2 * time.Second)
 	if logf != nil {
 		logf("init exited with status %#x", uint32(ws))
@@ -155,12 +163,12 @@ func boot(args *Args, logf func(string, ...any)) (int, error) {
 
 // forwardSignals sends the signals the sandbox process receives (from runsc
 // forwarding a user's ^C or kill) to the container's init.
-func forwardSignals(k *kernel.Kernel) {
+func forwardSignals(k *kernel.Kernel, id string) {
 	ch := make(chan os.Signal, 8)
 	signal.Notify(ch, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2)
 	go func() {
 		for s := range ch {
-			k.SignalInit(linux.Signal(s.(syscall.Signal)))
+			k.SignalContainer(id, linux.Signal(s.(syscall.Signal)), false /* all */)
 		}
 	}()
 }

@@ -17,7 +17,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/platform"
 	"github.com/cocoon-sandbox/cocoon/sentry/arch"
 	"github.com/cocoon-sandbox/cocoon/sentry/kernel/pipe"
@@ -57,10 +56,8 @@ type Kernel struct {
 	// tasks maps every live or zombie TID to its task.
 	tasks   map[int32]*Task
 	nextTID int32
-	init    *Task
-	// initExited is closed with initStatus set when the init process exits.
-	initExited chan struct{}
-	initStatus linux.WaitStatus
+	// containers maps container IDs to their containers (container.go).
+	containers map[string]*container
 }
 
 // Config configures a Kernel.
@@ -98,7 +95,7 @@ func New(c Config) *Kernel {
 		Logf:       c.Logf,
 		tasks:      make(map[int32]*Task),
 		nextTID:    1,
-		initExited: make(chan struct{}),
+		containers: make(map[string]*container),
 	}
 }
 
@@ -125,12 +122,6 @@ func (k *Kernel) logUnsupported(nr uintptr) {
 	}
 }
 
-// WaitInit blocks until the init process exits and returns its status.
-func (k *Kernel) WaitInit() linux.WaitStatus {
-	<-k.initExited
-	return k.initStatus
-}
-
 // TaskByTID returns the task with tid, or nil.
 func (k *Kernel) TaskByTID(tid int32) *Task {
 	k.mu.Lock()
@@ -151,30 +142,6 @@ func (k *Kernel) TIDs() []int32 {
 	return tids
 }
 
-// SignalAll sends sig to every task but init's, as a kill(-1) from the
-// outside would (used when the container is shutting down).
-func (k *Kernel) SignalAll(sig linux.Signal) {
-	k.mu.Lock()
-	var ts []*Task
-	for _, t := range k.tasks {
-		ts = append(ts, t)
-	}
-	k.mu.Unlock()
-	for _, t := range ts {
-		t.SendSignal(&linux.SignalInfo{Signo: int32(sig), Code: linux.SI_KERNEL})
-	}
-}
-
-// SignalInit sends sig to the init process, as `kill` from outside does.
-func (k *Kernel) SignalInit(sig linux.Signal) {
-	k.mu.Lock()
-	t := k.init
-	k.mu.Unlock()
-	if t != nil {
-		t.SendSignal(&linux.SignalInfo{Signo: int32(sig), Code: linux.SI_USER})
-	}
-}
-
 // allocTIDLocked returns a free TID.
 // Preconditions: k.mu is held.
 func (k *Kernel) allocTIDLocked() (int32, error) {
@@ -193,7 +160,7 @@ func (k *Kernel) allocTIDLocked() (int32, error) {
 }
 
 // WaitTasks waits up to timeout for every task goroutine to finish (their
-// address spaces released), after init exited.
+// address spaces released), after the containers exited.
 func (k *Kernel) WaitTasks(timeout time.Duration) bool {
 	done := make(chan struct{})
 	go func() {

@@ -34,6 +34,8 @@ const (
 type Task struct {
 	k   *Kernel
 	tid int32
+	// containerID names the task's container (container.go); immutable.
+	containerID string
 
 	// Owned by the task goroutine.
 	st        arch.State

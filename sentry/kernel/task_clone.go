@@ -1,6 +1,8 @@
 package kernel
 
 import (
+	"fmt"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/cocoon-sandbox/cocoon/abi/linux"
@@ -68,6 +70,7 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 	}
 	child := &Task{
 		k:           t.k,
+		containerID: t.containerID,
 		st:          t.childState(o),
 		mm:          childMM,
 		creds:       t.creds,
@@ -170,21 +173,25 @@ func putTID(b []byte, tid int32) {
 	b[0], b[1], b[2], b[3] = byte(tid), byte(tid>>8), byte(tid>>16), byte(tid>>24)
 }
 
-// NewInitOptions describes the container's first process.
+// NewInitOptions describes a container's first process.
 type NewInitOptions struct {
-	MM        *mm.MemoryManager
-	State     arch.State
-	FDTable   *vfs.FDTable
-	FSContext *vfs.FSContext
-	Creds     Credentials
-	Name      string
-	Image     string
+	// ContainerID names the new container; it must not be in use.
+	ContainerID string
+	MM          *mm.MemoryManager
+	State       arch.State
+	FDTable     *vfs.FDTable
+	FSContext   *vfs.FSContext
+	Creds       Credentials
+	Name        string
+	Image       string
 }
 
-// CreateInit creates TID 1 from a loaded image; Start runs it.
-func (k *Kernel) CreateInit(o NewInitOptions) *Task {
+// CreateInit creates the init task of a new container from a loaded image;
+// Start runs it. The first container's init gets TID 1.
+func (k *Kernel) CreateInit(o NewInitOptions) (*Task, error) {
 	t := &Task{
 		k:           k,
+		containerID: o.ContainerID,
 		st:          o.State,
 		mm:          o.MM,
 		fdTable:     o.FDTable,
@@ -199,13 +206,20 @@ func (k *Kernel) CreateInit(o NewInitOptions) *Task {
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	t.tid, _ = k.allocTIDLocked()
+	if _, ok := k.containers[o.ContainerID]; ok {
+		return nil, fmt.Errorf("container %q: %w", o.ContainerID, ErrContainerExists)
+	}
+	tid, err := k.allocTIDLocked()
+	if err != nil {
+		return nil, err
+	}
+	t.tid = tid
 	if t.fdTable != nil {
 		t.fdTable.SetOwner(t.tid)
 	}
 	t.pgid, t.sid = t.tid, t.tid
 	t.name, t.image = o.Name, o.Image
 	k.tasks[t.tid] = t
-	k.init = t
-	return t
+	k.containers[o.ContainerID] = &container{id: o.ContainerID, init: t, exited: make(chan struct{})}
+	return t, nil
 }

@@ -72,9 +72,9 @@ func (t *Task) finishExit() {
 	if !t.exitStatusSet {
 		t.exitStatus = linux.Killed(linux.SIGKILL, false)
 	}
-	init := k.init
-	// Orphans go to init (or are reaped if init itself is leaving); those
-	// that asked get their parent-death signal.
+	init := t.initOfLocked()
+	// Orphans go to their container's init (or are reaped if that init
+	// is leaving); those that asked get their parent-death signal.
 	var pdeath []*Task
 	for c := range t.children {
 		if c.pdeathSignal != 0 && c.exitState == exitRunning {
@@ -122,10 +122,11 @@ func (t *Task) finishExit() {
 		}
 		delete(k.tasks, t.tid)
 	}
-	isInit := t == k.init
-	if isInit {
-		k.initStatus = t.exitStatus
-		k.init = nil
+	var ended *container
+	if t.isInitLocked() {
+		ended = k.containers[t.containerID]
+		ended.status = t.exitStatus
+		ended.init = nil
 	}
 	k.mu.Unlock()
 	for _, c := range pdeath {
@@ -134,10 +135,9 @@ func (t *Task) finishExit() {
 	if sigchld != nil {
 		parent.SendSignal(sigchld)
 	}
-	if isInit {
+	if ended != nil {
 		// The container ends with its init: kill everything left.
-		k.SignalAll(linux.SIGKILL)
-		close(k.initExited)
+		k.containerInitExited(ended)
 	}
 }
 

@@ -85,8 +85,10 @@ func (t *Task) KillPID(pid int32, sig linux.Signal) error {
 			targets = append(targets, o)
 		}
 	case pid == -1:
+		// Every process of the caller's container (its PID namespace)
+		// but its init and the caller.
 		for _, o := range k.tasks {
-			if o != t && o != k.init && o.exitState == exitRunning {
+			if o != t && o.containerID == t.containerID && !o.isInitLocked() && o.exitState == exitRunning {
 				targets = append(targets, o)
 			}
 		}
@@ -121,7 +123,7 @@ func (t *Task) KillPID(pid int32, sig linux.Signal) error {
 		return nil
 	}
 	for _, o := range permitted {
-		if o.unkillableInit(sig) {
+		if o.unkillableInit(sig, false /* fromOutside */) {
 			continue
 		}
 		o.SendSignal(&linux.SignalInfo{Signo: int32(sig), Code: linux.SI_USER, PID: t.tid, UID: t.creds.RUID})
@@ -141,25 +143,30 @@ func (t *Task) TKill(tid int32, sig linux.Signal) error {
 	if !t.maySignal(o, sig) {
 		return unix.EPERM
 	}
-	if sig != 0 && !o.unkillableInit(sig) {
+	if sig != 0 && !o.unkillableInit(sig, false /* fromOutside */) {
 		o.SendSignal(&linux.SignalInfo{Signo: int32(sig), Code: linux.SI_TKILL, PID: t.tid, UID: t.creds.RUID})
 	}
 	return nil
 }
 
-// unkillableInit reports whether sig, sent from inside the sandbox, must be
-// dropped because t is the init process and does not handle it: as in a PID
-// namespace, init only gets the signals it installed handlers for.
-func (t *Task) unkillableInit(sig linux.Signal) bool {
+// unkillableInit reports whether sig must be dropped because t is the init
+// of its container and does not handle it, as for the init of a PID
+// namespace (pid_namespaces(7)): from inside the container only handled
+// signals reach it; from outside (fromOutside), SIGKILL and SIGSTOP are
+// forced and other signals also reach it only if handled.
+func (t *Task) unkillableInit(sig linux.Signal, fromOutside bool) bool {
 	t.k.mu.Lock()
-	isInit := t == t.k.init
+	isInit := t.isInitLocked()
 	t.k.mu.Unlock()
 	if !isInit {
 		return false
 	}
+	if sig == linux.SIGKILL || sig == linux.SIGSTOP {
+		return !fromOutside
+	}
 	t.sigMu.Lock()
 	defer t.sigMu.Unlock()
-	return sig == linux.SIGKILL || sig == linux.SIGSTOP || t.handlers.actions[sig].Handler == linux.SIG_DFL
+	return t.handlers.actions[sig].Handler == linux.SIG_DFL
 }
 
 // maySignal reports whether t may send sig to o (kill(2)'s permission
