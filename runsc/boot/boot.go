@@ -1,8 +1,15 @@
-// Package boot turns an OCI spec into a running sentry inside the sandbox
-// process: it creates the memory file and the platform, confines the process
-// to an empty root, builds the kernel and its file systems (gofer root under
-// an in-memory overlay, /proc, /dev, tmpfs mounts), starts the container's
-// init and waits for it.
+// Package boot is the sandbox process (`runsc boot`): the Loader turns an
+// OCI spec into a running sentry — memory file, platform, confinement, the
+// kernel and its file systems (the gofer's root under an in-memory
+// overlay, /proc, /dev, tmpfs mounts) — and the controller serves the
+// control API (runsc/control) on the socket runsc handed it, so that later
+// runsc calls can start the container, signal it, wait for it and list its
+// processes. The process lives as long as its first (root) container: it
+// exits with that container's status once its init is gone.
+//
+// Locking: Loader.mu guards the containers not started yet; the kernel
+// has its own locks. The controller's methods run on the control server's
+// goroutines and reach the kernel only after the Loader is ready.
 package boot
 
 import (
@@ -11,6 +18,9 @@ import (
 
 // Args is everything the sandbox process needs to boot.
 type Args struct {
+	// ContainerID is the ID of the sandbox's first container.
+	ContainerID string
+
 	// Spec is the container's OCI spec. Root.Path is ignored: the root
 	// file system is served by the gofer at GoferFD.
 	Spec *specs.Spec
@@ -22,6 +32,17 @@ type Args struct {
 	// and stderr.
 	Stdio [3]int
 
+	// ControllerFD is the listening control socket (control.Listen)
+	// that the controller serves.
+	ControllerFD int
+
+	// ExitStatusFD, if not -1, is a file (in the container's state
+	// directory) that receives the root container's control.ExitRecord as
+	// JSON
+	// when it ends or fails to boot, for runsc calls made after this
+	// process is gone.
+	ExitStatusFD int
+
 	// Confine moves the process into an empty root (pivot_root, old root
 	// unmounted) and drops its privileges once the platform is set up;
 	// after it no host path is reachable.
@@ -31,10 +52,10 @@ type Args struct {
 	Debug bool
 }
 
-// Run boots the sandbox and runs the container's init to completion. It
-// returns the exit status to report: the init's exit code, or 128+signal if
-// a signal killed it. Errors are printed as one line on stderr and give a
-// non-zero status.
+// Run boots the sandbox, serves the control API, and returns once the root
+// container has ended: with its init's exit status as a shell reports it,
+// or the status of a failure to boot (which is reported through the
+// control API's Ready and ExitStatusFD, not printed).
 func Run(args *Args) int {
-	return run(args)
+	return newLoader(args).run()
 }

@@ -139,3 +139,10 @@ func newHostFile(fd int) (*vfs.FileDescription, error) {
 	}
 	return f, nil
 }
+
+// closeFDs closes FDs a control call brought that the method does not use.
+func closeFDs(fds []int) {
+	for _, fd := range fds {
+		unix.Close(fd)
+	}
+}

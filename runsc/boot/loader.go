@@ -1,20 +1,23 @@
 package boot
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log"
 	"os"
 	"os/signal"
 	"path"
-	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/cocoon-sandbox/cocoon/abi/linux"
+	"github.com/cocoon-sandbox/cocoon/platform"
 	"github.com/cocoon-sandbox/cocoon/platform/ptrace"
+	"github.com/cocoon-sandbox/cocoon/runsc/control"
 	"github.com/cocoon-sandbox/cocoon/sentry/arch"
 	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/gofer"
 	"github.com/cocoon-sandbox/cocoon/sentry/kernel"
@@ -30,38 +33,97 @@ const (
 	statusNotFound      = 127
 )
 
-// debugf returns logf, or a logger that discards when debugging is off.
-func debugf(logf func(string, ...any)) func(string, ...any) {
-	if logf == nil {
-		return func(string, ...any) {}
-	}
-	return logf
+// taskExitTimeout bounds how long the sandbox waits for the task
+// goroutines to release their stubs after the root container ended.
+const taskExitTimeout = 2 * time.Second
+
+// reportTimeout bounds how long a sandbox that failed to boot waits for
+// runsc to collect the failure through Ready before it exits (runsc also
+// finds it in the exit record).
+const reportTimeout = 5 * time.Second
+
+// Loader builds the sandbox and runs its containers.
+type Loader struct {
+	args *Args
+	logf func(string, ...any)
+
+	// ready is closed once the root container is built (or failed to
+	// be); readyErr, readyStatus and the fields below are set before and
+	// read-only after.
+	ready       chan struct{}
+	readyErr    error
+	readyStatus int
+	mf          *pgalloc.MemoryFile
+	plat        platform.Platform
+	k           *kernel.Kernel
+	// reported is closed when a Ready call has been answered.
+	reported     chan struct{}
+	reportedOnce sync.Once
+
+	mu sync.Mutex
+	// created holds the init tasks of containers that are built but not
+	// started, by container ID.
+	created map[string]*kernel.Task
 }
 
-func run(args *Args) int {
+func newLoader(args *Args) *Loader {
 	log.SetFlags(log.Lmicroseconds)
 	log.SetPrefix("sentry: ")
-	var logf func(string, ...any)
+	l := &Loader{
+		args:     args,
+		logf:     func(string, ...any) {},
+		ready:    make(chan struct{}),
+		reported: make(chan struct{}),
+		created:  make(map[string]*kernel.Task),
+	}
 	if args.Debug {
-		logf = log.Printf
+		l.logf = log.Printf
 	}
-	code, err := boot(args, logf)
+	return l
+}
+
+// run is the sandbox's life: serve the control API, build the root
+// container, wait for it to end, tear down.
+func (l *Loader) run() int {
+	srv := control.NewServer(l.args.ControllerFD, l.methods())
+	go func() {
+		if err := srv.Serve(); err != nil {
+			log.Printf("control server: %v", err)
+		}
+	}()
+	defer srv.Stop()
+	defer l.release()
+
+	status, err := l.build()
+	l.readyErr, l.readyStatus = err, status
+	close(l.ready)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "runsc: %v\n", err)
+		l.logf("boot failed: %v", err)
+		l.writeExitRecord(control.ExitRecord{Status: status, Error: err.Error()})
+		select {
+		case <-l.reported:
+			// Let the answer leave before the socket closes.
+			time.Sleep(50 * time.Millisecond)
+		case <-time.After(reportTimeout):
+		}
+		return status
 	}
-	return code
+	l.forwardSignals()
+	ws, err := l.k.WaitContainer(l.args.ContainerID)
+	if err != nil {
+		log.Printf("waiting for container %s: %v", l.args.ContainerID, err)
+		return statusBootFailed
+	}
+	l.logf("container %s exited with status %#x", l.args.ContainerID, uint32(ws))
+	l.writeExitRecord(control.ExitRecord{Status: ws.ShellStatus(), WaitStatus: uint32(ws)})
+	return ws.ShellStatus()
 }
 
-// userError is a failure the user caused (a missing binary): printed
-// without the internal context.
-type userError struct {
-	status int
-	msg    string
-}
-
-func (e *userError) Error() string { return e.msg }
-
-func boot(args *Args, logf func(string, ...any)) (int, error) {
+// build creates the memory file, the platform and the kernel, confines
+// the process, and builds the root container up to its loaded (not
+// started) init. On failure it returns the status to exit with.
+func (l *Loader) build() (int, error) {
+	args := l.args
 	spec := args.Spec
 	if spec == nil || spec.Process == nil || len(spec.Process.Args) == 0 {
 		return statusBootFailed, errors.New("spec has no process to run")
@@ -70,12 +132,12 @@ func boot(args *Args, logf func(string, ...any)) (int, error) {
 	if err != nil {
 		return statusBootFailed, err
 	}
-	defer mf.Release()
+	l.mf = mf
 	plat, err := ptrace.New(mf)
 	if err != nil {
 		return statusBootFailed, fmt.Errorf("starting ptrace platform: %w", err)
 	}
-	defer plat.Release()
+	l.plat = plat
 	host := readHostFacts()
 	if args.Confine != nil {
 		if err := args.Confine(); err != nil {
@@ -83,35 +145,33 @@ func boot(args *Args, logf func(string, ...any)) (int, error) {
 		}
 	}
 	// From here on, under `runsc boot`, the process has an empty root, no
-	// capabilities but CAP_SYS_PTRACE and CAP_KILL (to drive the stubs),
-	// and no_new_privs, on every thread (sandbox.ConfineSentry, the Confine
-	// hook), and runs under the seccomp allowlist of runsc/boot/filter:
-	// nothing below may need a host path, a privilege or a host system
-	// call that the allowlist lacks.
+	// capabilities but those the platform needs, and no_new_privs, on
+	// every thread (sandbox.ConfineSentry, the Confine hook), and runs
+	// under the seccomp allowlist of runsc/boot/filter: nothing below may
+	// need a host path, a privilege or a host system call that the
+	// allowlist lacks.
 
 	v := vfs.New()
 	hostname := spec.Hostname
 	if hostname == "" {
 		hostname = "cocoon"
 	}
-	k := kernel.New(kernel.Config{
+	l.k = kernel.New(kernel.Config{
 		Platform:   plat,
 		MemoryFile: mf,
 		VFS:        v,
 		Table:      linuxsys.Table(),
 		Hostname:   hostname,
-		Logf:       logf,
+		Logf:       debugOrNil(args.Debug),
 	})
 	lower, err := gofer.NewFilesystem(args.GoferFD)
 	if err != nil {
 		return statusBootFailed, fmt.Errorf("attaching to gofer: %w", err)
 	}
-	fsctx, err := buildFilesystems(k, v, lower, spec, host, debugf(logf))
+	fsctx, err := buildFilesystems(l.k, v, lower, spec, host, l.logf)
 	if err != nil {
 		return statusBootFailed, err
 	}
-	ctx := vfs.Background()
-
 	fdTable := vfs.NewFDTable()
 	for i, hfd := range args.Stdio {
 		f, err := newHostFile(hfd)
@@ -121,22 +181,30 @@ func boot(args *Args, logf func(string, ...any)) (int, error) {
 		fdTable.SetFD(int32(i), f, false)
 		f.DecRef()
 	}
+	return l.createContainer(args.ContainerID, spec.Process.Args, spec.Process.Env, spec.Process.User, fsctx, fdTable)
+}
 
-	env := spec.Process.Env
-	argv := spec.Process.Args
-	exe, err := resolveExecutable(ctx, v, fsctx, argv[0], env)
+func debugOrNil(debug bool) func(string, ...any) {
+	if debug {
+		return log.Printf
+	}
+	return nil
+}
+
+// createContainer loads the init of container id, ready to Start.
+func (l *Loader) createContainer(id string, argv, env []string, u specsUser, fsctx *vfs.FSContext, fdTable *vfs.FDTable) (int, error) {
+	ctx := vfs.Background()
+	exe, err := resolveExecutable(ctx, l.k.VFS(), fsctx, argv[0], env)
 	if err != nil {
 		return userStatus(err), err
 	}
-	u := spec.Process.User
 	creds := kernel.Credentials{RUID: u.UID, EUID: u.UID, SUID: u.UID, RGID: u.GID, EGID: u.GID, SGID: u.GID, Groups: u.AdditionalGids}
-	m, img, err := kernel.LoadImage(k, ctx, fsctx, &creds, exe, argv, env)
+	m, img, err := kernel.LoadImage(l.k, ctx, fsctx, &creds, exe, argv, env)
 	if err != nil {
 		return userStatus(err), execError(argv[0], err)
 	}
-	const containerID = "root" // until boot knows its container (the Loader)
-	init, err := k.CreateInit(kernel.NewInitOptions{
-		ContainerID: containerID,
+	init, err := l.k.CreateInit(kernel.NewInitOptions{
+		ContainerID: id,
 		MM:          m,
 		State:       arch.NewInitialState(img.Entry, img.StackPointer),
 		FDTable:     fdTable,
@@ -146,82 +214,95 @@ func boot(args *Args, logf func(string, ...any)) (int, error) {
 		Image:       img.ExecPath,
 	})
 	if err != nil {
+		m.Release()
 		return statusBootFailed, err
 	}
-	forwardSignals(k, containerID)
-	init.Start()
-	ws, err := k.WaitContainer(containerID)
-	if err != nil {
-		return statusBootFailed, err
-	}
-	k.WaitTasks(2 * time.Second)
-	if logf != nil {
-		logf("init exited with status %#x", uint32(ws))
-	}
-	return ws.ShellStatus(), nil
+	l.mu.Lock()
+	l.created[id] = init
+	l.mu.Unlock()
+	return 0, nil
 }
 
-// forwardSignals sends the signals the sandbox process receives (from runsc
-// forwarding a user's ^C or kill) to the container's init.
-func forwardSignals(k *kernel.Kernel, id string) {
+// errNotCreated is returned by start for a container that is not waiting
+// to be started.
+var errNotCreated = errors.New("container is not in the created state")
+
+// start starts the init of created container id.
+func (l *Loader) start(id string) error {
+	l.mu.Lock()
+	init := l.created[id]
+	delete(l.created, id)
+	l.mu.Unlock()
+	if init == nil {
+		if l.k.ContainerExited(id) == nil {
+			return fmt.Errorf("container %q: %w", id, kernel.ErrNoContainer)
+		}
+		return fmt.Errorf("container %q: %w", id, errNotCreated)
+	}
+	l.logf("starting container %s", id)
+	init.Start()
+	return nil
+}
+
+// signal sends sig to container id. A SIGKILL to a container that was
+// never started ends it: its init runs just long enough to die.
+func (l *Loader) signal(id string, sig linux.Signal, all bool) error {
+	if err := l.k.SignalContainer(id, sig, all); err != nil {
+		return err
+	}
+	if sig == linux.SIGKILL {
+		l.mu.Lock()
+		init := l.created[id]
+		delete(l.created, id)
+		l.mu.Unlock()
+		if init != nil {
+			init.Start()
+		}
+	}
+	return nil
+}
+
+// writeExitRecord records how the root container ended, if runsc gave a
+// file for it.
+func (l *Loader) writeExitRecord(r control.ExitRecord) {
+	if l.args.ExitStatusFD < 0 {
+		return
+	}
+	data, err := json.Marshal(&r)
+	if err != nil {
+		log.Printf("encoding exit record: %v", err)
+		return
+	}
+	if _, err := unix.Pwrite(l.args.ExitStatusFD, append(data, '\n'), 0); err != nil {
+		log.Printf("writing exit record: %v", err)
+	}
+}
+
+// release kills what is left and frees the platform and memory file.
+func (l *Loader) release() {
+	if l.k != nil {
+		l.k.KillAll()
+		if !l.k.WaitTasks(taskExitTimeout) {
+			log.Printf("tasks still running %v after the sandbox ended", taskExitTimeout)
+		}
+	}
+	if l.plat != nil {
+		l.plat.Release()
+	}
+	if l.mf != nil {
+		l.mf.Release()
+	}
+}
+
+// forwardSignals sends the signals the sandbox process receives (a kill of
+// the sandbox PID from the host) to the root container's init, as signals
+// from outside its PID namespace.
+func (l *Loader) forwardSignals() {
 	ch := make(chan os.Signal, 8)
 	signal.Notify(ch, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2)
 	go func() {
 		for s := range ch {
-			k.SignalContainer(id, linux.Signal(s.(syscall.Signal)), false /* all */)
+			l.signal(l.args.ContainerID, linux.Signal(s.(syscall.Signal)), false /* all */)
 		}
 	}()
-}
-
-// resolveExecutable finds argv[0] the way runc does: a name without a slash
-// is looked up in the process's PATH inside the container.
-func resolveExecutable(ctx vfs.Context, v *vfs.VFS, fsctx *vfs.FSContext, name string, env []string) (string, error) {
-	if strings.Contains(name, "/") {
-		return name, nil
-	}
-	pathVar := "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-	for _, e := range env {
-		if strings.HasPrefix(e, "PATH=") {
-			pathVar = e[len("PATH="):]
-		}
-	}
-	for _, dir := range strings.Split(pathVar, ":") {
-		if dir == "" {
-			dir = "."
-		}
-		p := path.Join(dir, name)
-		a, err := v.StatAt(ctx, fsctx, fsctx.Cwd(), p, true)
-		if err == nil && a.Mode&unix.S_IFMT == unix.S_IFREG && a.Mode&0o111 != 0 {
-			return p, nil
-		}
-	}
-	return "", &userError{statusNotFound, fmt.Sprintf("executable %q not found in $PATH", name)}
-}
-
-func userStatus(err error) int {
-	var ue *userError
-	if errors.As(err, &ue) {
-		return ue.status
-	}
-	switch err {
-	case unix.ENOENT, unix.ENOTDIR:
-		return statusNotFound
-	case unix.EACCES, unix.ENOEXEC, unix.ELIBBAD, unix.EISDIR:
-		return statusNotExecutable
-	}
-	return statusBootFailed
-}
-
-func execError(name string, err error) error {
-	var errno unix.Errno
-	if errors.As(err, &errno) {
-		switch errno {
-		case unix.ENOENT:
-			return &userError{statusNotFound, fmt.Sprintf("executable %q not found", name)}
-		case unix.ENOEXEC:
-			return &userError{statusNotExecutable, fmt.Sprintf("cannot execute %q: exec format error", name)}
-		}
-		return &userError{userStatus(err), fmt.Sprintf("cannot execute %q: %v", name, errno)}
-	}
-	return fmt.Errorf("loading %q: %w", name, err)
 }

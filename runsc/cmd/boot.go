@@ -20,9 +20,11 @@ import (
 // Boot implements subcommands.Command for "boot", the sandbox process that
 // runsc starts (internal): it reads the spec and hands over to boot.Run.
 type Boot struct {
-	goferFD  int
-	specFD   int
-	stdioFDs string
+	goferFD      int
+	specFD       int
+	controllerFD int
+	exitFD       int
+	stdioFDs     string
 }
 
 // Name implements subcommands.Command.
@@ -33,21 +35,23 @@ func (*Boot) Synopsis() string { return "launch a sandbox process (internal use 
 
 // Usage implements subcommands.Command.
 func (*Boot) Usage() string {
-	return "boot --gofer-fd=N --spec-fd=M [--stdio-fds=0,1,2] - runs the sentry (started by runsc)\n\n"
+	return "boot --gofer-fd=N --spec-fd=M --controller-fd=C [--exit-fd=E] [--stdio-fds=0,1,2] <container id> - runs the sentry (started by runsc)\n\n"
 }
 
 // SetFlags implements subcommands.Command.
 func (b *Boot) SetFlags(f *flag.FlagSet) {
 	f.IntVar(&b.goferFD, "gofer-fd", -1, "connected socket to the gofer serving the root.")
 	f.IntVar(&b.specFD, "spec-fd", -1, "file holding the container's OCI spec as JSON, read from its current offset.")
+	f.IntVar(&b.controllerFD, "controller-fd", -1, "listening socket to serve the control API on.")
+	f.IntVar(&b.exitFD, "exit-fd", -1, "file receiving the root container's exit record.")
 	f.StringVar(&b.stdioFDs, "stdio-fds", "0,1,2", "the container's stdin, stdout and stderr.")
 }
 
 // Execute implements subcommands.Command.
 func (b *Boot) Execute(_ context.Context, f *flag.FlagSet, args ...any) subcommands.ExitStatus {
 	conf := confFrom(args)
-	if f.NArg() != 0 || b.goferFD < 0 || b.specFD < 0 {
-		return usageError("boot: --gofer-fd and --spec-fd are required, and no arguments")
+	if f.NArg() != 1 || b.goferFD < 0 || b.specFD < 0 || b.controllerFD < 0 {
+		return usageError("boot: --gofer-fd, --spec-fd, --controller-fd and a container ID are required")
 	}
 	stdio, err := parseStdioFDs(b.stdioFDs)
 	if err != nil {
@@ -64,9 +68,12 @@ func (b *Boot) Execute(_ context.Context, f *flag.FlagSet, args ...any) subcomma
 		return Failure(fmt.Errorf("spec: %w", err))
 	}
 	return subcommands.ExitStatus(boot.Run(&boot.Args{
-		Spec:    spec,
-		GoferFD: b.goferFD,
-		Stdio:   stdio,
+		ContainerID:  f.Arg(0),
+		Spec:         spec,
+		GoferFD:      b.goferFD,
+		ControllerFD: b.controllerFD,
+		ExitStatusFD: b.exitFD,
+		Stdio:        stdio,
 		// An empty root, then only the capabilities that drive the
 		// stubs (CAP_SYS_PTRACE, CAP_KILL) and no_new_privs, then
 		// the seccomp allowlist.

@@ -81,17 +81,17 @@ func (d *Do) Execute(_ context.Context, f *flag.FlagSet, args ...any) subcommand
 		if err != nil {
 			return Failure(fmt.Errorf("choosing container ID: %w", err))
 		}
-		status, err := container.Run(&container.RunArgs{
+		status, err := container.Run(&container.RunArgs{CreateArgs: container.CreateArgs{
 			Conf:   conf,
 			ID:     fmt.Sprintf("runsc-%06d", n.Int64()),
 			Spec:   spec,
 			RootFS: "/",
-		})
+		}})
 		if errors.Is(err, container.ErrExist) {
 			continue
 		}
 		if err != nil {
-			return Failure(err)
+			return createFailure(err)
 		}
 		return subcommands.ExitStatus(status)
 	}

@@ -1,11 +1,15 @@
 // Package container owns a container's lifecycle and its state directory
-// under --root: creating it (refusing a taken ID), recording the sandbox's
-// PIDs and status in state.json as the container moves through the OCI
-// states, and removing the directory when the container is gone. Run ties
-// this to the sandbox package for `runsc run` and `runsc do`.
+// under --root: creating it (refusing a taken ID) with its sandbox,
+// recording the sandbox handle and the status in state.json as the
+// container moves through the OCI states (creating, created, running,
+// stopped), and the verbs that later runsc calls apply to it: start,
+// kill, wait, ps, delete. Run ties them together for `runsc run` and
+// `runsc do`.
 //
-// A Container is used by one goroutine; two runsc processes never work on
-// the same ID at once because creation is an exclusive mkdir.
+// Locking: a Container is used by one goroutine. runsc processes working
+// on the same ID are serialised by an exclusive flock on the state
+// directory, held while state.json is read, changed and written (never
+// while waiting for the container); creation is an exclusive mkdir.
 package container
 
 import (
@@ -17,7 +21,12 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
+	"github.com/cocoon-sandbox/cocoon/runsc/config"
+	"github.com/cocoon-sandbox/cocoon/runsc/control"
+	"github.com/cocoon-sandbox/cocoon/runsc/log"
+	"github.com/cocoon-sandbox/cocoon/runsc/sandbox"
 	"github.com/cocoon-sandbox/cocoon/runsc/specutils"
 )
 
@@ -28,9 +37,9 @@ type Container struct {
 	dir string
 }
 
-// New creates the state directory of a new container, in the Creating
-// state. It fails with ErrExist if the ID is taken.
-func New(rootDir, id, bundle string, spec *specs.Spec) (*Container, error) {
+// newState creates the state directory of a new container, in the
+// Creating state. It fails with ErrExist if the ID is taken.
+func newState(rootDir, id, bundle, rootfs string, spec *specs.Spec) (*Container, error) {
 	if err := specutils.ValidateID(id); err != nil {
 		return nil, err
 	}
@@ -50,6 +59,7 @@ func New(rootDir, id, bundle string, spec *specs.Spec) (*Container, error) {
 			ID:         id,
 			Status:     Creating,
 			Bundle:     bundle,
+			Rootfs:     rootfs,
 			Created:    time.Now().UTC(),
 		},
 		dir: dir,
@@ -64,7 +74,82 @@ func New(rootDir, id, bundle string, spec *specs.Spec) (*Container, error) {
 	return c, nil
 }
 
-// Load reads the state of an existing container.
+// CreateArgs describes a container to create.
+type CreateArgs struct {
+	// Conf is the global configuration; Conf.RootDir holds the state.
+	Conf *config.Config
+	// ID is the container ID.
+	ID string
+	// Bundle is the absolute bundle directory ("" for `runsc do`).
+	Bundle string
+	// Spec is the validated spec.
+	Spec *specs.Spec
+	// RootFS is the absolute host directory served as the root.
+	RootFS string
+	// PidFile, if set, receives the sandbox's host PID.
+	PidFile string
+	// Foreground ties the sandbox to this runsc process (run and do
+	// without --detach).
+	Foreground bool
+	// Exe is the binary to re-execute as boot and gofer; empty means
+	// runsc itself. Tests set it.
+	Exe string
+}
+
+// Create creates the container: its state directory, then its gofer and
+// sandbox, which builds the container up to its loaded init. It returns
+// once the container is created (runc's "created"). On error nothing is
+// left: no process, no state.
+func Create(a *CreateArgs) (_ *Container, err error) {
+	c, err := newState(a.Conf.RootDir, a.ID, a.Bundle, a.RootFS, a.Spec)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			c.removeDir()
+		}
+	}()
+	unlock, err := c.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	s, err := sandbox.Create(&sandbox.Args{
+		ID:         a.ID,
+		Spec:       a.Spec,
+		Conf:       a.Conf,
+		StateDir:   c.dir,
+		RootDir:    a.RootFS,
+		ReadOnly:   a.Spec.Root != nil && a.Spec.Root.Readonly,
+		Foreground: a.Foreground,
+		Exe:        a.Exe,
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.Sandbox = s
+	c.Pid = s.Sandbox.PID
+	if err := c.move(Created); err != nil {
+		s.Destroy()
+		return nil, err
+	}
+	if err := c.save(c.dir); err != nil {
+		s.Destroy()
+		return nil, err
+	}
+	if a.PidFile != "" {
+		if err := writePidFile(a.PidFile, c.Pid); err != nil {
+			s.Destroy()
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// Load reads the state of an existing container and brings its status up
+// to date: a created or running container whose sandbox is gone, or whose
+// init has ended, is stopped.
 func Load(rootDir, id string) (*Container, error) {
 	if err := specutils.ValidateID(id); err != nil {
 		return nil, err
@@ -77,27 +162,37 @@ func Load(rootDir, id string) (*Container, error) {
 		}
 		return nil, err
 	}
-	return &Container{State: *s, dir: dir}, nil
+	c := &Container{State: *s, dir: dir}
+	c.refresh()
+	return c, nil
+}
+
+// refresh marks the container stopped if its sandbox has ended it.
+func (c *Container) refresh() {
+	if c.Status != Created && c.Status != Running {
+		return
+	}
+	if c.Sandbox == nil || !c.Sandbox.IsRunning() {
+		c.Status = Stopped
+		return
+	}
+	if rec, err := c.Sandbox.ExitRecord(); err == nil && rec != nil {
+		c.Status = Stopped
+	}
 }
 
 // Dir returns the container's state directory.
 func (c *Container) Dir() string { return c.dir }
 
-// SetRunning records the sandbox and gofer PIDs and moves to Running.
-func (c *Container) SetRunning(pid, goferPid int) error {
-	if err := c.move(Running); err != nil {
-		return err
+// OCIState returns the container's state as `runsc state` prints it
+// (runc's fields): the pid is 0 once the container stopped.
+func (c *Container) OCIState() State {
+	s := c.State
+	s.Sandbox = nil
+	if s.Status == Stopped {
+		s.Pid = 0
 	}
-	c.Pid, c.GoferPid = pid, goferPid
-	return c.save(c.dir)
-}
-
-// SetStopped moves to Stopped.
-func (c *Container) SetStopped() error {
-	if err := c.move(Stopped); err != nil {
-		return err
-	}
-	return c.save(c.dir)
+	return s
 }
 
 func (c *Container) move(to Status) error {
@@ -108,10 +203,123 @@ func (c *Container) move(to Status) error {
 	return nil
 }
 
-// Destroy removes the container's state directory.
-func (c *Container) Destroy() error {
+// lock takes the exclusive lock on the state directory and reloads the
+// state under it; the returned function releases it.
+func (c *Container) lock() (func(), error) {
+	fd, err := unix.Open(c.dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		if errors.Is(err, unix.ENOENT) {
+			return nil, fmt.Errorf("container %q: %w", c.ID, ErrNotExist)
+		}
+		return nil, fmt.Errorf("locking container %q: %w", c.ID, err)
+	}
+	for {
+		err = unix.Flock(fd, unix.LOCK_EX)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("locking container %q: %w", c.ID, err)
+	}
+	if s, err := loadState(c.dir); err == nil {
+		children := c.Sandbox
+		c.State = *s
+		if children != nil && c.Sandbox != nil {
+			// Keep this process's own handle (it reaps the children).
+			c.Sandbox = children
+		}
+		c.refresh()
+	}
+	return func() { unix.Close(fd) }, nil
+}
+
+// Start starts a created container's init.
+func (c *Container) Start() error {
+	unlock, err := c.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if c.Status != Created {
+		return &InvalidTransitionError{ID: c.ID, From: c.Status, To: Running}
+	}
+	if err := c.Sandbox.StartContainer(c.ID); err != nil {
+		return fmt.Errorf("starting container %q: %w", c.ID, err)
+	}
+	c.Status = Running
+	return c.save(c.dir)
+}
+
+// Signal sends sig to the container's init, or with all to every process
+// of the container.
+func (c *Container) Signal(sig int, all bool) error {
+	c.refresh()
+	if c.Status != Created && c.Status != Running {
+		return fmt.Errorf("container %q: %w", c.ID, ErrNotRunning)
+	}
+	if err := c.Sandbox.SignalContainer(c.ID, sig, all); err != nil {
+		if errors.Is(err, control.ErrConnection) {
+			return fmt.Errorf("container %q: %w", c.ID, ErrNotRunning)
+		}
+		return fmt.Errorf("signalling container %q: %w", c.ID, err)
+	}
+	return nil
+}
+
+// Wait waits for the container's init to exit and returns its status as a
+// shell reports it (128+N for signal N).
+func (c *Container) Wait() (int, error) {
+	if c.Sandbox == nil {
+		return 0, fmt.Errorf("container %q has no sandbox", c.ID)
+	}
+	status, err := c.Sandbox.WaitContainer(c.ID)
+	if err != nil {
+		return status, fmt.Errorf("waiting for container %q: %w", c.ID, err)
+	}
+	return status, nil
+}
+
+// Processes lists the container's processes.
+func (c *Container) Processes() ([]control.Process, error) {
+	c.refresh()
+	if c.Status != Created && c.Status != Running {
+		return nil, fmt.Errorf("container %q: %w", c.ID, ErrNotRunning)
+	}
+	return c.Sandbox.Processes(c.ID)
+}
+
+// ErrNotStopped is returned by Delete without force for a running
+// container.
+var ErrNotStopped = errors.New("is not stopped")
+
+// Delete destroys the container: it kills its sandbox and gofer if they
+// are still there, waits until they are gone, and removes the state
+// directory. A running container is deleted only with force (runc's
+// rule); a created one (never started) always.
+func (c *Container) Delete(force bool) error {
+	unlock, err := c.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if c.Status == Running && !force {
+		return fmt.Errorf("cannot delete container %q that %w: %s", c.ID, ErrNotStopped, c.Status)
+	}
+	if c.Sandbox != nil {
+		if err := c.Sandbox.Destroy(); err != nil {
+			return fmt.Errorf("deleting container %q: %w", c.ID, err)
+		}
+	}
+	return c.removeDir()
+}
+
+// removeDir removes the container's state directory.
+func (c *Container) removeDir() error {
 	if err := os.RemoveAll(c.dir); err != nil {
 		return fmt.Errorf("removing state of container %q: %w", c.ID, err)
 	}
+	log.Debugf("container %s: state removed", c.ID)
 	return nil
 }

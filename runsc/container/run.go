@@ -1,113 +1,104 @@
 package container
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strconv"
 
-	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"github.com/cocoon-sandbox/cocoon/runsc/config"
 	"github.com/cocoon-sandbox/cocoon/runsc/log"
-	"github.com/cocoon-sandbox/cocoon/runsc/sandbox"
 )
 
-// ForwardedSignals are the signals runsc passes on to the sandbox (which
-// passes them to the container's init) while it waits.
+// ForwardedSignals are the signals a foreground runsc passes on to the
+// container's init while it waits. A second SIGINT or SIGTERM kills the
+// container.
 var ForwardedSignals = []os.Signal{unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT}
 
-// RunArgs describes a container to run to completion.
+// RunArgs describes a container to run.
 type RunArgs struct {
-	// Conf is the global configuration; Conf.RootDir holds the state.
-	Conf *config.Config
-	// ID is the container ID.
-	ID string
-	// Bundle is the absolute bundle directory ("" for `runsc do`).
-	Bundle string
-	// Spec is the validated spec.
-	Spec *specs.Spec
-	// RootFS is the absolute host directory served as the root.
-	RootFS string
-	// PidFile, if set, receives the sandbox's host PID.
-	PidFile string
-	// Exe is the binary to re-execute as boot and gofer; empty means
-	// runsc itself. Tests set it.
-	Exe string
+	CreateArgs
+	// Detach returns once the container started, leaving it running
+	// (`runsc run --detach`); otherwise Run waits for it and deletes it.
+	Detach bool
 }
 
-// Run creates the container, starts its gofer and sandbox, forwards
-// ForwardedSignals to the sandbox while waiting for it, and removes the
-// container's state when it is gone. It returns the init's exit status as a
-// shell reports it. On every path the state directory is removed and every
-// process reaped.
+// Run is create, start, wait and delete in one: the container runs in a
+// new sandbox; runsc forwards ForwardedSignals to it while waiting, and
+// removes it when it exits. It returns the init's exit status as a shell
+// reports it. On every path but Detach's success the state directory is
+// removed and every process reaped.
 func Run(a *RunArgs) (status int, err error) {
-	c, err := New(a.Conf.RootDir, a.ID, a.Bundle, a.Spec)
-	if err != nil {
-		return 0, err
-	}
-	defer func() {
-		if derr := c.Destroy(); derr != nil && err == nil {
-			err = derr
-		}
-	}()
-
+	a.Foreground = !a.Detach
 	// Catch the signals before the sandbox exists, so that one arriving
 	// while it starts is forwarded rather than killing runsc.
 	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, ForwardedSignals...)
-	defer signal.Stop(sigs)
-
-	s, err := sandbox.Start(&sandbox.Args{
-		ID:       a.ID,
-		Spec:     a.Spec,
-		Conf:     a.Conf,
-		RootDir:  a.RootFS,
-		ReadOnly: a.Spec.Root.Readonly,
-		Exe:      a.Exe,
-	})
+	if !a.Detach {
+		signal.Notify(sigs, ForwardedSignals...)
+		defer signal.Stop(sigs)
+	}
+	c, err := Create(&a.CreateArgs)
 	if err != nil {
 		return 0, err
 	}
-	if err := c.SetRunning(s.Pid, s.GoferPid); err != nil {
-		s.Destroy()
-		return 0, err
-	}
-	if a.PidFile != "" {
-		if err := writePidFile(a.PidFile, s.Pid); err != nil {
-			s.Destroy()
-			return 0, err
+	cleanup := true
+	defer func() {
+		if !cleanup {
+			return
 		}
-	}
-
-	done := make(chan struct{})
-	defer close(done)
-	go func() {
-		for {
-			select {
-			case sig := <-sigs:
-				log.Debugf("forwarding %v to sandbox %d", sig, s.Pid)
-				if err := s.Signal(sig.(unix.Signal)); err != nil && !errors.Is(err, os.ErrProcessDone) {
-					log.Warningf("%v", err)
-				}
-			case <-done:
-				return
-			}
+		if derr := c.Delete(true /* force */); derr != nil && err == nil {
+			err = derr
 		}
 	}()
-
-	status, err = s.Wait()
-	if err != nil {
+	if err := c.Start(); err != nil {
 		return 0, err
 	}
-	if err := c.SetStopped(); err != nil {
-		return 0, err
+	if a.Detach {
+		cleanup = false
+		return 0, nil
+	}
+	done := make(chan struct{})
+	defer close(done)
+	go forward(c, sigs, done)
+	status, err = c.Wait()
+	if err != nil {
+		return status, err
+	}
+	// The sandbox ends with its container; reap it and its gofer before
+	// the state goes.
+	if err := c.Sandbox.WaitGone(); err != nil {
+		log.Warningf("%v", err)
 	}
 	log.Debugf("container %s exited with status %d", a.ID, status)
 	return status, nil
+}
+
+// forward passes signals to the container until done: the first SIGINT or
+// SIGTERM as it is (an init without a handler ignores it, as PID 1 does),
+// a second one as SIGKILL.
+func forward(c *Container, sigs <-chan os.Signal, done <-chan struct{}) {
+	stops := 0
+	for {
+		select {
+		case sig := <-sigs:
+			s := sig.(unix.Signal)
+			if s == unix.SIGINT || s == unix.SIGTERM {
+				stops++
+				if stops > 1 {
+					log.Warningf("second %v: killing container %s", s, c.ID)
+					s = unix.SIGKILL
+				}
+			}
+			log.Debugf("forwarding %v to container %s", s, c.ID)
+			if err := c.Sandbox.SignalContainer(c.ID, int(s), s == unix.SIGKILL); err != nil {
+				log.Debugf("forwarding %v: %v", s, err)
+			}
+		case <-done:
+			return
+		}
+	}
 }
 
 // writePidFile writes pid to path atomically, as runc does.

@@ -8,14 +8,16 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/cocoon-sandbox/cocoon/runsc/sandbox"
 )
 
 // stateFile is the name of the state file inside a container's directory.
 const stateFile = "state.json"
 
 // State is what runsc records about a container in --root/<id>/state.json.
-// Its first fields are those of the OCI runtime state (what `runc state`
-// prints); the rest are runsc's own.
+// Its first fields are those of the OCI runtime state (what `runsc state`
+// prints, as runc does); the rest are runsc's own.
 type State struct {
 	OCIVersion  string            `json:"ociVersion"`
 	ID          string            `json:"id"`
@@ -23,11 +25,15 @@ type State struct {
 	Pid         int               `json:"pid,omitempty"`
 	Bundle      string            `json:"bundle"`
 	Annotations map[string]string `json:"annotations,omitempty"`
-
+	// Rootfs is the host directory served as the container's root.
+	Rootfs string `json:"rootfs"`
 	// Created is when the container was created.
 	Created time.Time `json:"created"`
-	// GoferPid is the host PID of the container's gofer.
-	GoferPid int `json:"goferPid,omitempty"`
+	// Owner is the owner of the container, as runc shows it ("" for the
+	// user runsc runs as).
+	Owner string `json:"owner"`
+	// Sandbox is the handle of the sandbox running the container.
+	Sandbox *sandbox.Sandbox `json:"sandbox,omitempty"`
 }
 
 // save writes s to dir/state.json atomically (temporary file, fsync,

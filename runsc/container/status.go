@@ -19,7 +19,7 @@ const (
 
 // validMoves lists, for each state, the states it may move to.
 var validMoves = map[Status][]Status{
-	Creating: {Created, Running, Stopped}, // run goes straight to running
+	Creating: {Created, Stopped},
 	Created:  {Running, Stopped},
 	Running:  {Stopped},
 	Stopped:  {},
@@ -40,6 +40,10 @@ var ErrNotExist = errors.New("container does not exist")
 
 // ErrExist is returned when creating a container whose ID is taken.
 var ErrExist = errors.New("container already exists")
+
+// ErrNotRunning is returned for an operation on a container whose
+// sandbox is gone (kill, start of a stopped container).
+var ErrNotRunning = errors.New("container is not running")
 
 // InvalidTransitionError is returned for a lifecycle move the state machine
 // does not allow, such as starting a stopped container.

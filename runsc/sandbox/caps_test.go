@@ -121,10 +121,10 @@ func TestPrivilegesDropped(t *testing.T) {
 		t.Errorf("sandbox reported\n  %q\nwant\n  %q", out, wantOut)
 	}
 
-	checkThreads(t, "sandbox", s.Pid, SentryCapabilities)
-	checkThreads(t, "gofer", s.GoferPid, GoferCapabilities)
+	checkThreads(t, "sandbox", s.Sandbox.PID, SentryCapabilities)
+	checkThreads(t, "gofer", s.Gofer.PID, GoferCapabilities)
 
-	stubs := childrenOf(t, s.Pid)
+	stubs := childrenOf(t, s.Sandbox.PID)
 	if len(stubs) != 3 {
 		t.Errorf("sandbox children %v, want the template and 2 stubs", stubs)
 	}
@@ -137,14 +137,14 @@ func TestPrivilegesDropped(t *testing.T) {
 		})
 	}
 
-	if err := s.Signal(unix.SIGTERM); err != nil {
+	if err := s.SignalContainer("test", int(unix.SIGTERM), false); err != nil {
 		t.Fatal(err)
 	}
 	rest, _ := io.ReadAll(br)
 	if string(rest) != "released\n" {
 		t.Errorf("after SIGTERM the sandbox reported %q, want the stubs released", rest)
 	}
-	status, err := s.Wait()
+	status, err := waitAndReap(s)
 	if err != nil || status != 128+int(unix.SIGTERM) {
 		t.Errorf("Wait = %d, %v; want %d", status, err, 128+int(unix.SIGTERM))
 	}
@@ -257,7 +257,7 @@ func TestGoferActsAsRoot(t *testing.T) {
 	t.Setenv(realGoferEnv, "1")
 	s, root, r := startReporting(t, []string{"gofer-ops"}, false /* readOnly */, func(root string) { makeForeignTree(t, root) })
 	out, _ := io.ReadAll(r)
-	status, err := s.Wait()
+	status, err := waitAndReap(s)
 	if err != nil || status != 0 {
 		t.Fatalf("Wait = %d, %v; output %q", status, err, out)
 	}

@@ -1,17 +1,24 @@
-// Package sandbox starts and stops the two host processes behind a
-// container: the gofer (`runsc gofer`, serving the root file system over a
+// Package sandbox starts, reaches and stops the two host processes behind
+// a sandbox: the gofer (`runsc gofer`, serving the root file system over a
 // unix socket from its own mount namespace) and the sandbox (`runsc boot`,
 // the sentry, in new mount, PID, IPC, UTS and network namespaces). Both are
-// re-executions of the runsc binary. It also owns the confinement steps each
-// of them applies to itself once running: ConfineSentry (sandbox: Confine to
-// an empty root, then DropSentryPrivileges) and ConfineGofer (gofer:
-// SetupGoferRoot makes the served directory its root, then
-// DropGoferPrivileges). The privilege drops leave every thread with only
-// SentryCapabilities or GoferCapabilities, an empty bounding set and
-// no_new_privs (caps.go).
+// re-executions of the runsc binary. A Sandbox is a handle that the runsc
+// call which created it saves in the container's state, and that any
+// later runsc call loads to talk to the sandbox over its control socket
+// (runsc/control) or to kill it; the processes outlive the call that
+// started them unless it asked to tie them to itself (Args.Foreground).
 //
-// A Sandbox is used by one goroutine at a time, except Signal, which may be
-// called from any goroutine while another waits.
+// It also owns the confinement steps each of them applies to itself once
+// running: ConfineSentry (sandbox: Confine to an empty root, then
+// DropSentryPrivileges) and ConfineGofer (gofer: SetupGoferRoot makes the
+// served directory its root, then DropGoferPrivileges). The privilege
+// drops leave every thread with only SentryCapabilities or
+// GoferCapabilities, an empty bounding set and no_new_privs (caps.go).
+//
+// Locking: a Sandbox is used by one goroutine at a time. Two runsc
+// processes working on one sandbox are serialised by the container
+// package's lock on the state directory; the control server serialises
+// the rest.
 package sandbox
 
 import (
@@ -20,6 +27,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"syscall"
 	"time"
@@ -28,6 +36,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/cocoon-sandbox/cocoon/runsc/config"
+	"github.com/cocoon-sandbox/cocoon/runsc/control"
 	"github.com/cocoon-sandbox/cocoon/runsc/log"
 )
 
@@ -36,14 +45,27 @@ import (
 const (
 	// GoferIOFD is the gofer's end of the file-protocol socket, in the gofer.
 	GoferIOFD = 3
+	// GoferDebugLogFD is the debug log file, when --debug-log is set
+	// (passed as --debug-log-fd).
+	GoferDebugLogFD = 4
+
 	// BootGoferFD is the sandbox's end of the file-protocol socket.
 	BootGoferFD = 3
 	// BootSpecFD is a memfd holding the JSON spec, at offset 0.
 	BootSpecFD = 4
-	// BootDebugLogFD and GoferDebugLogFD are the debug log file, when
-	// --debug-log is set (passed as --debug-log-fd).
-	BootDebugLogFD  = 5
-	GoferDebugLogFD = 4
+	// BootControllerFD is the listening control socket.
+	BootControllerFD = 5
+	// BootExitFD is the exit file, where the sandbox writes its root
+	// container's control.ExitRecord.
+	BootExitFD = 6
+	// BootDebugLogFD is the debug log file, when --debug-log is set.
+	BootDebugLogFD = 7
+)
+
+// Names of the sandbox's files in the container's state directory.
+const (
+	ControlSocketName = "control.sock"
+	ExitFileName      = "exit.json"
 )
 
 // SelfExe is the binary re-executed for boot and gofer. /proc/self/exe is
@@ -53,18 +75,26 @@ const (
 // loader is needed either.
 const SelfExe = "/proc/self/exe"
 
-// goferExitTimeout is how long Wait lets the gofer exit by itself after the
-// sandbox is gone (it sees EOF on its socket) before killing it.
-const goferExitTimeout = 3 * time.Second
+// Timeouts of the processes' ends.
+const (
+	// goferExitTimeout is how long the gofer may take to exit by itself
+	// after the sandbox is gone (it sees EOF on its socket).
+	goferExitTimeout = 3 * time.Second
+	// killTimeout bounds the wait for a SIGKILLed process to exit.
+	killTimeout = 10 * time.Second
+)
 
 // Args says what to start.
 type Args struct {
-	// ID is the container ID, for messages.
+	// ID is the sandbox's first container's ID (also the sandbox's).
 	ID string
 	// Spec is sent to the sandbox. It must have been validated.
 	Spec *specs.Spec
 	// Conf is passed on to both processes as global flags.
 	Conf *config.Config
+	// StateDir is the container's state directory: the control socket
+	// and the exit file go there.
+	StateDir string
 	// RootDir is the absolute host directory the gofer serves as "/".
 	RootDir string
 	// ReadOnly makes the gofer refuse writes (and mounts RootDir read-only
@@ -74,32 +104,81 @@ type Args struct {
 	// mean runsc's own. The same open file descriptions are inherited, so
 	// output lands at their current offset.
 	Stdio [3]*os.File
+	// Foreground ties both processes to the calling thread
+	// (PDEATHSIG): `runsc run` and `do` without --detach. Otherwise they
+	// outlive runsc (`create`).
+	Foreground bool
 	// Exe is the binary to re-execute; empty means SelfExe. Tests set it.
 	Exe string
 }
 
-// Sandbox is a started gofer and sandbox process pair.
+// Sandbox is a handle on a sandbox process and its gofer. The exported
+// fields are what is saved in the container's state.
 type Sandbox struct {
-	// ID is the container ID.
-	ID string
-	// Pid is the host PID of the sandbox process (PID 1 of its namespace).
-	Pid int
-	// GoferPid is the host PID of the gofer.
-	GoferPid int
+	// ID is the ID of the sandbox's first container.
+	ID string `json:"id"`
+	// Sandbox and Gofer are the two processes.
+	Sandbox Proc `json:"sandbox"`
+	Gofer   Proc `json:"gofer"`
+	// ControlSocket is the path of the control socket.
+	ControlSocket string `json:"controlSocket"`
+	// ExitFile is the path of the exit file.
+	ExitFile string `json:"exitFile"`
 
-	boot      *exec.Cmd
-	gofer     *exec.Cmd
-	goferDone chan error // receives the gofer's Wait result once
-
-	// goferKilled records that Wait had to kill the gofer; for tests.
-	goferKilled bool
-	// waited is set once Wait or Destroy reaped both processes.
-	waited bool
+	// children is set in the runsc process that started the sandbox,
+	// which reaps both processes.
+	children *children
 }
 
-// Start launches the gofer and then the sandbox. On error nothing is left
-// running and every FD it opened is closed.
-func Start(args *Args) (*Sandbox, error) {
+// children are the started processes, in the runsc call that started them.
+type children struct {
+	boot, gofer *exec.Cmd
+	// bootDone and goferDone are closed once each is reaped; bootStatus
+	// is then set.
+	bootDone, goferDone chan struct{}
+	bootStatus          unix.WaitStatus
+	// goferKilled says that WaitGone had to kill the gofer: it did not
+	// exit by itself after the sandbox (tests check that it does).
+	goferKilled bool
+}
+
+// BootError is a failure to build the container reported by the sandbox
+// (a missing or non-executable init binary, a bad mount): Status is the
+// exit status runsc reports for it (126, 127 or 128).
+type BootError struct {
+	Status int
+	Msg    string
+}
+
+func (e *BootError) Error() string { return e.Msg }
+
+// Create starts the gofer and the sandbox and waits until the sandbox has
+// built the container (its init loaded, not started). On error nothing is
+// left running, and every FD and file it made is gone.
+func Create(args *Args) (_ *Sandbox, err error) {
+	s := &Sandbox{
+		ID:            args.ID,
+		ControlSocket: filepath.Join(args.StateDir, ControlSocketName),
+		ExitFile:      filepath.Join(args.StateDir, ExitFileName),
+	}
+	defer func() {
+		if err != nil {
+			s.Destroy()
+			os.Remove(s.ControlSocket)
+			os.Remove(s.ExitFile)
+		}
+	}()
+	if err := s.start(args); err != nil {
+		return nil, err
+	}
+	if err := s.waitReady(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// start launches the gofer and then the sandbox.
+func (s *Sandbox) start(args *Args) error {
 	exe := args.Exe
 	if exe == "" {
 		exe = SelfExe
@@ -110,16 +189,25 @@ func Start(args *Args) (*Sandbox, error) {
 			stdio[i] = def
 		}
 	}
-
 	specFile, err := specMemfd(args.Spec)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer specFile.Close()
-
+	ctlFD, err := control.Listen(s.ControlSocket)
+	if err != nil {
+		return err
+	}
+	ctlFile := os.NewFile(uintptr(ctlFD), "control")
+	defer ctlFile.Close() // the sandbox holds the only copy once started
+	exitFile, err := os.OpenFile(s.ExitFile, os.O_RDWR|os.O_CREATE|os.O_EXCL|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return fmt.Errorf("creating exit file: %w", err)
+	}
+	defer exitFile.Close()
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return nil, fmt.Errorf("creating gofer socket pair: %w", err)
+		return fmt.Errorf("creating gofer socket pair: %w", err)
 	}
 	sandboxEnd := os.NewFile(uintptr(fds[0]), "gofer-client")
 	goferEnd := os.NewFile(uintptr(fds[1]), "gofer-server")
@@ -128,8 +216,11 @@ func Start(args *Args) (*Sandbox, error) {
 	defer sandboxEnd.Close()
 	defer goferEnd.Close()
 
-	s := &Sandbox{ID: args.ID}
-
+	var pdeath unix.Signal
+	if args.Foreground {
+		pdeath = unix.SIGKILL
+	}
+	ch := &children{bootDone: make(chan struct{}), goferDone: make(chan struct{})}
 	debugLog := log.File()
 	goferFiles := []*os.File{goferEnd}
 	goferArgv := append([]string{"runsc"}, args.Conf.ToFlags()...)
@@ -141,7 +232,7 @@ func Start(args *Args) (*Sandbox, error) {
 		"--root-dir="+args.RootDir,
 		"--io-fd="+strconv.Itoa(GoferIOFD),
 		fmt.Sprintf("--read-only=%t", args.ReadOnly))
-	s.gofer = &exec.Cmd{
+	ch.gofer = &exec.Cmd{
 		Path:       exe,
 		Args:       goferArgv,
 		Stderr:     os.Stderr,  // its errors are runsc's errors
@@ -149,19 +240,25 @@ func Start(args *Args) (*Sandbox, error) {
 		SysProcAttr: &unix.SysProcAttr{
 			Cloneflags: unix.CLONE_NEWNS,
 			Setsid:     true, // no terminal signals: runsc forwards them
-			Pdeathsig:  unix.SIGKILL,
+			Pdeathsig:  pdeath,
 		},
 	}
 	log.Debugf("starting gofer: %s %q", exe, goferArgv)
-	if err := s.gofer.Start(); err != nil {
-		return nil, fmt.Errorf("starting gofer: %w", err)
+	if err := ch.gofer.Start(); err != nil {
+		return fmt.Errorf("starting gofer: %w", err)
 	}
-	s.GoferPid = s.gofer.Process.Pid
-	s.goferDone = make(chan error, 1)
-	go func() { s.goferDone <- s.gofer.Wait() }()
+	s.children = ch
+	s.Gofer = Proc{PID: ch.gofer.Process.Pid}
+	go func() {
+		ch.gofer.Wait()
+		close(ch.goferDone)
+	}()
+	if s.Gofer, err = procOf(s.Gofer.PID); err != nil {
+		return fmt.Errorf("gofer exited at once: %w", err)
+	}
 	goferEnd.Close()
 
-	bootFiles := []*os.File{sandboxEnd, specFile}
+	bootFiles := []*os.File{sandboxEnd, specFile, ctlFile, exitFile}
 	bootArgv := append([]string{"runsc"}, args.Conf.ToFlags()...)
 	if debugLog != nil {
 		bootFiles = append(bootFiles, debugLog)
@@ -170,33 +267,95 @@ func Start(args *Args) (*Sandbox, error) {
 	bootArgv = append(bootArgv, "boot",
 		"--gofer-fd="+strconv.Itoa(BootGoferFD),
 		"--spec-fd="+strconv.Itoa(BootSpecFD),
-		"--stdio-fds=0,1,2")
+		"--controller-fd="+strconv.Itoa(BootControllerFD),
+		"--exit-fd="+strconv.Itoa(BootExitFD),
+		"--stdio-fds=0,1,2",
+		args.ID)
 	cloneFlags := uintptr(unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWIPC | unix.CLONE_NEWUTS)
 	if args.Conf.Network == "none" {
 		// No network at all: the sentry gets an empty network namespace.
 		cloneFlags |= unix.CLONE_NEWNET
 	}
-	s.boot = &exec.Cmd{
+	ch.boot = &exec.Cmd{
 		Path:       exe,
 		Args:       bootArgv,
 		Stdin:      stdio[0],
 		Stdout:     stdio[1],
 		Stderr:     stdio[2],
-		ExtraFiles: bootFiles, // fds 3, 4 and 5
+		ExtraFiles: bootFiles, // fds 3 to 7
 		SysProcAttr: &unix.SysProcAttr{
 			Cloneflags: cloneFlags,
 			Setsid:     true,
-			Pdeathsig:  unix.SIGKILL,
+			Pdeathsig:  pdeath,
 		},
 	}
 	log.Debugf("starting sandbox: %s %q", exe, bootArgv)
-	if err := s.boot.Start(); err != nil {
-		s.killGofer()
-		return nil, fmt.Errorf("starting sandbox: %w", err)
+	if err := ch.boot.Start(); err != nil {
+		close(ch.bootDone)
+		return fmt.Errorf("starting sandbox: %w", err)
 	}
-	s.Pid = s.boot.Process.Pid
-	log.Debugf("container %s: sandbox pid %d, gofer pid %d", s.ID, s.Pid, s.GoferPid)
-	return s, nil
+	s.Sandbox = Proc{PID: ch.boot.Process.Pid}
+	go func() {
+		ch.boot.Wait()
+		if ch.boot.ProcessState != nil {
+			ch.bootStatus = unix.WaitStatus(ch.boot.ProcessState.Sys().(syscall.WaitStatus))
+		}
+		close(ch.bootDone)
+	}()
+	if s.Sandbox, err = procOf(s.Sandbox.PID); err != nil {
+		// Exited already: waitReady reports why.
+		s.Sandbox = Proc{PID: ch.boot.Process.Pid}
+	}
+	log.Debugf("container %s: sandbox pid %d, gofer pid %d", s.ID, s.Sandbox.PID, s.Gofer.PID)
+	return nil
+}
+
+// waitReady waits for the sandbox to build its container.
+func (s *Sandbox) waitReady() error {
+	cl, err := control.Dial(s.ControlSocket)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	r, err := cl.Ready()
+	if errors.Is(err, control.ErrConnection) {
+		// It exited before answering: the exit record may say why.
+		if rec, rerr := s.ExitRecord(); rerr == nil && rec != nil && rec.Error != "" {
+			return &BootError{Status: rec.Status, Msg: rec.Error}
+		}
+		return fmt.Errorf("sandbox exited while starting%s", s.exitDescription())
+	}
+	if err != nil {
+		return err
+	}
+	if r.Error != "" {
+		return &BootError{Status: r.Status, Msg: r.Error}
+	}
+	return nil
+}
+
+// exitDescription says how a child sandbox ended, if known.
+func (s *Sandbox) exitDescription() string {
+	if s.children == nil {
+		return ""
+	}
+	select {
+	case <-s.children.bootDone:
+	case <-time.After(killTimeout):
+		return ""
+	}
+	return " (" + describeStatus(s.children.bootStatus) + ")"
+}
+
+// describeStatus says how a process ended.
+func describeStatus(ws unix.WaitStatus) string {
+	switch {
+	case ws.Signaled():
+		return fmt.Sprintf("killed by %v", ws.Signal())
+	case ws.Exited():
+		return fmt.Sprintf("exit status %d", ws.ExitStatus())
+	}
+	return fmt.Sprintf("wait status %#x", uint32(ws))
 }
 
 // specMemfd returns a memfd holding spec as JSON, positioned at offset 0.
@@ -221,68 +380,102 @@ func specMemfd(spec *specs.Spec) (*os.File, error) {
 	return f, nil
 }
 
-// Signal sends sig to the sandbox process, which forwards it to the
-// container's init. It is safe to call concurrently with Wait: os.Process
-// signals through a pidfd, so a reaped sandbox's PID is never hit after
-// reuse; a sandbox that already exited gives os.ErrProcessDone.
-func (s *Sandbox) Signal(sig unix.Signal) error {
-	if err := s.boot.Process.Signal(sig); err != nil {
-		return fmt.Errorf("signalling sandbox %d: %w", s.Pid, err)
+// IsRunning reports whether the sandbox process is alive.
+func (s *Sandbox) IsRunning() bool {
+	if ch := s.children; ch != nil {
+		select {
+		case <-ch.bootDone:
+			return false
+		default:
+			return true
+		}
+	}
+	return s.Sandbox.Alive()
+}
+
+// ExitRecord returns what the sandbox recorded of its root container's
+// end, or nil if nothing was recorded (yet).
+func (s *Sandbox) ExitRecord() (*control.ExitRecord, error) {
+	data, err := os.ReadFile(s.ExitFile)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("reading exit record: %w", err)
+	}
+	if len(data) == 0 {
+		return nil, nil
+	}
+	var r control.ExitRecord
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("exit record %s is corrupt: %w", s.ExitFile, err)
+	}
+	return &r, nil
+}
+
+// Destroy kills the sandbox and the gofer and waits until both are gone
+// (reaping them if this process started them). It is idempotent.
+func (s *Sandbox) Destroy() error {
+	if ch := s.children; ch != nil {
+		if ch.boot != nil && ch.boot.Process != nil {
+			ch.boot.Process.Kill()
+			<-ch.bootDone
+		}
+		if ch.gofer != nil && ch.gofer.Process != nil {
+			ch.gofer.Process.Kill()
+			<-ch.goferDone
+		}
+		return nil
+	}
+	return errors.Join(s.Sandbox.kill(killTimeout), s.Gofer.kill(killTimeout))
+}
+
+// WaitGone waits for the sandbox process to exit, then gives the gofer
+// goferExitTimeout to follow before killing it.
+func (s *Sandbox) WaitGone() error {
+	if ch := s.children; ch != nil {
+		<-ch.bootDone
+		select {
+		case <-ch.goferDone:
+		case <-time.After(goferExitTimeout):
+			log.Warningf("gofer %d did not exit %v after the sandbox, killing it", s.Gofer.PID, goferExitTimeout)
+			ch.goferKilled = true
+			ch.gofer.Process.Kill()
+			<-ch.goferDone
+		}
+		return nil
+	}
+	fd, err := s.Sandbox.open()
+	if err == nil {
+		err = waitExit(fd, s.Sandbox.PID, 365*24*time.Hour)
+		unix.Close(fd)
+	}
+	if err != nil && err != errGone {
+		return err
+	}
+	if fd, err := s.Gofer.open(); err == nil {
+		werr := waitExit(fd, s.Gofer.PID, goferExitTimeout)
+		unix.Close(fd)
+		if werr != nil {
+			return s.Gofer.kill(killTimeout)
+		}
 	}
 	return nil
 }
 
-// Wait waits for the sandbox process to exit, then for the gofer (killing
-// it if it does not exit within a few seconds of its socket closing), and
-// returns the sandbox's status as a shell reports it: the exit code, or
-// 128+signal if a signal killed it.
-func (s *Sandbox) Wait() (int, error) {
-	if s.waited {
-		return 0, errors.New("sandbox already waited for")
+// ChildStatus returns the wait status of a sandbox this process started
+// and that has exited.
+func (s *Sandbox) ChildStatus() (unix.WaitStatus, bool) {
+	ch := s.children
+	if ch == nil {
+		return 0, false
 	}
-	err := s.boot.Wait()
-	status := -1
-	if s.boot.ProcessState != nil {
-		status = ExitStatus(unix.WaitStatus(s.boot.ProcessState.Sys().(syscall.WaitStatus)))
-	}
-	s.waitGofer()
-	s.waited = true
-	if status < 0 {
-		return 0, fmt.Errorf("waiting for sandbox: %w", err)
-	}
-	return status, nil
-}
-
-// waitGofer reaps the gofer, giving it goferExitTimeout to exit by itself.
-func (s *Sandbox) waitGofer() {
 	select {
-	case err := <-s.goferDone:
-		if err != nil {
-			log.Warningf("gofer %d: %v", s.GoferPid, err)
-		}
-	case <-time.After(goferExitTimeout):
-		log.Warningf("gofer %d did not exit %v after the sandbox, killing it", s.GoferPid, goferExitTimeout)
-		s.goferKilled = true
-		s.killGofer()
+	case <-ch.bootDone:
+		return ch.bootStatus, ch.boot.ProcessState != nil
+	default:
+		return 0, false
 	}
-}
-
-// killGofer kills the gofer and reaps it.
-func (s *Sandbox) killGofer() {
-	_ = s.gofer.Process.Kill()
-	<-s.goferDone
-}
-
-// Destroy kills both processes and reaps them. It is for error paths where
-// Wait will not be called; after Wait it does nothing.
-func (s *Sandbox) Destroy() {
-	if s.waited {
-		return
-	}
-	_ = s.boot.Process.Kill()
-	_ = s.boot.Wait()
-	s.killGofer()
-	s.waited = true
 }
 
 // ExitStatus converts a wait status into what a shell reports: the exit

@@ -25,6 +25,7 @@ import (
 	"github.com/cocoon-sandbox/cocoon/platform"
 	"github.com/cocoon-sandbox/cocoon/platform/ptrace"
 	"github.com/cocoon-sandbox/cocoon/runsc/config"
+	"github.com/cocoon-sandbox/cocoon/runsc/control/controltest"
 	"github.com/cocoon-sandbox/cocoon/sentry/arch"
 	"github.com/cocoon-sandbox/cocoon/sentry/pgalloc"
 )
@@ -110,8 +111,10 @@ func fakeBoot(args []string) int {
 	fs := flag.NewFlagSet("boot", flag.ContinueOnError)
 	goferFD := fs.Int("gofer-fd", -1, "")
 	specFD := fs.Int("spec-fd", -1, "")
+	controllerFD := fs.Int("controller-fd", -1, "")
+	exitFD := fs.Int("exit-fd", -1, "")
 	stdioFDs := fs.String("stdio-fds", "", "")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
 		return 2
 	}
 	specData, err := io.ReadAll(os.NewFile(uintptr(*specFD), "spec"))
@@ -135,6 +138,8 @@ func fakeBoot(args []string) int {
 	}
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, unix.SIGTERM)
+	ctl := controltest.Serve(*controllerFD, fs.Arg(0), sigs)
+	defer ctl.Stop()
 	var (
 		plat *ptrace.Platform
 		mf   *pgalloc.MemoryFile
@@ -161,19 +166,28 @@ func fakeBoot(args []string) int {
 		return 8
 	}
 	werr := os.WriteFile("/x", nil, 0o644)
-	out := os.NewFile(1, "stdout")
-	fmt.Fprintf(out, "pid=%d stdio=%s gofer=[%s] root-entries=%d root-writable=%t\n",
+	ctl.Ready()
+	<-ctl.Started
+	fmt.Printf("pid=%d stdio=%s gofer=[%s] root-entries=%d root-writable=%t\n",
 		os.Getpid(), *stdioFDs, goferMsg, len(ents), werr == nil)
-	switch spec.Process.Args[0] {
+	status := act(spec.Process.Args, *goferFD, plat, mf, sigs)
+	ctl.Exited(*exitFD, status)
+	return status
+}
+
+// act plays the container's init after Start, as args say.
+func act(args []string, goferFD int, plat *ptrace.Platform, mf *pgalloc.MemoryFile, sigs <-chan os.Signal) int {
+	out := os.Stdout
+	switch args[0] {
 	case "exit":
-		code, _ := strconv.Atoi(spec.Process.Args[1])
+		code, _ := strconv.Atoi(args[1])
 		return code
 	case "wait-signal":
 		fmt.Fprintln(out, "ready")
 		s := <-sigs
 		return 128 + int(s.(unix.Signal))
 	case "gofer-ops":
-		fmt.Fprintf(out, "gofer-ops: %s\n", goferOps(*goferFD))
+		fmt.Fprintf(out, "gofer-ops: %s\n", goferOps(goferFD))
 		return 0
 	case "stubs":
 		fmt.Fprintf(out, "stubs: %v\n", driveStubs(plat, mf))
@@ -304,7 +318,7 @@ func startReporting(t *testing.T, args []string, readOnly bool, setup func(root 
 	t.Cleanup(func() { r.Close() })
 	s, root := startHelperWith(t, args, w, readOnly, setup)
 	w.Close()
-	t.Cleanup(s.Destroy)
+	t.Cleanup(func() { s.Destroy() })
 	return s, root, r
 }
 
@@ -348,7 +362,7 @@ func startHelperWith(t *testing.T, args []string, stdout *os.File, readOnly bool
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := Start(&Args{
+	s, err := Create(&Args{
 		ID:       "test",
 		Spec:     &specs.Spec{Process: &specs.Process{Args: args}},
 		Conf:     conf,
@@ -356,11 +370,26 @@ func startHelperWith(t *testing.T, args []string, stdout *os.File, readOnly bool
 		ReadOnly: readOnly,
 		Stdio:    [3]*os.File{nil, stdout, nil},
 		Exe:      exe,
+		StateDir: t.TempDir(),
 	})
 	if err != nil {
-		t.Fatalf("Start: %v", err)
+		t.Fatalf("Create: %v", err)
+	}
+	if err := s.StartContainer("test"); err != nil {
+		s.Destroy()
+		t.Fatalf("StartContainer: %v", err)
 	}
 	return s, root
+}
+
+// waitAndReap waits for the container's status over the control API, then
+// for both processes to be gone.
+func waitAndReap(s *Sandbox) (int, error) {
+	status, err := s.WaitContainer("test")
+	if err != nil {
+		return status, err
+	}
+	return status, s.WaitGone()
 }
 
 func gone(pid int) bool {
@@ -380,18 +409,18 @@ func TestStartWaitExitCode(t *testing.T) {
 	out.WriteString("first\n")
 
 	s, root := startHelper(t, []string{"exit", "7"}, out)
-	status, err := s.Wait()
+	status, err := waitAndReap(s)
 	if err != nil {
 		t.Fatalf("Wait: %v", err)
 	}
 	if status != 7 {
 		t.Errorf("status = %d, want 7", status)
 	}
-	if s.goferKilled {
+	if s.children.goferKilled {
 		t.Error("gofer had to be killed; it should exit when its socket closes")
 	}
-	if !gone(s.Pid) || !gone(s.GoferPid) {
-		t.Errorf("processes left behind: sandbox %d gone=%t, gofer %d gone=%t", s.Pid, gone(s.Pid), s.GoferPid, gone(s.GoferPid))
+	if !gone(s.Sandbox.PID) || !gone(s.Gofer.PID) {
+		t.Errorf("processes left behind: sandbox %d gone=%t, gofer %d gone=%t", s.Sandbox.PID, gone(s.Sandbox.PID), s.Gofer.PID, gone(s.Gofer.PID))
 	}
 	data, _ := os.ReadFile(outPath)
 	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
@@ -415,7 +444,7 @@ func TestRealGofer(t *testing.T) {
 	t.Setenv(realGoferEnv, "1")
 	s, _, r := startReporting(t, []string{"exit", "0"}, true /* readOnly */, nil)
 	out, _ := io.ReadAll(r)
-	status, err := s.Wait()
+	status, err := waitAndReap(s)
 	if err != nil || status != 0 {
 		t.Fatalf("Wait = %d, %v; output %q", status, err, out)
 	}
@@ -423,11 +452,11 @@ func TestRealGofer(t *testing.T) {
 	if string(out) != want {
 		t.Errorf("sandbox reported\n  %q\nwant\n  %q", out, want)
 	}
-	if s.goferKilled {
+	if s.children.goferKilled {
 		t.Error("gofer had to be killed; it should exit when its socket closes")
 	}
-	if !gone(s.GoferPid) {
-		t.Errorf("gofer %d left behind", s.GoferPid)
+	if !gone(s.Gofer.PID) {
+		t.Errorf("gofer %d left behind", s.Gofer.PID)
 	}
 }
 
@@ -444,12 +473,12 @@ func TestGoferSeccomp(t *testing.T) {
 		t.Errorf("sandbox reported %q, want a read through the gofer", lines)
 	}
 	// Every thread of the gofer is in seccomp filter mode (2).
-	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", s.GoferPid))
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", s.Gofer.PID))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, task := range tasks {
-		status, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/status", s.GoferPid, task.Name()))
+		status, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/status", s.Gofer.PID, task.Name()))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -457,17 +486,17 @@ func TestGoferSeccomp(t *testing.T) {
 			t.Errorf("gofer thread %s is not in seccomp filter mode:\n%s", task.Name(), status)
 		}
 	}
-	if err := s.Signal(unix.SIGTERM); err != nil {
+	if err := s.SignalContainer("test", int(unix.SIGTERM), false); err != nil {
 		t.Fatal(err)
 	}
-	if status, err := s.Wait(); err != nil || status != 128+int(unix.SIGTERM) {
+	if status, err := waitAndReap(s); err != nil || status != 128+int(unix.SIGTERM) {
 		t.Fatalf("Wait = %d, %v; want %d", status, err, 128+int(unix.SIGTERM))
 	}
-	if s.goferKilled {
+	if s.children.goferKilled {
 		t.Error("gofer had to be killed; it should exit when its socket closes")
 	}
-	if !gone(s.GoferPid) {
-		t.Errorf("gofer %d left behind", s.GoferPid)
+	if !gone(s.Gofer.PID) {
+		t.Errorf("gofer %d left behind", s.Gofer.PID)
 	}
 }
 
@@ -476,17 +505,17 @@ func TestSignalForwardedAndRootEmpty(t *testing.T) {
 	s, _, r := startReporting(t, []string{"wait-signal"}, true /* readOnly */, nil)
 	readUntilReady(t, r)
 	// Seen from the host, the sandbox's root is the empty tmpfs.
-	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/root", s.Pid))
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/root", s.Sandbox.PID))
 	if err != nil {
 		t.Fatalf("reading sandbox root: %v", err)
 	}
 	if len(ents) != 0 {
-		t.Errorf("/proc/%d/root has %d entries, want none", s.Pid, len(ents))
+		t.Errorf("/proc/%d/root has %d entries, want none", s.Sandbox.PID, len(ents))
 	}
-	if err := s.Signal(unix.SIGTERM); err != nil {
+	if err := s.SignalContainer("test", int(unix.SIGTERM), false); err != nil {
 		t.Fatal(err)
 	}
-	status, err := s.Wait()
+	status, err := waitAndReap(s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -500,8 +529,8 @@ func TestDestroyReapsEverything(t *testing.T) {
 	s, _ := startHelper(t, []string{"wait-signal"}, nil)
 	time.Sleep(50 * time.Millisecond)
 	s.Destroy()
-	if !gone(s.Pid) || !gone(s.GoferPid) {
-		t.Errorf("Destroy left processes: sandbox gone=%t gofer gone=%t", gone(s.Pid), gone(s.GoferPid))
+	if !gone(s.Sandbox.PID) || !gone(s.Gofer.PID) {
+		t.Errorf("Destroy left processes: sandbox gone=%t gofer gone=%t", gone(s.Sandbox.PID), gone(s.Gofer.PID))
 	}
 	s.Destroy() // idempotent
 }
@@ -509,12 +538,13 @@ func TestDestroyReapsEverything(t *testing.T) {
 func TestStartFailureLeavesNothing(t *testing.T) {
 	requireRoot(t)
 	before := countChildren(t)
-	_, err := Start(&Args{
-		ID:      "bad",
-		Spec:    &specs.Spec{Process: &specs.Process{Args: []string{"x"}}},
-		Conf:    &config.Config{Network: "none"},
-		RootDir: t.TempDir(),
-		Exe:     filepath.Join(t.TempDir(), "no-such-binary"),
+	_, err := Create(&Args{
+		ID:       "bad",
+		StateDir: t.TempDir(),
+		Spec:     &specs.Spec{Process: &specs.Process{Args: []string{"x"}}},
+		Conf:     &config.Config{Network: "none"},
+		RootDir:  t.TempDir(),
+		Exe:      filepath.Join(t.TempDir(), "no-such-binary"),
 	})
 	if err == nil || !strings.Contains(err.Error(), "starting gofer") {
 		t.Fatalf("Start with a missing binary = %v, want a gofer start error", err)

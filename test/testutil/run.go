@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -54,6 +55,10 @@ type Cmd struct {
 	// Started, if set, is called with the process ID once it has started
 	// and before waiting for it.
 	Started func(pid int)
+	// Output, if set, receives the command's stdout and stderr in place
+	// of Result's: for commands that leave processes holding them open
+	// (runsc create), whose output a pipe would wait for.
+	Output *os.File
 }
 
 // Run runs c to completion. The command gets its own process group, and on
@@ -74,6 +79,9 @@ func Run(c Cmd) *Result {
 	cmd.Stdin = strings.NewReader(c.Stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if c.Output != nil {
+		cmd.Stdout, cmd.Stderr = c.Output, c.Output
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error {
 		// Kill the whole group: the sandbox and gofer too.

@@ -96,6 +96,11 @@ func Rules() []seccomp.SyscallRule {
 		// The file protocol with the gofer (fsgofer/client, proto).
 		A(unix.SYS_SENDMSG),
 		A(unix.SYS_RECVMSG),
+		// The control server (runsc/control) accepts runsc's connections
+		// on the listening socket the launcher made, and shuts them
+		// down when the sandbox stops.
+		A(unix.SYS_ACCEPT4, anyv, anyv, anyv, eq(unix.SOCK_CLOEXEC)),
+		A(unix.SYS_SHUTDOWN, anyv, eq(unix.SHUT_RDWR)),
 		// sysinfo(2) for the application's sysinfo and /proc/meminfo.
 		A(unix.SYS_SYSINFO),
 		// Random bytes for the application (getrandom, AT_RANDOM)

@@ -1,0 +1,77 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/cocoon-sandbox/cocoon/runsc/control"
+)
+
+// call dials the sandbox's control socket and runs fn on the connection.
+func (s *Sandbox) call(fn func(*control.Client) error) error {
+	cl, err := control.Dial(s.ControlSocket)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	return fn(cl)
+}
+
+// StartContainer starts container id's init.
+func (s *Sandbox) StartContainer(id string) error {
+	return s.call(func(cl *control.Client) error { return cl.Start(id) })
+}
+
+// SignalContainer sends sig to container id's init, or with all to every
+// process of it.
+func (s *Sandbox) SignalContainer(id string, sig int, all bool) error {
+	return s.call(func(cl *control.Client) error { return cl.Signal(id, sig, all) })
+}
+
+// Processes lists container id's processes.
+func (s *Sandbox) Processes(id string) ([]control.Process, error) {
+	var ps []control.Process
+	err := s.call(func(cl *control.Client) (err error) {
+		ps, err = cl.Processes(id)
+		return err
+	})
+	return ps, err
+}
+
+// ErrNoStatus is returned by WaitContainer when the sandbox ended without
+// recording its container's status (it was killed).
+var ErrNoStatus = errors.New("the sandbox ended without recording the container's exit status")
+
+// WaitContainer waits for container id's init to exit and returns its
+// status as a shell reports it. For the root container it also answers
+// after the sandbox is gone, from the exit record (or, in the runsc call
+// that started the sandbox, from the sandbox's own wait status).
+func (s *Sandbox) WaitContainer(id string) (int, error) {
+	var r control.WaitResult
+	err := s.call(func(cl *control.Client) (err error) {
+		r, err = cl.Wait(id)
+		return err
+	})
+	if err == nil {
+		return r.Status, nil
+	}
+	if id != s.ID || control.IsCode(err, control.CodeNotFound) {
+		return 0, err
+	}
+	// The sandbox is gone, or went while we waited.
+	if s.children != nil {
+		<-s.children.bootDone
+	}
+	if rec, rerr := s.ExitRecord(); rerr != nil {
+		return 0, rerr
+	} else if rec != nil {
+		if rec.Error != "" {
+			return rec.Status, &BootError{Status: rec.Status, Msg: rec.Error}
+		}
+		return rec.Status, nil
+	}
+	if ws, ok := s.ChildStatus(); ok {
+		return 0, fmt.Errorf("%w (sandbox %s)", ErrNoStatus, describeStatus(ws))
+	}
+	return 0, ErrNoStatus
+}
