@@ -10,7 +10,6 @@ import (
 
 	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/dev"
 	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/host"
-	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/kernfs"
 	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/overlay"
 	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/proc"
 	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/tmpfs"
@@ -31,60 +30,25 @@ func readHostFacts() proc.HostFacts {
 // overlay, so writes never reach the host) and the spec's mounts, and
 // returns the init's FS context with its working directory set.
 func buildFilesystems(k *kernel.Kernel, v *vfs.VFS, lower vfs.Inode, spec *specs.Spec, host proc.HostFacts, logf func(string, ...any)) (*vfs.FSContext, error) {
+	dev.Register(v)
 	root := overlay.New(tmpfs.New(0o755), lower)
 	rootVD := v.MountRootWithOptions(root, vfs.MountOptions{FSType: "overlay", Source: "none"})
 	fsctx := vfs.NewFSContext(rootVD)
 	ctx := vfs.Background()
 	for _, m := range spec.Mounts {
-		if m.Destination == "" || !path.IsAbs(m.Destination) {
-			return nil, fmt.Errorf("mount destination %q must be an absolute path", m.Destination)
+		p, skip, err := planMount(k, host, m)
+		if err != nil {
+			return nil, err
 		}
-		var fs vfs.Inode
-		readOnly := false
-		for _, o := range m.Options {
-			if o == "ro" {
-				readOnly = true
-			}
-		}
-		switch m.Type {
-		case "proc":
-			fs = proc.New(k, host)
-		case "tmpfs":
-			if m.Destination == "/dev" {
-				fs = dev.New()
-			} else {
-				fs = tmpfs.New(0o1777)
-			}
-		case "devtmpfs":
-			fs = dev.New()
-		case "sysfs":
-			fs = kernfs.NewDir(map[string]vfs.Inode{
-				"fs":      kernfs.NewDir(nil),
-				"kernel":  kernfs.NewDir(nil),
-				"devices": kernfs.NewDir(nil),
-			})
-			readOnly = true
-		case "devpts", "mqueue", "cgroup", "cgroup2":
-			// Not provided yet: an empty directory keeps paths valid.
-			fs = tmpfs.New(0o1777)
-		default:
-			if m.Type == "bind" || hasOption(m.Options, "bind") || hasOption(m.Options, "rbind") {
-				logf("bind mount of %q at %q is not supported yet; skipped", m.Source, m.Destination)
-				continue
-			}
-			logf("mount type %q at %q is not supported yet; skipped", m.Type, m.Destination)
+		if skip != "" {
+			logf("%s", skip)
 			continue
 		}
-		if err := mkdirAll(ctx, v, fsctx, m.Destination); err != nil {
-			return nil, fmt.Errorf("creating mount point %q: %w", m.Destination, err)
+		if err := mkdirAll(ctx, v, fsctx, p.dest); err != nil {
+			return nil, fmt.Errorf("mounts: creating mount point %q: %w", p.dest, err)
 		}
-		fsType := m.Type
-		if fsType == "tmpfs" && m.Destination == "/dev" {
-			fsType = "devtmpfs"
-		}
-		opts := vfs.MountOptions{ReadOnly: readOnly, FSType: fsType, Source: m.Source}
-		if err := v.MountWithOptions(ctx, fsctx, m.Destination, fs, opts); err != nil {
-			return nil, fmt.Errorf("mounting %s at %q: %w", m.Type, m.Destination, err)
+		if err := v.MountWithOptions(ctx, fsctx, p.dest, p.fs, p.opts); err != nil {
+			return nil, fmt.Errorf("mounts: %s at %q: %w", m.Type, p.dest, err)
 		}
 	}
 	if cwd := spec.Process.Cwd; cwd != "" && cwd != "/" {
@@ -96,15 +60,6 @@ func buildFilesystems(k *kernel.Kernel, v *vfs.VFS, lower vfs.Inode, spec *specs
 		vd.DecRef()
 	}
 	return fsctx, nil
-}
-
-func hasOption(opts []string, o string) bool {
-	for _, x := range opts {
-		if x == o {
-			return true
-		}
-	}
-	return false
 }
 
 // mkdirAll makes p and its parents in the (overlay) root, as runc does for

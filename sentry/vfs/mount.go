@@ -9,6 +9,11 @@ import (
 // MountOptions describe a mount beyond its root.
 type MountOptions struct {
 	ReadOnly bool
+	// NoDev makes device nodes on the mount refuse to open (EACCES),
+	// NoExec its files refuse to execute (EACCES), NoSuid exec ignore
+	// set-user-ID and set-group-ID bits: mount(2)'s MS_NODEV,
+	// MS_NOEXEC and MS_NOSUID.
+	NoDev, NoExec, NoSuid bool
 	// FSType and Source are what /proc/mounts shows ("tmpfs", "proc",
 	// "none"); empty means "none".
 	FSType string

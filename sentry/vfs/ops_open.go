@@ -255,6 +255,8 @@ func (v *VFS) openVD(ctx Context, vd VirtualDentry, flags uint32, check bool) (*
 			return nil, unix.ENXIO
 		}
 		impl, err = opener(ctx, d.inode, flags)
+	} else if d.ftype == TypeCharDev || d.ftype == TypeBlockDev {
+		impl, err = v.openDevice(ctx, vd, d.ftype, flags)
 	} else {
 		impl, err = d.inode.Open(ctx, flags)
 	}
@@ -272,7 +274,18 @@ func (v *VFS) OpenPath(ctx Context, fsctx *FSContext, start VirtualDentry, path 
 	if err != nil {
 		return nil, err
 	}
-	if vd.Dentry.ftype != TypeRegular {
+	impl, err := v.openExecutable(ctx, vd)
+	if err != nil {
+		vd.DecRef()
+		return nil, err
+	}
+	return NewFileDescription(impl, unix.O_RDONLY, &vd), nil
+}
+
+// openExecutable opens the file at vd read-only if the caller may execute
+// it: a regular file, not on a noexec mount, with an x bit it may use.
+func (v *VFS) openExecutable(ctx Context, vd VirtualDentry) (FileImpl, error) {
+	if vd.Dentry.ftype != TypeRegular || vd.Mount.opts.NoExec {
 		return nil, unix.EACCES
 	}
 	a, err := vd.Dentry.inode.Stat(ctx)
@@ -282,11 +295,7 @@ func (v *VFS) OpenPath(ctx Context, fsctx *FSContext, start VirtualDentry, path 
 	if err := MayAccess(ctx, a, MayExec); err != nil {
 		return nil, err
 	}
-	impl, err := vd.Dentry.inode.Open(ctx, unix.O_RDONLY)
-	if err != nil {
-		return nil, err
-	}
-	return NewFileDescription(impl, unix.O_RDONLY, &vd), nil
+	return vd.Dentry.inode.Open(ctx, unix.O_RDONLY)
 }
 
 // OpenExecutable is OpenPath from the working directory, for the kernel's

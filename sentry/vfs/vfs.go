@@ -2,6 +2,7 @@ package vfs
 
 import (
 	"sync"
+	"sync/atomic"
 )
 
 // mountKey identifies a mount point: a dentry seen through a mount.
@@ -27,6 +28,9 @@ type VFS struct {
 	order []*Mount
 	// fifoOpener opens FIFO nodes; guarded by mountMu.
 	fifoOpener FIFOOpener
+	// devices is the device table (devices.go): replaced whole under
+	// mountMu, loaded without a lock.
+	devices atomic.Pointer[devices]
 }
 
 // New returns an empty VFS; MountRoot gives it its root file system.

@@ -1,8 +1,9 @@
-// Package dev is the sandbox's /dev: the memory devices (null, zero, full,
-// random, urandom), tty (ENXIO: no controlling terminal), the fd and stdio
-// symlinks into /proc/self/fd, and empty pts/ and shm/ directories (shm is
-// a tmpfs, 1777). The directory itself is synthetic: entries cannot be
-// added to it.
+// Package dev is the sandbox's /dev: the drivers of the memory devices
+// (null, zero, full, random, urandom) and of tty (ENXIO: no controlling
+// terminal), registered with a VFS by Register, and New, which makes a
+// /dev as runc leaves it: a tmpfs (so that mount points such as /dev/mqueue
+// can be made in it) holding those device nodes, the fd and stdio symlinks
+// into /proc/self/fd, and pts/ and shm/ directories (shm 1777).
 //
 // It owns no locks; the devices are stateless.
 package dev
@@ -12,7 +13,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/kernfs"
 	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/tmpfs"
 	"github.com/cocoon-sandbox/cocoon/sentry/vfs"
 )
@@ -20,34 +20,59 @@ import (
 // DevTmpfsMagic is what statfs of /dev reports (TMPFS_MAGIC, as devtmpfs).
 const DevTmpfsMagic = tmpfs.Magic
 
-// New returns the root of a new /dev.
-func New() *kernfs.Dir {
-	chr := func(major, minor uint32, open func(vfs.Context, uint32) (vfs.FileImpl, error)) vfs.Inode {
-		return kernfs.NewDevice(uint32(vfs.TypeCharDev)|0o666, unix.Mkdev(major, minor), open)
+// device is one device /dev holds.
+type device struct {
+	name         string
+	major, minor uint32
+	open         vfs.DeviceOpener
+}
+
+func mem(kind memKind) vfs.DeviceOpener {
+	return func(vfs.Context, uint32) (vfs.FileImpl, error) { return memFile{kind}, nil }
+}
+
+// devices are the character devices of /dev, all mode 0666.
+var devices = []device{
+	{"null", 1, 3, mem(memNull)},
+	{"zero", 1, 5, mem(memZero)},
+	{"full", 1, 7, mem(memFull)},
+	{"random", 1, 8, mem(memRandom)},
+	{"urandom", 1, 9, mem(memRandom)},
+	{"tty", 5, 0, func(vfs.Context, uint32) (vfs.FileImpl, error) { return nil, unix.ENXIO }},
+}
+
+// Register installs the drivers of the devices /dev holds in v: any node
+// with their numbers opens them, wherever it is.
+func Register(v *vfs.VFS) {
+	for _, d := range devices {
+		v.RegisterDevice(vfs.TypeCharDev, unix.Mkdev(d.major, d.minor), d.open)
 	}
-	mem := func(kind memKind) func(vfs.Context, uint32) (vfs.FileImpl, error) {
-		return func(vfs.Context, uint32) (vfs.FileImpl, error) { return memFile{kind}, nil }
+}
+
+// New returns the root of a new /dev: a tmpfs (mode 0755) with the device
+// nodes, the /proc/self/fd symlinks and the pts and shm directories.
+func New() (vfs.Inode, error) {
+	ctx := vfs.Background()
+	root := tmpfs.New(0o755)
+	for _, d := range devices {
+		if _, err := root.Mknod(ctx, d.name, uint32(vfs.TypeCharDev)|0o666, unix.Mkdev(d.major, d.minor)); err != nil {
+			return nil, err
+		}
 	}
-	pts := kernfs.NewDir(nil)
-	pts.SetFSMagic(0x1cd1) // DEVPTS_SUPER_MAGIC
-	d := kernfs.NewDir(map[string]vfs.Inode{
-		"null":    chr(1, 3, mem(memNull)),
-		"zero":    chr(1, 5, mem(memZero)),
-		"full":    chr(1, 7, mem(memFull)),
-		"random":  chr(1, 8, mem(memRandom)),
-		"urandom": chr(1, 9, mem(memRandom)),
-		"tty": chr(5, 0, func(vfs.Context, uint32) (vfs.FileImpl, error) {
-			return nil, unix.ENXIO
-		}),
-		"fd":     kernfs.NewStaticSymlink("/proc/self/fd"),
-		"stdin":  kernfs.NewStaticSymlink("/proc/self/fd/0"),
-		"stdout": kernfs.NewStaticSymlink("/proc/self/fd/1"),
-		"stderr": kernfs.NewStaticSymlink("/proc/self/fd/2"),
-		"pts":    pts,
-		"shm":    tmpfs.New(0o1777),
-	})
-	d.SetFSMagic(DevTmpfsMagic)
-	return d
+	for name, target := range map[string]string{
+		"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/proc/self/fd/1", "stderr": "/proc/self/fd/2",
+	} {
+		if _, err := root.Symlink(ctx, name, target); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := root.Mkdir(ctx, "pts", 0o755); err != nil {
+		return nil, err
+	}
+	if _, err := root.Mkdir(ctx, "shm", 0o1777); err != nil {
+		return nil, err
+	}
+	return root, nil
 }
 
 type memKind int

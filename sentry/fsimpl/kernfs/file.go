@@ -102,25 +102,3 @@ func (o *openFile) Readiness(mask uint32) uint32 {
 
 // Release implements vfs.FileImpl.
 func (o *openFile) Release() {}
-
-// Device is a character or block device node whose opens open calls.
-type Device struct {
-	node
-	open func(ctx vfs.Context, flags uint32) (vfs.FileImpl, error)
-}
-
-var _ vfs.Inode = (*Device)(nil)
-
-// NewDevice returns a device node; mode holds the type (vfs.TypeCharDev or
-// vfs.TypeBlockDev) and permissions, rdev the device number
-// (unix.Mkdev(major, minor)).
-func NewDevice(mode uint32, rdev uint64, open func(ctx vfs.Context, flags uint32) (vfs.FileImpl, error)) *Device {
-	d := &Device{node: newNode(mode), open: open}
-	d.attr.Rdev = rdev
-	return d
-}
-
-// Open implements vfs.Inode.
-func (d *Device) Open(ctx vfs.Context, flags uint32) (vfs.FileImpl, error) {
-	return d.open(ctx, flags)
-}

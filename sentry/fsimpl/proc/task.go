@@ -133,6 +133,14 @@ func (p *procFS) mounts(t *kernel.Task) []byte {
 		if mi.ReadOnly {
 			opts = "ro"
 		}
+		for _, f := range []struct {
+			set  bool
+			name string
+		}{{mi.NoSuid, ",nosuid"}, {mi.NoDev, ",nodev"}, {mi.NoExec, ",noexec"}} {
+			if f.set {
+				opts += f.name
+			}
+		}
 		src, typ := mi.Source, mi.FSType
 		if src == "" {
 			src = "none"

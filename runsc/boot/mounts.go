@@ -1,0 +1,213 @@
+package boot
+
+import (
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/dev"
+	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/kernfs"
+	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/proc"
+	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/tmpfs"
+	"github.com/cocoon-sandbox/cocoon/sentry/kernel"
+	"github.com/cocoon-sandbox/cocoon/sentry/vfs"
+)
+
+// File system magic numbers statfs(2) reports (linux/magic.h).
+const (
+	devptsMagic  = 0x1cd1
+	mqueueMagic  = 0x19800202
+	cgroup2Magic = 0x63677270
+	cgroupMagic  = 0x27e0eb
+)
+
+// mountPlan is one spec mount, parsed: what to mount and how.
+type mountPlan struct {
+	dest string
+	fs   vfs.Inode
+	opts vfs.MountOptions
+}
+
+// planMount turns a spec mount into what the sentry mounts. skip says the
+// mount is not provided yet (logged, not fatal); an error is a mount the
+// spec gets wrong.
+func planMount(k *kernel.Kernel, host proc.HostFacts, m specs.Mount) (p mountPlan, skip string, err error) {
+	if m.Destination == "" || !path.IsAbs(m.Destination) {
+		return p, "", fmt.Errorf("mounts: destination %q must be an absolute path", m.Destination)
+	}
+	p.dest = path.Clean(m.Destination)
+	flags, data := parseMountOptions(m.Options)
+	p.opts = vfs.MountOptions{
+		ReadOnly: flags.readOnly, NoDev: flags.noDev, NoExec: flags.noExec, NoSuid: flags.noSuid,
+		FSType: m.Type, Source: m.Source,
+	}
+	if flags.bind {
+		return p, fmt.Sprintf("bind mount of %q at %q is not supported yet; skipped", m.Source, m.Destination), nil
+	}
+	switch m.Type {
+	case "proc":
+		p.fs = proc.New(k, host)
+	case "tmpfs":
+		if p.dest == "/dev" {
+			// runc fills a tmpfs /dev with the default devices;
+			// dev.New is that tmpfs.
+			p.fs, err = dev.New()
+			break
+		}
+		var o tmpfs.Options
+		if o, err = tmpfsOptions(data); err == nil {
+			p.fs = tmpfs.NewWithOptions(o)
+		}
+	case "devtmpfs":
+		p.fs, err = dev.New()
+	case "sysfs":
+		p.fs = newSysfs()
+		p.opts.ReadOnly = true
+	case "devpts":
+		p.fs = emptyDir(devptsMagic)
+	case "mqueue":
+		p.fs = emptyDir(mqueueMagic)
+	case "cgroup":
+		p.fs = emptyDir(cgroupMagic)
+		p.opts.ReadOnly = true
+	case "cgroup2":
+		p.fs = emptyDir(cgroup2Magic)
+		p.opts.ReadOnly = true
+	default:
+		return p, fmt.Sprintf("mount type %q at %q is not supported yet; skipped", m.Type, m.Destination), nil
+	}
+	if err != nil {
+		return p, "", fmt.Errorf("mounts: %s at %q: %w", m.Type, m.Destination, err)
+	}
+	return p, "", nil
+}
+
+// newSysfs is the sandbox's /sys: the directories programs and runtimes
+// expect, with /sys/fs/cgroup to mount a cgroup tree on.
+func newSysfs() vfs.Inode {
+	return kernfs.NewDir(map[string]vfs.Inode{
+		"fs":      kernfs.NewDir(map[string]vfs.Inode{"cgroup": kernfs.NewDir(nil)}),
+		"kernel":  kernfs.NewDir(nil),
+		"devices": kernfs.NewDir(nil),
+		"class":   kernfs.NewDir(nil),
+		"bus":     kernfs.NewDir(nil),
+	})
+}
+
+// emptyDir is a file system not provided yet: an empty directory with the
+// real one's magic number, so that its path exists and statfs names it.
+func emptyDir(magic uint64) vfs.Inode {
+	d := kernfs.NewDir(nil)
+	d.SetFSMagic(magic)
+	return d
+}
+
+// mountFlags are the generic mount(8) options of a spec mount.
+type mountFlags struct {
+	readOnly, noDev, noExec, noSuid, bind bool
+}
+
+// parseMountOptions splits a spec mount's options into the generic flags
+// (the last of ro/rw and the like wins, as mount(8) reads them) and the
+// file system's own options.
+func parseMountOptions(options []string) (f mountFlags, data []string) {
+	for _, o := range options {
+		switch o {
+		case "ro":
+			f.readOnly = true
+		case "rw":
+			f.readOnly = false
+		case "nodev":
+			f.noDev = true
+		case "dev":
+			f.noDev = false
+		case "noexec":
+			f.noExec = true
+		case "exec":
+			f.noExec = false
+		case "nosuid":
+			f.noSuid = true
+		case "suid":
+			f.noSuid = false
+		case "bind", "rbind":
+			f.bind = true
+		case "private", "rprivate", "shared", "rshared", "slave", "rslave", "unbindable", "runbindable",
+			"relatime", "norelatime", "strictatime", "nostrictatime", "noatime", "atime",
+			"nodiratime", "diratime", "sync", "async", "dirsync", "remount", "mand", "nomand",
+			"lazytime", "nolazytime", "silent", "loud", "defaults", "newinstance":
+			// Propagation and timestamp policy: one mount namespace
+			// in the sentry, atime not tracked.
+		default:
+			data = append(data, o)
+		}
+	}
+	return f, data
+}
+
+// tmpfsOptions parses tmpfs's own options: size (bytes, with k/m/g or
+// a % of memory), mode (octal), uid, gid; nr_inodes and nr_blocks are
+// accepted. Anything else is an error, as mount(2) answers EINVAL.
+func tmpfsOptions(data []string) (tmpfs.Options, error) {
+	o := tmpfs.Options{Mode: 0o1777}
+	for _, kv := range data {
+		k, v, _ := strings.Cut(kv, "=")
+		var err error
+		switch k {
+		case "size":
+			o.MaxBytes, err = parseSize(v)
+		case "mode":
+			var m uint64
+			m, err = strconv.ParseUint(v, 8, 32)
+			if err == nil && m > 0o7777 {
+				err = fmt.Errorf("out of range")
+			}
+			o.Mode = uint32(m)
+		case "uid", "gid":
+			var id uint64
+			id, err = strconv.ParseUint(v, 10, 32)
+			if k == "uid" {
+				o.UID = uint32(id)
+			} else {
+				o.GID = uint32(id)
+			}
+		case "nr_inodes", "nr_blocks", "huge", "mpol", "inode64", "inode32", "noswap":
+		default:
+			return o, fmt.Errorf("unknown option %q", kv)
+		}
+		if err != nil {
+			return o, fmt.Errorf("option %q: %v", kv, err)
+		}
+	}
+	return o, nil
+}
+
+// parseSize parses a tmpfs size: bytes with an optional k, m, g (or K,
+// M, G) suffix. A percentage of memory is taken as no limit beyond the
+// default.
+func parseSize(s string) (int64, error) {
+	if strings.HasSuffix(s, "%") {
+		return 0, nil
+	}
+	mult := int64(1)
+	if n := len(s); n > 0 {
+		switch s[n-1] {
+		case 'k', 'K':
+			mult = 1 << 10
+		case 'm', 'M':
+			mult = 1 << 20
+		case 'g', 'G':
+			mult = 1 << 30
+		}
+		if mult != 1 {
+			s = s[:n-1]
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || n > (1<<62)/mult {
+		return 0, fmt.Errorf("bad size")
+	}
+	return n * mult, nil
+}
