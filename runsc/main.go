@@ -10,8 +10,10 @@ import (
 	"io"
 	stdlog "log"
 	"os"
+	"strings"
 
 	"github.com/google/subcommands"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/cocoon-sandbox/cocoon/runsc/cmd"
@@ -22,24 +24,37 @@ import (
 // internalGroup holds the subcommands runsc starts itself; help hides them.
 const internalGroup = "internal use only"
 
+// Version is runsc's version; the build may set it with
+// -ldflags "-X main.Version=...".
+var Version = "0.2.0-dev"
+
+// idCommands are the subcommands whose first argument is a container ID,
+// which --debug-log's %ID% stands for.
+var idCommands = map[string]bool{
+	"create": true, "start": true, "run": true, "state": true, "kill": true,
+	"wait": true, "delete": true, "ps": true, "boot": true,
+}
+
 func main() {
 	ensureStdio()
 
 	commander := subcommands.NewCommander(flag.CommandLine, "runsc")
+	conf := config.RegisterFlags(flag.CommandLine)
+	version := flag.Bool("version", false, "print runsc's version and the OCI runtime spec version, and exit.")
+	register := func(c subcommands.Command, group string) {
+		commander.Register(&logged{Command: c, conf: conf}, group)
+	}
 	commander.Register(commander.HelpCommand(), "")
 	commander.Register(commander.FlagsCommand(), "")
-	commander.Register(new(cmd.Do), "")
-	commander.Register(new(cmd.Run), "")
-	commander.Register(new(cmd.Create), "")
-	commander.Register(new(cmd.Start), "")
-	commander.Register(new(cmd.State), "")
-	commander.Register(new(cmd.Kill), "")
-	commander.Register(new(cmd.Wait), "")
-	commander.Register(new(cmd.Delete), "")
-	commander.Register(new(cmd.Ps), "")
-	commander.Register(new(cmd.Syscalls), "")
-	commander.Register(new(cmd.Boot), internalGroup)
-	commander.Register(new(cmd.Gofer), internalGroup)
+	for _, c := range []subcommands.Command{
+		new(cmd.Create), new(cmd.Delete), new(cmd.Do), new(cmd.Features), new(cmd.Kill),
+		new(cmd.List), new(cmd.Ps), new(cmd.Run), new(cmd.Spec), new(cmd.Start),
+		new(cmd.State), new(cmd.Syscalls), new(cmd.Wait),
+	} {
+		register(c, "")
+	}
+	register(new(cmd.Boot), internalGroup)
+	register(new(cmd.Gofer), internalGroup)
 	explainGroup := commander.ExplainGroup
 	commander.ExplainGroup = func(w io.Writer, g *subcommands.CommandGroup) {
 		if g.Name() != internalGroup {
@@ -47,36 +62,77 @@ func main() {
 		}
 	}
 
-	conf := config.RegisterFlags(flag.CommandLine)
 	flag.Parse()
+	if *version {
+		fmt.Printf("runsc version %s\nspec: %s\n", Version, specs.Version)
+		os.Exit(0)
+	}
 	if err := conf.Validate(); err != nil {
 		fmt.Fprintf(os.Stderr, "runsc: %v\n", err)
 		os.Exit(int(subcommands.ExitUsageError))
 	}
-
-	name := "runsc"
-	if sub := flag.Arg(0); sub == "boot" || sub == "gofer" {
-		name = sub
+	if conf.LogLevel == "debug" {
+		conf.Debug = true
 	}
+	if conf.Log != "" {
+		f, err := os.OpenFile(conf.Log, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "runsc: opening --log: %v\n", err)
+			os.Exit(int(cmd.ExitRuntimeError))
+		}
+		log.SetUserLog(f, conf.LogFormat == "json")
+	}
+	os.Exit(int(commander.Execute(context.Background(), conf)))
+}
+
+// logged is a subcommand whose debug logging is set up once its own
+// arguments are parsed, so that --debug-log can name the file after the
+// container (%ID%) and the subcommand (%COMMAND%), as gVisor's does.
+type logged struct {
+	subcommands.Command
+	conf *config.Config
+}
+
+// Execute implements subcommands.Command.
+func (l *logged) Execute(ctx context.Context, f *flag.FlagSet, args ...any) subcommands.ExitStatus {
+	// Lines of the sandbox and the gofer say so; the CLI's say runsc.
+	name := "runsc"
+	if l.Name() == "boot" || l.Name() == "gofer" {
+		name = l.Name()
+	}
+	id := ""
+	if idCommands[l.Name()] {
+		id = f.Arg(0)
+	}
+	if err := setupDebugLog(l.conf, name, l.Name(), id); err != nil {
+		return cmd.Failure(err)
+	}
+	log.Debugf("args: %q", os.Args)
+	return l.Command.Execute(ctx, f, args...)
+}
+
+// setupDebugLog points the debug log at --debug-log-fd (boot and gofer:
+// the launcher's file) or at --debug-log with %ID% and %COMMAND% expanded;
+// label names the process on each line.
+func setupDebugLog(conf *config.Config, label, command, id string) error {
 	var target *os.File
 	if conf.DebugLogFD >= 0 {
 		target = os.NewFile(uintptr(conf.DebugLogFD), "debug-log")
 		unix.CloseOnExec(conf.DebugLogFD)
 	} else {
+		path := strings.NewReplacer("%ID%", id, "%COMMAND%", command).Replace(conf.DebugLog)
 		var err error
-		if target, err = log.OpenTarget(conf.DebugLog); err != nil {
-			os.Exit(int(cmd.Failure(err)))
+		if target, err = log.OpenTarget(path); err != nil {
+			return err
 		}
 	}
-	if target != nil {
-		log.Setup(name, conf.Debug, target)
-		stdlog.SetOutput(target) // the sentry logs through the standard logger
-	} else {
-		log.Setup(name, conf.Debug, nil)
+	if target == nil {
+		log.Setup(label, conf.Debug, nil)
+		return nil
 	}
-	log.Debugf("args: %q", os.Args)
-
-	os.Exit(int(commander.Execute(context.Background(), conf)))
+	log.Setup(label, conf.Debug, target)
+	stdlog.SetOutput(target) // the sentry logs through the standard logger
+	return nil
 }
 
 // ensureStdio opens /dev/null on any of FDs 0, 1, 2 that is closed, so that

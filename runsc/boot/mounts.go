@@ -110,39 +110,62 @@ type mountFlags struct {
 	readOnly, noDev, noExec, noSuid, bind bool
 }
 
+// flagOptions are the generic mount options and what each sets; the
+// order is mount(8)'s.
+var flagOptions = []struct {
+	name string
+	set  func(f *mountFlags)
+}{
+	{"ro", func(f *mountFlags) { f.readOnly = true }},
+	{"rw", func(f *mountFlags) { f.readOnly = false }},
+	{"nodev", func(f *mountFlags) { f.noDev = true }},
+	{"dev", func(f *mountFlags) { f.noDev = false }},
+	{"noexec", func(f *mountFlags) { f.noExec = true }},
+	{"exec", func(f *mountFlags) { f.noExec = false }},
+	{"nosuid", func(f *mountFlags) { f.noSuid = true }},
+	{"suid", func(f *mountFlags) { f.noSuid = false }},
+	{"bind", func(f *mountFlags) { f.bind = true }},
+	{"rbind", func(f *mountFlags) { f.bind = true }},
+}
+
+// acceptedOptions are the options that change nothing in the sentry:
+// propagation (one mount namespace) and timestamp policy (atime is not
+// tracked).
+var acceptedOptions = []string{
+	"private", "rprivate", "shared", "rshared", "slave", "rslave", "unbindable", "runbindable",
+	"relatime", "norelatime", "strictatime", "nostrictatime", "noatime", "atime",
+	"nodiratime", "diratime", "sync", "async", "dirsync", "remount", "mand", "nomand",
+	"lazytime", "nolazytime", "silent", "loud", "defaults",
+}
+
+// MountOptionNames lists the generic mount options runsc recognises, for
+// the OCI features document.
+func MountOptionNames() []string {
+	names := make([]string, 0, len(flagOptions)+len(acceptedOptions))
+	for _, o := range flagOptions {
+		names = append(names, o.name)
+	}
+	return append(names, acceptedOptions...)
+}
+
 // parseMountOptions splits a spec mount's options into the generic flags
 // (the last of ro/rw and the like wins, as mount(8) reads them) and the
 // file system's own options.
 func parseMountOptions(options []string) (f mountFlags, data []string) {
+next:
 	for _, o := range options {
-		switch o {
-		case "ro":
-			f.readOnly = true
-		case "rw":
-			f.readOnly = false
-		case "nodev":
-			f.noDev = true
-		case "dev":
-			f.noDev = false
-		case "noexec":
-			f.noExec = true
-		case "exec":
-			f.noExec = false
-		case "nosuid":
-			f.noSuid = true
-		case "suid":
-			f.noSuid = false
-		case "bind", "rbind":
-			f.bind = true
-		case "private", "rprivate", "shared", "rshared", "slave", "rslave", "unbindable", "runbindable",
-			"relatime", "norelatime", "strictatime", "nostrictatime", "noatime", "atime",
-			"nodiratime", "diratime", "sync", "async", "dirsync", "remount", "mand", "nomand",
-			"lazytime", "nolazytime", "silent", "loud", "defaults", "newinstance":
-			// Propagation and timestamp policy: one mount namespace
-			// in the sentry, atime not tracked.
-		default:
-			data = append(data, o)
+		for _, fo := range flagOptions {
+			if fo.name == o {
+				fo.set(&f)
+				continue next
+			}
 		}
+		for _, a := range acceptedOptions {
+			if a == o {
+				continue next
+			}
+		}
+		data = append(data, o)
 	}
 	return f, data
 }

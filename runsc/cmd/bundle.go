@@ -4,7 +4,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/google/subcommands"
@@ -53,7 +52,7 @@ func createArgs(conf *config.Config, id, bundleFlag, pidFile string) (*container
 func createFailure(err error) subcommands.ExitStatus {
 	var be *sandbox.BootError
 	if errors.As(err, &be) && be.Status != 0 {
-		fmt.Fprintf(os.Stderr, "runsc: %s\n", be.Msg)
+		report(be.Msg)
 		return subcommands.ExitStatus(be.Status)
 	}
 	return Failure(err)

@@ -13,23 +13,30 @@ import (
 	"github.com/google/subcommands"
 
 	"github.com/cocoon-sandbox/cocoon/runsc/config"
+	"github.com/cocoon-sandbox/cocoon/runsc/log"
 )
 
 // ExitRuntimeError is runsc's exit status when it fails itself (bad bundle,
 // cannot start the sandbox), as gVisor's runsc uses it.
 const ExitRuntimeError subcommands.ExitStatus = 128
 
-// Failure prints err as one "runsc: " line on stderr and returns
-// ExitRuntimeError.
+// Failure prints err as one "runsc: " line on stderr, records it in the
+// --log file for the caller, and returns ExitRuntimeError.
 func Failure(err error) subcommands.ExitStatus {
-	msg := strings.ReplaceAll(err.Error(), "\n", " ")
-	fmt.Fprintf(os.Stderr, "runsc: %s\n", msg)
+	report(err.Error())
 	return ExitRuntimeError
+}
+
+// report prints msg as one "runsc: " line on stderr and in the --log file.
+func report(msg string) {
+	msg = strings.ReplaceAll(msg, "\n", " ")
+	fmt.Fprintf(os.Stderr, "runsc: %s\n", msg)
+	log.Errorf("%s", msg)
 }
 
 // usageError prints a one-line usage complaint and returns ExitUsageError.
 func usageError(format string, args ...any) subcommands.ExitStatus {
-	fmt.Fprintf(os.Stderr, "runsc: "+format+"\n", args...)
+	report(fmt.Sprintf(format, args...))
 	return subcommands.ExitUsageError
 }
 

@@ -48,6 +48,29 @@ type Config struct {
 	// Overlay2 is --overlay2: the overlay put over the gofer-backed root.
 	// Only "root:memory" (writes kept in sandbox memory) is implemented.
 	Overlay2 string
+
+	// Log is --log: where runsc writes its own errors and warnings for
+	// the program that called it (containerd and Docker pass
+	// BUNDLE/log.json and read the last error from it); empty means
+	// stderr only. LogFormat is --log-format: "text" or "json".
+	Log       string
+	LogFormat string
+	// LogLevel is --log-level (runc's): "debug" turns on debug logging
+	// as --debug does; the others are accepted.
+	LogLevel string
+
+	// FileAccess is --file-access: "exclusive" (the sandbox is the only
+	// writer of the container's files, so it may cache them) is the only
+	// mode; "shared" is refused.
+	FileAccess string
+	// HostUDS is --host-uds: which host unix sockets the sandbox may
+	// reach through the gofer; only "none" is implemented.
+	HostUDS string
+
+	// SystemdCgroup (--systemd-cgroup), Rootless (--rootless) and
+	// IgnoreCgroups (--ignore-cgroups) are accepted for the callers that
+	// pass them; cgroups are not managed yet.
+	SystemdCgroup, Rootless, IgnoreCgroups bool
 }
 
 // RegisterFlags defines the global flags on fs and returns the Config they
@@ -61,6 +84,14 @@ func RegisterFlags(fs *flag.FlagSet) *Config {
 	fs.StringVar(&c.Platform, "platform", DefaultPlatform, "specifies which platform to use: ptrace.")
 	fs.StringVar(&c.Network, "network", DefaultNetwork, "specifies which network to use: none (sandbox and host are not supported yet).")
 	fs.StringVar(&c.Overlay2, "overlay2", DefaultOverlay2, "overlay over the root file system: root:memory (none is not supported yet).")
+	fs.StringVar(&c.Log, "log", "", "file path where runsc writes its own errors and warnings, for its caller.")
+	fs.StringVar(&c.LogFormat, "log-format", "text", "log format of --log: text or json.")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warning or error; debug is as --debug.")
+	fs.StringVar(&c.FileAccess, "file-access", "exclusive", "file access of the root file system: exclusive (shared is not supported yet).")
+	fs.StringVar(&c.HostUDS, "host-uds", "none", "host unix sockets the sandbox may use: none (open, create and all are not supported yet).")
+	fs.BoolVar(&c.SystemdCgroup, "systemd-cgroup", false, "use systemd for cgroups (accepted; cgroups are not managed yet).")
+	fs.BoolVar(&c.Rootless, "rootless", false, "run without root (accepted; runsc needs root today).")
+	fs.BoolVar(&c.IgnoreCgroups, "ignore-cgroups", false, "do not configure cgroups (they are not managed yet).")
 	return c
 }
 
@@ -84,6 +115,30 @@ func (c *Config) Validate() error {
 	default:
 		return fmt.Errorf("--network=%s: unknown network type (want none, sandbox or host)", c.Network)
 	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		return fmt.Errorf("--log-format=%s: want text or json", c.LogFormat)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warning", "warn", "error", "fatal", "panic":
+	default:
+		return fmt.Errorf("--log-level=%s: want debug, info, warning or error", c.LogLevel)
+	}
+	switch c.FileAccess {
+	case "exclusive":
+	case "shared":
+		return fmt.Errorf("--file-access=shared: not supported yet (only exclusive is)")
+	default:
+		return fmt.Errorf("--file-access=%s: want exclusive or shared", c.FileAccess)
+	}
+	switch c.HostUDS {
+	case "none":
+	case "open", "create", "all":
+		return fmt.Errorf("--host-uds=%s: not supported yet (only none is)", c.HostUDS)
+	default:
+		return fmt.Errorf("--host-uds=%s: want none, open, create or all", c.HostUDS)
+	}
 	switch c.Overlay2 {
 	case "root:memory":
 	case "none", "root:self", "all:memory", "all:self":
@@ -105,5 +160,7 @@ func (c *Config) ToFlags() []string {
 		"--platform=" + c.Platform,
 		"--network=" + c.Network,
 		"--overlay2=" + c.Overlay2,
+		"--file-access=" + c.FileAccess,
+		"--host-uds=" + c.HostUDS,
 	}
 }

@@ -24,7 +24,8 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &Config{RootDir: "/var/run/runsc", DebugLogFD: -1, Platform: "ptrace", Network: "none", Overlay2: "root:memory"}
+	want := &Config{RootDir: "/var/run/runsc", DebugLogFD: -1, Platform: "ptrace", Network: "none", Overlay2: "root:memory",
+		LogFormat: "text", LogLevel: "info", FileAccess: "exclusive", HostUDS: "none"}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("defaults = %+v, want %+v", c, want)
 	}
@@ -48,6 +49,11 @@ func TestValidate(t *testing.T) {
 		{name: "network bogus", args: []string{"--network=x"}, wantErr: "unknown network"},
 		{name: "overlay none", args: []string{"--overlay2=none"}, wantErr: "--overlay2=none: not supported yet"},
 		{name: "overlay bogus", args: []string{"--overlay2=x"}, wantErr: "invalid value"},
+		{name: "runc's flags", args: []string{"--log=/tmp/log.json", "--log-format=json", "--systemd-cgroup", "--rootless", "--ignore-cgroups", "--log-level=warn"}},
+		{name: "log format bogus", args: []string{"--log-format=xml"}, wantErr: "--log-format=xml"},
+		{name: "log level bogus", args: []string{"--log-level=loud"}, wantErr: "--log-level=loud"},
+		{name: "file access shared", args: []string{"--file-access=shared"}, wantErr: "not supported yet"},
+		{name: "host uds open", args: []string{"--host-uds=open"}, wantErr: "not supported yet"},
 		{name: "empty root", args: []string{"--root="}, wantErr: "--root must not be empty"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

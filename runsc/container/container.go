@@ -323,3 +323,24 @@ func (c *Container) removeDir() error {
 	log.Debugf("container %s: state removed", c.ID)
 	return nil
 }
+
+// List returns the IDs of the containers under rootDir, sorted; a missing
+// rootDir holds none.
+func List(rootDir string) ([]string, error) {
+	ents, err := os.ReadDir(rootDir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("listing %s: %w", rootDir, err)
+	}
+	var ids []string
+	for _, e := range ents {
+		if e.IsDir() && specutils.ValidateID(e.Name()) == nil {
+			if _, err := os.Stat(filepath.Join(rootDir, e.Name(), stateFile)); err == nil {
+				ids = append(ids, e.Name())
+			}
+		}
+	}
+	return ids, nil // ReadDir sorts by name
+}

@@ -5,6 +5,7 @@
 package log
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -19,7 +20,46 @@ var (
 	debug   bool
 	process = "runsc"
 	file    *os.File // the debug log file, if out is one
+	// userLog is runc's --log: where the caller (containerd, Docker)
+	// reads runsc's errors and warnings; nil when not given.
+	userLog  io.Writer
+	userJSON bool
 )
+
+// SetUserLog directs runsc's errors and warnings also to w (the --log
+// file), in logrus's text format or, with asJSON, one JSON object a line,
+// as runc writes them.
+func SetUserLog(w io.Writer, asJSON bool) {
+	mu.Lock()
+	defer mu.Unlock()
+	userLog, userJSON = w, asJSON
+}
+
+// Errorf records runsc's own failure in the --log file (the caller prints
+// it on stderr too).
+func Errorf(format string, args ...any) {
+	mu.Lock()
+	defer mu.Unlock()
+	writeUserLocked("error", fmt.Sprintf(format, args...))
+}
+
+// writeUserLocked writes one line to the --log file, if any.
+func writeUserLocked(level, msg string) {
+	if userLog == nil {
+		return
+	}
+	now := time.Now().UTC().Format(time.RFC3339Nano)
+	if userJSON {
+		line, _ := json.Marshal(struct {
+			Level string `json:"level"`
+			Msg   string `json:"msg"`
+			Time  string `json:"time"`
+		}{level, msg, now})
+		fmt.Fprintf(userLog, "%s\n", line)
+		return
+	}
+	fmt.Fprintf(userLog, "time=%q level=%s msg=%q\n", now, level, msg)
+}
 
 // Setup configures logging for this process: name labels each line (e.g.
 // "runsc", "boot", "gofer"), enabled turns debug messages on, and w is where
@@ -82,6 +122,7 @@ func Warningf(format string, args ...any) {
 	mu.Lock()
 	defer mu.Unlock()
 	writeLocked("W", format, args...)
+	writeUserLocked("warning", fmt.Sprintf(format, args...))
 }
 
 func writeLocked(level, format string, args ...any) {

@@ -2,6 +2,7 @@ package log
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -40,4 +41,29 @@ func TestFile(t *testing.T) {
 		t.Error("File() is not the file given to Setup")
 	}
 	Setup("test", false, nil)
+}
+
+func TestUserLog(t *testing.T) {
+	var debugOut, user bytes.Buffer
+	Setup("test", false, &debugOut)
+	SetUserLog(&user, true)
+	defer SetUserLog(nil, false)
+	Errorf("container %q: %s", "c1", "boom")
+	Warningf("careful")
+	lines := strings.Split(strings.TrimSuffix(user.String(), "\n"), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("user log = %q, want two lines", user.String())
+	}
+	for i, want := range []struct{ level, msg string }{{"error", `container "c1": boom`}, {"warning", "careful"}} {
+		var rec struct{ Level, Msg, Time string }
+		if err := json.Unmarshal([]byte(lines[i]), &rec); err != nil || rec.Level != want.level || rec.Msg != want.msg || rec.Time == "" {
+			t.Errorf("line %d = %q (%v), want level %s msg %q", i, lines[i], err, want.level, want.msg)
+		}
+	}
+	user.Reset()
+	SetUserLog(&user, false)
+	Errorf("plain")
+	if got := user.String(); !strings.HasPrefix(got, "time=") || !strings.HasSuffix(got, ` level=error msg="plain"`+"\n") {
+		t.Errorf("text user log = %q", got)
+	}
 }

@@ -105,7 +105,13 @@ func ValidateSpec(spec *specs.Spec) error {
 			return fmt.Errorf("mounts[%d].destination %q is not an absolute path", i, m.Destination)
 		}
 	}
-	return nil
+	if err := validateVersion(spec.Version); err != nil {
+		return err
+	}
+	if err := validateProcess(spec.Process); err != nil {
+		return err
+	}
+	return validateLinux(spec.Linux)
 }
 
 // RootPath returns the absolute host path of the spec's root file system

@@ -1,6 +1,8 @@
 package specutils
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -184,5 +186,56 @@ func TestMergeEnv(t *testing.T) {
 	got := MergeEnv([]string{"A=1", "B=2"}, []string{"B=x=y", "C=", "A=3"})
 	if want := []string{"A=3", "B=x=y", "C="}; !reflect.DeepEqual(got, want) {
 		t.Errorf("MergeEnv = %q, want %q", got, want)
+	}
+}
+
+// TestValidateNamesTheField checks that invalid values fail with a message
+// naming the field, and that unknown fields are accepted (forward
+// compatibility).
+func TestValidateNamesTheField(t *testing.T) {
+	base := `"process": {"args": ["/bin/true"], "cwd": "/"%s}, "root": {"path": "rootfs"}`
+	for _, tc := range []struct {
+		name, json, wantErr string
+	}{
+		{"unknown field", `{"ociVersion": "1.0.2-dev", "futureField": {"x": 1}, ` + fmt.Sprintf(base, "") + `}`, ""},
+		{"version", `{"ociVersion": "1.2.0", ` + fmt.Sprintf(base, "") + `}`, ""},
+		{"bad version", `{"ociVersion": "banana", ` + fmt.Sprintf(base, "") + `}`, "ociVersion"},
+		{"version 2", `{"ociVersion": "2.0.0", ` + fmt.Sprintf(base, "") + `}`, "ociVersion"},
+		{"negative uid", `{` + fmt.Sprintf(base, `, "user": {"uid": -1, "gid": 0}`) + `}`, "uid"},
+		{"unknown namespace", `{` + fmt.Sprintf(base, "") + `, "linux": {"namespaces": [{"type": "pid"}, {"type": "bogus"}]}}`, "linux.namespaces[1].type"},
+		{"namespace twice", `{` + fmt.Sprintf(base, "") + `, "linux": {"namespaces": [{"type": "pid"}, {"type": "pid"}]}}`, "linux.namespaces[1].type"},
+		{"relative mount", `{` + fmt.Sprintf(base, "") + `, "mounts": [{"destination": "tmp", "type": "tmpfs"}]}`, "mounts[0].destination"},
+		{"no args", `{"process": {"args": []}, "root": {"path": "rootfs"}}`, "process.args"},
+		{"bad capability", `{` + fmt.Sprintf(base, `, "capabilities": {"bounding": ["CAP_CHOWN", "CAP_FLY"]}`) + `}`, "process.capabilities.bounding"},
+		{"bad rlimit", `{` + fmt.Sprintf(base, `, "rlimits": [{"type": "RLIMIT_WINGS", "soft": 1, "hard": 1}]`) + `}`, "process.rlimits[0].type"},
+		{"soft above hard", `{` + fmt.Sprintf(base, `, "rlimits": [{"type": "RLIMIT_NOFILE", "soft": 10, "hard": 1}]`) + `}`, "process.rlimits[0]"},
+	} {
+		_, err := ParseSpec([]byte(tc.json))
+		switch {
+		case tc.wantErr == "" && err != nil:
+			t.Errorf("%s: %v, want it accepted", tc.name, err)
+		case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+			t.Errorf("%s: error %v, want one naming %q", tc.name, err, tc.wantErr)
+		}
+	}
+}
+
+func TestDefaultSpecValid(t *testing.T) {
+	for _, rootless := range []bool{false, true} {
+		s := DefaultSpec(rootless)
+		data, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ParseSpec(data); err != nil {
+			t.Errorf("DefaultSpec(rootless=%t) does not validate: %v", rootless, err)
+		}
+		hasUserNS := false
+		for _, ns := range s.Linux.Namespaces {
+			hasUserNS = hasUserNS || ns.Type == "user"
+		}
+		if hasUserNS != rootless || (len(s.Linux.UIDMappings) == 1) != rootless {
+			t.Errorf("DefaultSpec(rootless=%t): user namespace %t, uid mappings %v", rootless, hasUserNS, s.Linux.UIDMappings)
+		}
 	}
 }

@@ -165,6 +165,14 @@ func TestLifecycle(t *testing.T) {
 	if s := c.state(); s.Status != "running" {
 		t.Errorf("after start: status %q, want running", s.Status)
 	}
+	if r := c.query("list", "--quiet"); r.ExitCode != 0 || r.Stdout != c.id+"\n" {
+		t.Errorf("runsc list --quiet: %v", r)
+	}
+	var listed []ociState
+	if r := c.query("list", "--format", "json"); r.ExitCode != 0 || json.Unmarshal([]byte(r.Stdout), &listed) != nil ||
+		len(listed) != 1 || listed[0].ID != c.id || listed[0].Status != "running" || listed[0].Pid != s.Pid {
+		t.Errorf("runsc list --format json: %v", r)
+	}
 	c.awaitOutput("started")
 	if r := c.runsc("start", c.id); r.ExitCode == 0 {
 		t.Error("a second start succeeded")

@@ -13,22 +13,30 @@ import (
 	"github.com/cocoon-sandbox/cocoon/test/testutil"
 )
 
-// TestRuncSpec runs the config.json that `runc spec` writes, unchanged
-// but for its process (no terminal, a script): every mount it asks for
-// (proc, a tmpfs /dev, devpts, /dev/shm, mqueue, sysfs, cgroup) is there,
-// and /dev holds working devices and takes new entries.
+// TestRuncSpec runs the config.json that `runc spec` writes, and the one
+// of `runsc spec`, unchanged but for the process (no terminal, a script):
+// every mount they ask for (proc, a tmpfs /dev, devpts, /dev/shm, mqueue,
+// sysfs, cgroup) is there, and /dev holds working devices and takes new
+// entries.
 func TestRuncSpec(t *testing.T) {
 	needSetup(t)
 	runc, err := exec.LookPath("runc")
 	if err != nil {
 		t.Fatalf("runc is not installed (scripts/deps.sh installs it): %v", err)
 	}
+	for name, generator := range map[string]string{"runc": runc, "runsc": runsc} {
+		t.Run(name, func(t *testing.T) { runTemplate(t, generator) })
+	}
+}
+
+// runTemplate runs the config.json that `GENERATOR spec` writes.
+func runTemplate(t *testing.T, generator string) {
 	bundle := t.TempDir()
 	if err := testutil.MakeBusyboxBundle(bundle, testutil.BundleOptions{Args: []string{"/bin/true"}}); err != nil {
 		t.Fatal(err)
 	}
 	os.Remove(filepath.Join(bundle, "config.json"))
-	if out, err := exec.Command(runc, "spec", "--bundle", bundle).CombinedOutput(); err != nil {
+	if out, err := exec.Command(generator, "spec", "--bundle", bundle).CombinedOutput(); err != nil {
 		t.Fatalf("runc spec: %v: %s", err, out)
 	}
 	data, err := os.ReadFile(filepath.Join(bundle, "config.json"))
@@ -38,6 +46,9 @@ func TestRuncSpec(t *testing.T) {
 	var spec specs.Spec
 	if err := json.Unmarshal(data, &spec); err != nil {
 		t.Fatal(err)
+	}
+	if spec.Root.Path != "rootfs" || !spec.Process.Terminal {
+		t.Errorf("template root %+v, terminal %t; want rootfs and a terminal", spec.Root, spec.Process.Terminal)
 	}
 	spec.Process.Terminal = false
 	spec.Process.Args = []string{"/bin/sh", "-c", `
