@@ -39,8 +39,8 @@ func (*Features) Execute(context.Context, *flag.FlagSet, ...any) subcommands.Exi
 	doc := features.Features{
 		OCIVersionMin: "1.0.0",
 		OCIVersionMax: specs.Version,
-		// No hook runs yet: an empty list, not nil (unknown).
-		Hooks:        []string{},
+		// All run in runsc's namespaces (runsc/container/hooks.go).
+		Hooks:        []string{"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"},
 		MountOptions: boot.MountOptionNames(),
 		Linux: &features.Linux{
 			Namespaces:   specutils.NamespaceTypes,

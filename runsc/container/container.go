@@ -66,6 +66,7 @@ func newState(rootDir, id, bundle, rootfs string, spec *specs.Spec) (*Container,
 	}
 	if spec != nil {
 		c.Annotations = spec.Annotations
+		c.Hooks = spec.Hooks
 	}
 	if err := c.save(dir); err != nil {
 		os.RemoveAll(dir)
@@ -130,6 +131,13 @@ func Create(a *CreateArgs) (_ *Container, err error) {
 	}
 	c.Sandbox = s
 	c.Pid = s.Sandbox.PID
+	// The sandbox's environment exists, its init not yet started.
+	for _, k := range []hookKind{hookPrestart, hookCreateRuntime, hookCreateContainer} {
+		if err := runHooks(c.Hooks, k, c.OCIState()); err != nil {
+			s.Destroy()
+			return nil, err
+		}
+	}
 	if err := c.move(Created); err != nil {
 		s.Destroy()
 		return nil, err
@@ -188,7 +196,7 @@ func (c *Container) Dir() string { return c.dir }
 // (runc's fields): the pid is 0 once the container stopped.
 func (c *Container) OCIState() State {
 	s := c.State
-	s.Sandbox = nil
+	s.Sandbox, s.Hooks = nil, nil
 	if s.Status == Stopped {
 		s.Pid = 0
 	}
@@ -245,11 +253,20 @@ func (c *Container) Start() error {
 	if c.Status != Created {
 		return &InvalidTransitionError{ID: c.ID, From: c.Status, To: Running}
 	}
+	if err := runHooks(c.Hooks, hookStartContainer, c.OCIState()); err != nil {
+		// The spec: the container is stopped, its init never runs.
+		c.Sandbox.Destroy()
+		return err
+	}
 	if err := c.Sandbox.StartContainer(c.ID); err != nil {
 		return fmt.Errorf("starting container %q: %w", c.ID, err)
 	}
 	c.Status = Running
-	return c.save(c.dir)
+	if err := c.save(c.dir); err != nil {
+		return err
+	}
+	runHooksWarn(c.Hooks, hookPoststart, c.OCIState())
+	return nil
 }
 
 // Signal sends sig to the container's init, or with all to every process
@@ -312,7 +329,13 @@ func (c *Container) Delete(force bool) error {
 			return fmt.Errorf("deleting container %q: %w", c.ID, err)
 		}
 	}
-	return c.removeDir()
+	if err := c.removeDir(); err != nil {
+		return err
+	}
+	last := c.OCIState()
+	last.Status = Stopped
+	runHooksWarn(c.Hooks, hookPoststop, last)
+	return nil
 }
 
 // removeDir removes the container's state directory.

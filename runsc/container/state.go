@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"time"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
 	"github.com/cocoon-sandbox/cocoon/runsc/sandbox"
 )
 
@@ -34,6 +36,8 @@ type State struct {
 	Owner string `json:"owner"`
 	// Sandbox is the handle of the sandbox running the container.
 	Sandbox *sandbox.Sandbox `json:"sandbox,omitempty"`
+	// Hooks are the spec's lifecycle hooks, kept for start and delete.
+	Hooks *specs.Hooks `json:"hooks,omitempty"`
 }
 
 // save writes s to dir/state.json atomically (temporary file, fsync,

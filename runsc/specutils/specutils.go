@@ -111,6 +111,9 @@ func ValidateSpec(spec *specs.Spec) error {
 	if err := validateProcess(spec.Process); err != nil {
 		return err
 	}
+	if err := validateHooks(spec.Hooks); err != nil {
+		return err
+	}
 	return validateLinux(spec.Linux)
 }
 

@@ -206,6 +206,8 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"namespace twice", `{` + fmt.Sprintf(base, "") + `, "linux": {"namespaces": [{"type": "pid"}, {"type": "pid"}]}}`, "linux.namespaces[1].type"},
 		{"relative mount", `{` + fmt.Sprintf(base, "") + `, "mounts": [{"destination": "tmp", "type": "tmpfs"}]}`, "mounts[0].destination"},
 		{"no args", `{"process": {"args": []}, "root": {"path": "rootfs"}}`, "process.args"},
+		{"relative hook", `{` + fmt.Sprintf(base, "") + `, "hooks": {"poststart": [{"path": "/bin/true"}, {"path": "hook.sh"}]}}`, "hooks.poststart[1].path"},
+		{"zero hook timeout", `{` + fmt.Sprintf(base, "") + `, "hooks": {"createRuntime": [{"path": "/bin/true", "timeout": 0}]}}`, "hooks.createRuntime[0].timeout"},
 		{"bad capability", `{` + fmt.Sprintf(base, `, "capabilities": {"bounding": ["CAP_CHOWN", "CAP_FLY"]}`) + `}`, "process.capabilities.bounding"},
 		{"bad rlimit", `{` + fmt.Sprintf(base, `, "rlimits": [{"type": "RLIMIT_WINGS", "soft": 1, "hard": 1}]`) + `}`, "process.rlimits[0].type"},
 		{"soft above hard", `{` + fmt.Sprintf(base, `, "rlimits": [{"type": "RLIMIT_NOFILE", "soft": 10, "hard": 1}]`) + `}`, "process.rlimits[0]"},

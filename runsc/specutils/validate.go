@@ -118,3 +118,28 @@ func validateLinux(l *specs.Linux) error {
 	}
 	return nil
 }
+
+// validateHooks checks each hook: an absolute path and a positive timeout.
+func validateHooks(h *specs.Hooks) error {
+	if h == nil {
+		return nil
+	}
+	for _, list := range []struct {
+		name  string
+		hooks []specs.Hook
+	}{
+		{"prestart", h.Prestart}, //nolint:staticcheck // deprecated, still run
+		{"createRuntime", h.CreateRuntime}, {"createContainer", h.CreateContainer},
+		{"startContainer", h.StartContainer}, {"poststart", h.Poststart}, {"poststop", h.Poststop},
+	} {
+		for i, hook := range list.hooks {
+			if !strings.HasPrefix(hook.Path, "/") {
+				return fmt.Errorf("hooks.%s[%d].path %q is not an absolute path", list.name, i, hook.Path)
+			}
+			if hook.Timeout != nil && *hook.Timeout <= 0 {
+				return fmt.Errorf("hooks.%s[%d].timeout %d must be positive", list.name, i, *hook.Timeout)
+			}
+		}
+	}
+	return nil
+}
