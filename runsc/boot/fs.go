@@ -95,6 +95,42 @@ func newHostFile(fd int) (*vfs.FileDescription, error) {
 	return f, nil
 }
 
+// stdioTable makes the init's FD table from the host FDs of its stdin,
+// stdout and stderr. FDs that are one terminal share one description, as
+// the dup'd FDs of a shell's terminal do, so that its foreground process
+// group is one; that terminal is returned too (nil if none).
+func stdioTable(stdio [3]int) (*vfs.FDTable, *host.File, error) {
+	table := vfs.NewFDTable()
+	var tty *host.File
+	var ttyDesc *vfs.FileDescription
+	var ttyRdev uint64
+	for i, hfd := range stdio {
+		var st unix.Stat_t
+		if err := unix.Fstat(hfd, &st); err != nil {
+			return nil, nil, fmt.Errorf("stdio fd %d: %w", i, err)
+		}
+		if ttyDesc != nil && st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == ttyRdev {
+			table.SetFD(int32(i), ttyDesc, false)
+			continue
+		}
+		f, err := newHostFile(hfd)
+		if err != nil {
+			return nil, nil, fmt.Errorf("stdio fd %d: %w", i, err)
+		}
+		if hf, ok := f.Impl().(*host.File); ok && hf.IsTTY() && ttyDesc == nil {
+			tty, ttyDesc, ttyRdev = hf, f, st.Rdev
+		}
+		table.SetFD(int32(i), f, false)
+		if f != ttyDesc {
+			f.DecRef()
+		}
+	}
+	if ttyDesc != nil {
+		ttyDesc.DecRef()
+	}
+	return table, tty, nil
+}
+
 // closeFDs closes FDs a control call brought that the method does not use.
 func closeFDs(fds []int) {
 	for _, fd := range fds {

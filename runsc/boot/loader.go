@@ -20,6 +20,7 @@ import (
 	"github.com/cocoon-sandbox/cocoon/runsc/control"
 	"github.com/cocoon-sandbox/cocoon/sentry/arch"
 	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/gofer"
+	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/host"
 	"github.com/cocoon-sandbox/cocoon/sentry/kernel"
 	"github.com/cocoon-sandbox/cocoon/sentry/pgalloc"
 	linuxsys "github.com/cocoon-sandbox/cocoon/sentry/syscalls/linux"
@@ -59,6 +60,11 @@ type Loader struct {
 	// reported is closed when a Ready call has been answered.
 	reported     chan struct{}
 	reportedOnce sync.Once
+
+	// tty is the root container's terminal (its stdio, a host pty
+	// replica) when the spec asks for one, else nil; set with the fields
+	// above.
+	tty *host.File
 
 	mu sync.Mutex
 	// created holds the init tasks of containers that are built but not
@@ -172,16 +178,20 @@ func (l *Loader) build() (int, error) {
 	if err != nil {
 		return statusBootFailed, err
 	}
-	fdTable := vfs.NewFDTable()
-	for i, hfd := range args.Stdio {
-		f, err := newHostFile(hfd)
-		if err != nil {
-			return statusBootFailed, fmt.Errorf("stdio fd %d: %w", i, err)
-		}
-		fdTable.SetFD(int32(i), f, false)
-		f.DecRef()
+	fdTable, tty, err := stdioTable(args.Stdio)
+	if err != nil {
+		return statusBootFailed, err
 	}
-	return l.createContainer(args.ContainerID, spec.Process.Args, spec.Process.Env, spec.Process.User, fsctx, fdTable)
+	status, err := l.createContainer(args.ContainerID, spec.Process.Args, spec.Process.Env, spec.Process.User, fsctx, fdTable)
+	if err == nil && spec.Process.Terminal && tty != nil {
+		// The init leads its session and process group; the terminal
+		// is their controlling one, its group in the foreground.
+		l.tty = tty
+		l.mu.Lock()
+		tty.SetForegroundPGID(l.created[args.ContainerID].TID())
+		l.mu.Unlock()
+	}
+	return status, err
 }
 
 func debugOrNil(debug bool) func(string, ...any) {
@@ -294,15 +304,38 @@ func (l *Loader) release() {
 	}
 }
 
+// terminalSignal says whether a host terminal raises sig: the line
+// discipline (^C, ^\, ^Z), a window change, or a hangup.
+func terminalSignal(sig linux.Signal) bool {
+	switch sig {
+	case linux.SIGINT, linux.SIGQUIT, linux.SIGTSTP, linux.SIGWINCH, linux.SIGHUP:
+		return true
+	}
+	return false
+}
+
 // forwardSignals sends the signals the sandbox process receives (a kill of
 // the sandbox PID from the host) to the root container's init, as signals
 // from outside its PID namespace.
 func (l *Loader) forwardSignals() {
 	ch := make(chan os.Signal, 8)
-	signal.Notify(ch, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2)
+	signal.Notify(ch, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGTSTP, unix.SIGWINCH)
 	go func() {
 		for s := range ch {
-			l.signal(l.args.ContainerID, linux.Signal(s.(syscall.Signal)), false /* all */)
+			sig := linux.Signal(s.(syscall.Signal))
+			if l.tty != nil && terminalSignal(sig) {
+				// The sandbox leads the host terminal's session:
+				// what its line discipline raises belongs to the
+				// container's foreground process group.
+				if err := l.k.SignalProcessGroup(l.args.ContainerID, l.tty.ForegroundPGID(), sig); err != nil {
+					l.logf("terminal %v: %v", sig, err)
+				}
+				continue
+			}
+			if sig == linux.SIGTSTP || sig == linux.SIGWINCH {
+				continue
+			}
+			l.signal(l.args.ContainerID, sig, false /* all */)
 		}
 	}()
 }

@@ -10,13 +10,48 @@ import (
 
 	"github.com/cocoon-sandbox/cocoon/runsc/config"
 	"github.com/cocoon-sandbox/cocoon/runsc/container"
-	"github.com/cocoon-sandbox/cocoon/runsc/log"
 	"github.com/cocoon-sandbox/cocoon/runsc/sandbox"
 	"github.com/cocoon-sandbox/cocoon/runsc/specutils"
 )
 
+// createFlags are the flags create and run share, named as runc's.
+type createFlags struct {
+	bundle        string
+	pidFile       string
+	consoleSocket string
+	preserveFDs   int
+	noPivot       bool
+}
+
+func (c *createFlags) register(f *flag.FlagSet) {
+	f.StringVar(&c.bundle, "bundle", ".", "path to the root of the bundle directory.")
+	f.StringVar(&c.bundle, "b", ".", "shorthand for --bundle.")
+	f.StringVar(&c.pidFile, "pid-file", "", "file to write the sandbox process's host PID to.")
+	f.StringVar(&c.consoleSocket, "console-socket", "", "unix socket to send the master of the container's terminal to (process.terminal).")
+	f.IntVar(&c.preserveFDs, "preserve-fds", 0, "pass N extra FDs (3 to 3+N-1) to the container; only 0 is supported yet.")
+	f.BoolVar(&c.noPivot, "no-pivot", false, "accepted for runc compatibility: the sentry has no host root to pivot from.")
+}
+
+// createArgs reads the bundle and describes container id made from it:
+// what create and run share.
+func (c *createFlags) createArgs(conf *config.Config, id string) (*container.CreateArgs, error) {
+	if c.preserveFDs != 0 {
+		return nil, fmt.Errorf("--preserve-fds=%d: passing extra FDs is not supported yet", c.preserveFDs)
+	}
+	a, err := createArgs(conf, id, c.bundle, c.pidFile)
+	if err != nil {
+		return nil, err
+	}
+	if c.consoleSocket != "" {
+		if a.ConsoleSocket, err = filepath.Abs(c.consoleSocket); err != nil {
+			return nil, fmt.Errorf("--console-socket: %w", err)
+		}
+	}
+	return a, nil
+}
+
 // createArgs reads the bundle at bundleFlag and describes container id
-// made from it: what create and run share.
+// made from it.
 func createArgs(conf *config.Config, id, bundleFlag, pidFile string) (*container.CreateArgs, error) {
 	if err := specutils.ValidateID(id); err != nil {
 		return nil, err
@@ -32,9 +67,6 @@ func createArgs(conf *config.Config, id, bundleFlag, pidFile string) (*container
 	rootfs, err := specutils.RootPath(bundle, spec)
 	if err != nil {
 		return nil, err
-	}
-	if spec.Process.Terminal {
-		log.Warningf("process.terminal=true: no console yet, the container uses runsc's stdio as it is")
 	}
 	return &container.CreateArgs{
 		Conf:    conf,

@@ -13,8 +13,7 @@ import (
 // sandbox from an OCI bundle up to its loaded init, and return, like
 // `runc create`. The sandbox outlives this runsc; "start" runs the init.
 type Create struct {
-	bundle  string
-	pidFile string
+	createFlags
 }
 
 // Name implements subcommands.Command.
@@ -34,10 +33,7 @@ start" runs it, "runsc delete" removes it.
 }
 
 // SetFlags implements subcommands.Command.
-func (c *Create) SetFlags(f *flag.FlagSet) {
-	f.StringVar(&c.bundle, "bundle", ".", "path to the root of the bundle directory.")
-	f.StringVar(&c.pidFile, "pid-file", "", "file to write the sandbox process's host PID to.")
-}
+func (c *Create) SetFlags(f *flag.FlagSet) { c.register(f) }
 
 // Execute implements subcommands.Command.
 func (c *Create) Execute(_ context.Context, f *flag.FlagSet, args ...any) subcommands.ExitStatus {
@@ -45,7 +41,7 @@ func (c *Create) Execute(_ context.Context, f *flag.FlagSet, args ...any) subcom
 	if !ok {
 		return subcommands.ExitUsageError
 	}
-	ca, err := createArgs(confFrom(args), id, c.bundle, c.pidFile)
+	ca, err := c.createArgs(confFrom(args), id)
 	if err != nil {
 		return Failure(err)
 	}

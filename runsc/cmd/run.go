@@ -12,9 +12,8 @@ import (
 // Run implements subcommands.Command for "run": create and start a
 // container from an OCI bundle, wait for it and delete it, like `runc run`.
 type Run struct {
-	bundle  string
-	pidFile string
-	detach  bool
+	createFlags
+	detach bool
 }
 
 // Name implements subcommands.Command.
@@ -36,8 +35,7 @@ runsc returns once the container runs, and "runsc delete" removes it.
 
 // SetFlags implements subcommands.Command.
 func (r *Run) SetFlags(f *flag.FlagSet) {
-	f.StringVar(&r.bundle, "bundle", ".", "path to the root of the bundle directory.")
-	f.StringVar(&r.pidFile, "pid-file", "", "file to write the sandbox process's host PID to.")
+	r.register(f)
 	f.BoolVar(&r.detach, "detach", false, "return once the container runs, leaving it running.")
 	f.BoolVar(&r.detach, "d", false, "shorthand for --detach.")
 }
@@ -48,7 +46,7 @@ func (r *Run) Execute(_ context.Context, f *flag.FlagSet, args ...any) subcomman
 	if !ok {
 		return subcommands.ExitUsageError
 	}
-	ca, err := createArgs(confFrom(args), id, r.bundle, r.pidFile)
+	ca, err := r.createArgs(confFrom(args), id)
 	if err != nil {
 		return Failure(err)
 	}

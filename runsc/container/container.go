@@ -24,6 +24,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/cocoon-sandbox/cocoon/runsc/config"
+	"github.com/cocoon-sandbox/cocoon/runsc/console"
 	"github.com/cocoon-sandbox/cocoon/runsc/control"
 	"github.com/cocoon-sandbox/cocoon/runsc/log"
 	"github.com/cocoon-sandbox/cocoon/runsc/sandbox"
@@ -95,6 +96,9 @@ type CreateArgs struct {
 	// Exe is the binary to re-execute as boot and gofer; empty means
 	// runsc itself. Tests set it.
 	Exe string
+	// ConsoleSocket is --console-socket: for a spec with
+	// process.terminal, the unix socket the pty master is sent to.
+	ConsoleSocket string
 }
 
 // Create creates the container: its state directory, then its gofer and
@@ -116,6 +120,14 @@ func Create(a *CreateArgs) (_ *Container, err error) {
 		return nil, err
 	}
 	defer unlock()
+	master, replica, err := terminal(a)
+	if err != nil {
+		return nil, err
+	}
+	if master != nil {
+		defer master.Close()
+		defer replica.Close()
+	}
 	s, err := sandbox.Create(&sandbox.Args{
 		ID:         a.ID,
 		Spec:       a.Spec,
@@ -125,9 +137,16 @@ func Create(a *CreateArgs) (_ *Container, err error) {
 		ReadOnly:   a.Spec.Root != nil && a.Spec.Root.Readonly,
 		Foreground: a.Foreground,
 		Exe:        a.Exe,
+		Console:    replica,
 	})
 	if err != nil {
 		return nil, err
+	}
+	if master != nil {
+		if err := console.SendMaster(a.ConsoleSocket, master); err != nil {
+			s.Destroy()
+			return nil, err
+		}
 	}
 	c.Sandbox = s
 	c.Pid = s.Sandbox.PID
@@ -153,6 +172,35 @@ func Create(a *CreateArgs) (_ *Container, err error) {
 		}
 	}
 	return c, nil
+}
+
+// terminal makes the container's host terminal if the spec asks for one
+// and the caller gave a console socket (master and replica are nil
+// otherwise). Without a socket, a foreground run keeps runsc's own stdio
+// (a terminal already, if runsc runs in one); a detached container with
+// a terminal cannot work without one, and is refused as runc refuses it.
+func terminal(a *CreateArgs) (master, replica *os.File, err error) {
+	if !a.Spec.Process.Terminal {
+		if a.ConsoleSocket != "" {
+			return nil, nil, errors.New("--console-socket given, but process.terminal is false")
+		}
+		return nil, nil, nil
+	}
+	if a.ConsoleSocket == "" {
+		if !a.Foreground {
+			return nil, nil, errors.New("process.terminal is true: --console-socket is required to create a container that runsc does not wait for")
+		}
+		return nil, nil, nil
+	}
+	if master, replica, err = console.NewPty(); err != nil {
+		return nil, nil, err
+	}
+	if err := console.SetSize(master, a.Spec.Process.ConsoleSize); err != nil {
+		master.Close()
+		replica.Close()
+		return nil, nil, err
+	}
+	return master, replica, nil
 }
 
 // Load reads the state of an existing container and brings its status up

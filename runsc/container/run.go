@@ -15,7 +15,7 @@ import (
 // ForwardedSignals are the signals a foreground runsc passes on to the
 // container's init while it waits. A second SIGINT or SIGTERM kills the
 // container.
-var ForwardedSignals = []os.Signal{unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT}
+var ForwardedSignals = []os.Signal{unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGWINCH}
 
 // RunArgs describes a container to run.
 type RunArgs struct {
@@ -61,7 +61,7 @@ func Run(a *RunArgs) (status int, err error) {
 	}
 	done := make(chan struct{})
 	defer close(done)
-	go forward(c, sigs, done)
+	go forward(c, sigs, done, a.Spec.Process.Terminal)
 	status, err = c.Wait()
 	if err != nil {
 		return status, err
@@ -77,8 +77,10 @@ func Run(a *RunArgs) (status int, err error) {
 
 // forward passes signals to the container until done: the first SIGINT or
 // SIGTERM as it is (an init without a handler ignores it, as PID 1 does),
-// a second one as SIGKILL.
-func forward(c *Container, sigs <-chan os.Signal, done <-chan struct{}) {
+// a second one as SIGKILL. With a terminal (runsc's own), what the
+// terminal raised goes to the sandbox process, which hands it to the
+// container's foreground process group as the terminal would.
+func forward(c *Container, sigs <-chan os.Signal, done <-chan struct{}, tty bool) {
 	stops := 0
 	for {
 		select {
@@ -92,6 +94,12 @@ func forward(c *Container, sigs <-chan os.Signal, done <-chan struct{}) {
 				}
 			}
 			log.Debugf("forwarding %v to container %s", s, c.ID)
+			if tty && s != unix.SIGKILL {
+				if err := c.Sandbox.SignalSandbox(s); err != nil {
+					log.Debugf("forwarding %v: %v", s, err)
+				}
+				continue
+			}
 			if err := c.Sandbox.SignalContainer(c.ID, int(s), s == unix.SIGKILL); err != nil {
 				log.Debugf("forwarding %v: %v", s, err)
 			}

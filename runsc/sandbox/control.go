@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/cocoon-sandbox/cocoon/runsc/control"
 )
 
@@ -26,6 +28,14 @@ func (s *Sandbox) StartContainer(id string) error {
 // process of it.
 func (s *Sandbox) SignalContainer(id string, sig int, all bool) error {
 	return s.call(func(cl *control.Client) error { return cl.Signal(id, sig, all) })
+}
+
+// SignalSandbox sends sig to the sandbox process itself, as a terminal
+// would: the sandbox hands what a terminal raises (SIGINT, SIGQUIT,
+// SIGTSTP, SIGWINCH, SIGHUP) to its container's foreground process group,
+// and other signals to its init.
+func (s *Sandbox) SignalSandbox(sig unix.Signal) error {
+	return s.Sandbox.signal(sig)
 }
 
 // Processes lists container id's processes.

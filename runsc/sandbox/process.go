@@ -100,6 +100,22 @@ func exited(fd int) bool {
 	return err == nil && n > 0
 }
 
+// signal sends sig to the process; a process gone is not an error.
+func (p Proc) signal(sig unix.Signal) error {
+	fd, err := p.open()
+	if err == errGone {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	if err := unix.PidfdSendSignal(fd, sig, nil, 0); err != nil && err != unix.ESRCH {
+		return fmt.Errorf("signalling %d: %w", p.PID, err)
+	}
+	return nil
+}
+
 // kill sends SIGKILL to the process and waits up to timeout for it to
 // exit. A process already gone is not an error.
 func (p Proc) kill(timeout time.Duration) error {

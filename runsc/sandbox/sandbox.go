@@ -110,6 +110,11 @@ type Args struct {
 	Foreground bool
 	// Exe is the binary to re-execute; empty means SelfExe. Tests set it.
 	Exe string
+	// Console, if set, is the replica of a host pty: it becomes the
+	// sandbox's stdin, stdout and stderr and the controlling terminal of
+	// its session, so that the signals its line discipline raises reach
+	// the sandbox, which hands them to the container's foreground group.
+	Console *os.File
 }
 
 // Sandbox is a handle on a sandbox process and its gofer. The exported
@@ -184,6 +189,9 @@ func (s *Sandbox) start(args *Args) error {
 		exe = SelfExe
 	}
 	stdio := args.Stdio
+	if args.Console != nil {
+		stdio = [3]*os.File{args.Console, args.Console, args.Console}
+	}
 	for i, def := range []*os.File{os.Stdin, os.Stdout, os.Stderr} {
 		if stdio[i] == nil {
 			stdio[i] = def
@@ -286,7 +294,10 @@ func (s *Sandbox) start(args *Args) error {
 		SysProcAttr: &unix.SysProcAttr{
 			Cloneflags: cloneFlags,
 			Setsid:     true,
-			Pdeathsig:  pdeath,
+			// The console, the child's fd 0, becomes its terminal.
+			Setctty:   args.Console != nil,
+			Ctty:      0,
+			Pdeathsig: pdeath,
 		},
 	}
 	log.Debugf("starting sandbox: %s %q", exe, bootArgv)

@@ -130,6 +130,37 @@ func (k *Kernel) SignalContainer(id string, sig linux.Signal, all bool) error {
 // errInvalidSignal is returned for a signal number out of range.
 var errInvalidSignal = errors.New("invalid signal")
 
+// SignalProcessGroup sends sig, as the terminal driver does (SI_KERNEL),
+// to every live process of container id in process group pgid: what a
+// ^C, ^\, ^Z or window change on the container's terminal becomes. The
+// container's init is spared what it does not handle, as from outside.
+func (k *Kernel) SignalProcessGroup(id string, pgid int32, sig linux.Signal) error {
+	if !sig.Valid() {
+		return fmt.Errorf("signal %d: %w", sig, errInvalidSignal)
+	}
+	k.mu.Lock()
+	if k.containerLocked(id) == nil {
+		k.mu.Unlock()
+		return fmt.Errorf("container %q: %w", id, ErrNoContainer)
+	}
+	var targets []*Task
+	for _, t := range k.tasks {
+		if t.containerID == id && t.pgid == pgid && t.exitState == exitRunning {
+			targets = append(targets, t)
+		}
+	}
+	k.mu.Unlock()
+	if len(targets) == 0 {
+		return fmt.Errorf("container %q, process group %d: %w", id, pgid, ErrNoProcess)
+	}
+	for _, t := range targets {
+		if !t.unkillableInit(sig, true /* fromOutside */) {
+			t.SendSignal(&linux.SignalInfo{Signo: int32(sig), Code: linux.SI_KERNEL})
+		}
+	}
+	return nil
+}
+
 // ErrInvalidSignal reports whether err means a bad signal number.
 func ErrInvalidSignal(err error) bool { return errors.Is(err, errInvalidSignal) }
 

@@ -28,6 +28,7 @@ func newContainer(t *testing.T, args ...string) *container {
 	t.Helper()
 	needSetup(t)
 	c := &container{t: t, id: "c1", root: t.TempDir(), bundle: t.TempDir()}
+	c.cleanupOnFailure()
 	if err := testutil.MakeBusyboxBundle(c.bundle, testutil.BundleOptions{Args: args}); err != nil {
 		t.Fatalf("making bundle: %v", err)
 	}
@@ -38,6 +39,14 @@ func newContainer(t *testing.T, args ...string) *container {
 	t.Cleanup(func() { out.Close() })
 	c.out = out
 	return c
+}
+
+// cleanupOnFailure makes sure a test that fails half-way leaves no
+// sandbox running: `delete --force` at the end of the test.
+func (c *container) cleanupOnFailure() {
+	c.t.Cleanup(func() {
+		testutil.Run(testutil.Cmd{Args: []string{runsc, "--root", c.root, "delete", "--force", c.id}, Timeout: cmdTimeout})
+	})
 }
 
 // runsc runs a runsc verb on the container; its output, and that of any

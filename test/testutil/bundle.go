@@ -109,3 +109,16 @@ func WriteSpec(dir string, spec *specs.Spec) error {
 	}
 	return nil
 }
+
+// ReadSpec reads dir/config.json.
+func ReadSpec(dir string) (*specs.Spec, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	if err != nil {
+		return nil, err
+	}
+	var s specs.Spec
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("decoding config.json: %w", err)
+	}
+	return &s, nil
+}

@@ -123,6 +123,14 @@ func (f *File) SetForegroundPGID(pgid int32) {
 	f.mu.Unlock()
 }
 
+// ForegroundPGID returns the terminal's foreground process group as the
+// sandbox sees it (0: none set).
+func (f *File) ForegroundPGID() int32 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.fgPGID
+}
+
 // SetStatusFlags implements vfs.StatusFlagsObserver.
 func (f *File) SetStatusFlags(flags uint32) {
 	f.mu.Lock()
