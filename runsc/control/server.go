@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -24,7 +25,14 @@ type Server struct {
 	conns map[int]struct{}
 	// stopped is set by Stop.
 	stopped bool
+	// inflight counts requests received and not yet answered.
+	inflight int
 }
+
+// drainTimeout bounds how long Stop waits for calls in progress to be
+// answered (a Start whose container exits at once must still get its
+// answer before the sandbox exits).
+const drainTimeout = time.Second
 
 // NewServer returns a server for the listening socket fd (from Listen,
 // inherited by the sandbox) with the given methods. It takes ownership of
@@ -62,19 +70,37 @@ func (s *Server) Serve() error {
 	}
 }
 
-// Stop stops accepting and shuts every connection down; calls in progress
-// finish, but their answers may not be delivered.
+// Stop stops accepting, gives the calls in progress up to drainTimeout to
+// send their answers, and shuts every connection down.
 func (s *Server) Stop() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.stopped {
+		s.mu.Unlock()
 		return
 	}
 	s.stopped = true
 	unix.Shutdown(s.listenFD, unix.SHUT_RDWR)
+	s.mu.Unlock()
+	for deadline := time.Now().Add(drainTimeout); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		s.mu.Lock()
+		n := s.inflight
+		s.mu.Unlock()
+		if n == 0 {
+			break
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for fd := range s.conns {
 		unix.Shutdown(fd, unix.SHUT_RDWR)
 	}
+}
+
+// track counts a request in progress (delta 1) or answered (-1).
+func (s *Server) track(delta int) {
+	s.mu.Lock()
+	s.inflight += delta
+	s.mu.Unlock()
 }
 
 func (s *Server) serveConn(fd int) {
@@ -90,27 +116,35 @@ func (s *Server) serveConn(fd int) {
 		if err == errClosed {
 			return
 		}
-		var resp *Response
-		if err != nil {
-			if errors.Is(err, unix.ECONNRESET) || errors.Is(err, unix.EPIPE) {
-				return
-			}
-			// A truncated or malformed packet: answer, keep going.
-			resp = errorResponse(Errorf(CodeMalformed, "%v", err))
-		} else {
-			resp = s.dispatch(data, fds)
+		if err != nil && (errors.Is(err, unix.ECONNRESET) || errors.Is(err, unix.EPIPE)) {
+			return
 		}
-		msg, err := json.Marshal(resp)
-		if err != nil {
-			msg, _ = json.Marshal(errorResponse(Errorf(CodeInternal, "encoding result: %v", err)))
-		}
-		if len(msg) > MaxMessageSize {
-			msg, _ = json.Marshal(errorResponse(Errorf(CodeInternal, "result of %d bytes is too large", len(msg))))
-		}
-		if err := c.send(msg, nil); err != nil {
+		if !s.answer(c, data, fds, err) {
 			return
 		}
 	}
+}
+
+// answer serves one received request (or reports why it could not be
+// read) and says whether the connection still works.
+func (s *Server) answer(c *conn, data []byte, fds []int, err error) bool {
+	s.track(1)
+	defer s.track(-1)
+	var resp *Response
+	if err != nil {
+		// A truncated or malformed packet: answer, keep going.
+		resp = errorResponse(Errorf(CodeMalformed, "%v", err))
+	} else {
+		resp = s.dispatch(data, fds)
+	}
+	msg, err := json.Marshal(resp)
+	if err != nil {
+		msg, _ = json.Marshal(errorResponse(Errorf(CodeInternal, "encoding result: %v", err)))
+	}
+	if len(msg) > MaxMessageSize {
+		msg, _ = json.Marshal(errorResponse(Errorf(CodeInternal, "result of %d bytes is too large", len(msg))))
+	}
+	return c.send(msg, nil) == nil
 }
 
 // dispatch decodes one request and runs its method.
