@@ -234,3 +234,6 @@ func Chroot(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 func Umask(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	return uintptr(t.FSContext().SwapUmask(uint32(a[0]))), nil
 }
+
+// The task is what file systems see of the caller.
+var _ vfs.Context = (*kernel.Task)(nil)
