@@ -6,6 +6,8 @@ import (
 	"io"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
 )
 
 // ELF constants (x86-64 only).
@@ -26,7 +28,6 @@ const (
 	pfX       = 1
 	pfW       = 2
 	pfR       = 4
-	pageSize  = 4096
 	userLimit = 1 << 47
 )
 
@@ -131,10 +132,10 @@ func parseELF(r io.ReaderAt, size int64) (*elfInfo, error) {
 		return nil, unix.ENOEXEC
 	}
 	first, last := &info.loads[0], &info.loads[len(info.loads)-1]
-	if last.vaddr+last.memsz-(first.vaddr&^(pageSize-1)) > userLimit {
+	if last.vaddr+last.memsz-(first.vaddr&^(linux.PageSize-1)) > userLimit {
 		return nil, unix.ENOEXEC
 	}
-	if info.typ == etExec && (first.vaddr < pageSize || last.vaddr+last.memsz > userLimit) {
+	if info.typ == etExec && (first.vaddr < linux.PageSize || last.vaddr+last.memsz > userLimit) {
 		return nil, unix.ENOEXEC
 	}
 
@@ -161,7 +162,7 @@ func checkLoad(ph *progHeader) error {
 		ph.vaddr+ph.memsz > userLimit,
 		ph.off+ph.filesz < ph.off,
 		ph.off > 1<<62,
-		ph.off%pageSize != ph.vaddr%pageSize:
+		ph.off%linux.PageSize != ph.vaddr%linux.PageSize:
 		return unix.ENOEXEC
 	}
 	return nil

@@ -18,6 +18,7 @@ import (
 	"bytes"
 	"errors"
 
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/sentry/mm"
 	"golang.org/x/sys/unix"
 )
@@ -175,7 +176,7 @@ func loadInterp(m *mm.MemoryManager, open OpenFunc, path string) (uintptr, uint6
 	if err != nil {
 		return 0, 0, err
 	}
-	base := (info.loads[0].vaddr &^ (pageSize - 1)) + bias
+	base := (info.loads[0].vaddr &^ (linux.PageSize - 1)) + bias
 	return uintptr(info.entry + bias), base, nil
 }
 

@@ -3,6 +3,7 @@ package mm
 import (
 	"fmt"
 
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/platform"
 )
 
@@ -86,7 +87,7 @@ func (m *MemoryManager) handleFault(addr uintptr, hostCode int32) (platform.Sign
 	}
 	if err := prepare(start, end); err != nil {
 		// Retry with the faulting page alone before giving up.
-		start, end = pg, pg+PageSize
+		start, end = pg, pg+linux.PageSize
 		if err := prepare(start, end); err != nil {
 			return platform.SignalInfo{Signo: sigBUS, Code: busAddrErr, Addr: addr}, fmt.Errorf("fault at %#x: %w", addr, err)
 		}
@@ -109,7 +110,7 @@ func (m *MemoryManager) growStackLocked(addr uintptr) *vma {
 	v := &m.vmas[i]
 	// Grow to the fault window's boundary when allowed, so that a stack
 	// growing page by page takes one fault per window, not per page.
-	newStart := addr &^ (faultWindow*PageSize - 1)
+	newStart := addr &^ (faultWindow*linux.PageSize - 1)
 	if !m.stackGrowthOKLocked(i, newStart) {
 		newStart = pageDown(addr)
 		if !m.stackGrowthOKLocked(i, newStart) {
