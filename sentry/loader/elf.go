@@ -17,7 +17,6 @@ const (
 	// maxPhdrBytes bounds the program header table, as Linux's
 	// ELF_MIN_ALIGN-sized limit (65536 bytes) does.
 	maxPhdrBytes = 65536
-	maxInterpLen = 4096
 
 	etExec    = 2
 	etDyn     = 3
@@ -171,7 +170,7 @@ func checkLoad(ph *progHeader) error {
 // readInterp reads the PT_INTERP path: NUL-terminated, inside the file,
 // at most PATH_MAX long.
 func readInterp(r io.ReaderAt, size int64, ph *progHeader) (string, error) {
-	if ph.filesz < 2 || ph.filesz > maxInterpLen || ph.off > uint64(size) || uint64(size)-ph.off < ph.filesz {
+	if ph.filesz < 2 || ph.filesz > linux.PATH_MAX || ph.off > uint64(size) || uint64(size)-ph.off < ph.filesz {
 		return "", unix.ENOEXEC
 	}
 	b := make([]byte, ph.filesz)

@@ -242,7 +242,7 @@ func TestMunmapAndMprotectSplitMerge(t *testing.T) {
 		t.Errorf("after munmap of the middle: %d VMAs, want 2", n)
 	}
 	info, err := m.HandleFault(base + linux.PageSize + 8)
-	if err == nil || info.Signo != 11 || info.Code != SegvMapErr || info.Addr != base+linux.PageSize+8 {
+	if err == nil || info.Signo != 11 || info.Code != linux.SEGV_MAPERR || info.Addr != base+linux.PageSize+8 {
 		t.Errorf("fault in the hole: %+v, %v", info, err)
 	}
 	if _, err := m.CopyIn(base+linux.PageSize-4, make([]byte, 8)); err != unix.EFAULT {
@@ -276,18 +276,18 @@ func TestFaultWindowAndAccErr(t *testing.T) {
 	// Faulting again on a page mapped with the VMA's permissions is a
 	// real violation.
 	info, err := m.HandleFault(base + 5*linux.PageSize)
-	if err == nil || info.Code != SegvAccErr {
+	if err == nil || info.Code != linux.SEGV_ACCERR {
 		t.Errorf("second fault on a mapped RW page: %+v %v, want ACCERR", info, err)
 	}
 	// With the host's code: MAPERR on a page another thread has mapped
 	// meanwhile is retried; ACCERR on it is a violation.
-	if _, err := m.HandleHostFault(platform.SignalInfo{Signo: 11, Code: SegvMapErr, Addr: base + 5*linux.PageSize}); err != nil {
+	if _, err := m.HandleHostFault(platform.SignalInfo{Signo: 11, Code: linux.SEGV_MAPERR, Addr: base + 5*linux.PageSize}); err != nil {
 		t.Errorf("MAPERR race: %v, want a retry", err)
 	}
-	if info, err := m.HandleHostFault(platform.SignalInfo{Signo: 11, Code: SegvAccErr, Addr: base + 5*linux.PageSize}); err == nil || info.Code != SegvAccErr {
+	if info, err := m.HandleHostFault(platform.SignalInfo{Signo: 11, Code: linux.SEGV_ACCERR, Addr: base + 5*linux.PageSize}); err == nil || info.Code != linux.SEGV_ACCERR {
 		t.Errorf("host ACCERR on a mapped page: %+v %v", info, err)
 	}
-	if info, err := m.HandleHostFault(platform.SignalInfo{Signo: 11, Code: SegvMapErr, Addr: 0x300000}); err == nil || info.Code != SegvMapErr || info.Addr != 0x300000 {
+	if info, err := m.HandleHostFault(platform.SignalInfo{Signo: 11, Code: linux.SEGV_MAPERR, Addr: 0x300000}); err == nil || info.Code != linux.SEGV_MAPERR || info.Addr != 0x300000 {
 		t.Errorf("host fault outside VMAs: %+v %v", info, err)
 	}
 	// A sentry write is visible through the platform mapping's offset.
@@ -307,11 +307,11 @@ func TestFaultWindowAndAccErr(t *testing.T) {
 	if mp, _ := as.Lookup(0x800000); mp.Perms != platform.Read {
 		t.Errorf("read-only page mapped %+v", mp.Perms)
 	}
-	if info, err := m.HandleFault(0x800000); err == nil || info.Code != SegvAccErr {
+	if info, err := m.HandleFault(0x800000); err == nil || info.Code != linux.SEGV_ACCERR {
 		t.Errorf("write fault on read-only page: %+v %v", info, err)
 	}
 	mustMap(t, m, anon(0x900000, linux.PageSize, platform.NoAccess))
-	if info, err := m.HandleFault(0x900000); err == nil || info.Code != SegvAccErr {
+	if info, err := m.HandleFault(0x900000); err == nil || info.Code != linux.SEGV_ACCERR {
 		t.Errorf("fault on PROT_NONE: %+v %v", info, err)
 	}
 	if _, err := m.CopyIn(0x900000, make([]byte, 1)); err != unix.EFAULT {
@@ -591,7 +591,7 @@ func TestStackGrowth(t *testing.T) {
 	if got := m.VirtualSize(); got != uint64(want) {
 		t.Errorf("stack size after growth %d pages, want %d", got/linux.PageSize, want/linux.PageSize)
 	}
-	if info, err := m.HandleFault(top - DefaultStackLimit - linux.PageSize); err == nil || info.Code != SegvMapErr {
+	if info, err := m.HandleFault(top - DefaultStackLimit - linux.PageSize); err == nil || info.Code != linux.SEGV_MAPERR {
 		t.Errorf("fault past the stack limit: %+v %v", info, err)
 	}
 	// A mapping within the guard gap stops growth.

@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
 )
 
 // settableStatusFlags are the status flags fcntl(F_SETFL) may change, as in
@@ -347,7 +349,7 @@ func (fd *FileDescription) Ioctl(ctx Context, io IO, cmd uint32, arg uintptr) (u
 // Readiness returns which poll events of mask are ready.
 func (fd *FileDescription) Readiness(mask uint32) uint32 {
 	if fd.IsPath() {
-		return EventNVal
+		return linux.POLLNVAL
 	}
 	return fd.impl.Readiness(mask)
 }

@@ -85,14 +85,8 @@ func (f *File) Ioctl(ctx vfs.Context, io vfs.IO, cmd uint32, arg uintptr) (uintp
 
 // Readiness implements vfs.FileImpl.Readiness: files are always ready.
 func (f *File) Readiness(mask uint32) uint32 {
-	return mask & (unix.POLLIN | unix.POLLOUT | pollRdNorm | pollWrNorm)
+	return mask & (vfs.EventReadable | vfs.EventWritable)
 }
-
-// POLLRDNORM and POLLWRNORM of <poll.h> (x86-64), missing from x/sys/unix.
-const (
-	pollRdNorm = 0x40
-	pollWrNorm = 0x100
-)
 
 // Release implements vfs.FileImpl.Release: closes the host FD.
 func (f *File) Release() {

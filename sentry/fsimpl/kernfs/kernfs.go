@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/sentry/vfs"
 )
 
@@ -79,7 +80,7 @@ func (n *node) SetAttr(ctx vfs.Context, sa vfs.SetAttr) error {
 func (n *node) StatFS(ctx vfs.Context) (vfs.Statfs, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return vfs.Statfs{Type: n.magic, Bsize: 4096, Frsize: 4096, NameLen: vfs.NameMax}, nil
+	return vfs.Statfs{Type: n.magic, Bsize: 4096, Frsize: 4096, NameLen: linux.NAME_MAX}, nil
 }
 
 func (n *node) Lookup(vfs.Context, string) (vfs.Inode, error) { return nil, unix.ENOTDIR }

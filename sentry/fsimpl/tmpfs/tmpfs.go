@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/sentry/vfs"
 )
 
@@ -185,7 +186,7 @@ func (i *inode) StatFS(ctx vfs.Context) (vfs.Statfs, error) {
 		free = total - used
 	}
 	return vfs.Statfs{Type: Magic, Bsize: bsize, Frsize: bsize, Blocks: total, Bfree: free, Bavail: free,
-		Files: 1 << 20, Ffree: 1<<20 - i.fs.nextIno.Load()%(1<<20), NameLen: vfs.NameMax}, nil
+		Files: 1 << 20, Ffree: 1<<20 - i.fs.nextIno.Load()%(1<<20), NameLen: linux.NAME_MAX}, nil
 }
 
 // Lookup implements vfs.Inode.

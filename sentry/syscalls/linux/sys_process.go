@@ -14,12 +14,8 @@ import (
 	"github.com/cocoon-sandbox/cocoon/sentry/kernel"
 )
 
-// Limits on execve arguments (Linux's MAX_ARG_STRLEN and a total cap).
-const (
-	maxArgStrlen = 32 * 4096
-	maxArgCount  = 1 << 17
-	maxPathLen   = 4096
-)
+// maxArgCount caps the number of execve arguments.
+const maxArgCount = 1 << 17
 
 var le = binary.LittleEndian
 
@@ -84,7 +80,7 @@ func Execveat(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 }
 
 func execveAt(t *kernel.Task, pathAddr, argvAddr, envvAddr uintptr) (uintptr, error) {
-	pathname, err := t.CopyInString(pathAddr, maxPathLen)
+	pathname, err := copyInPath(t, pathAddr)
 	if err != nil {
 		return 0, err
 	}
@@ -118,7 +114,7 @@ func copyInStringVector(t *kernel.Task, addr uintptr) ([]string, error) {
 		if p == 0 {
 			return out, nil
 		}
-		s, err := t.CopyInString(p, maxArgStrlen)
+		s, err := t.CopyInString(p, linux.MAX_ARG_STRLEN)
 		if err == unix.ENAMETOOLONG {
 			return nil, unix.E2BIG
 		}
@@ -126,7 +122,7 @@ func copyInStringVector(t *kernel.Task, addr uintptr) ([]string, error) {
 			return nil, err
 		}
 		total += len(s) + 1
-		if total > 32*maxArgStrlen {
+		if total > 32*linux.MAX_ARG_STRLEN {
 			return nil, unix.E2BIG
 		}
 		out = append(out, s)
@@ -175,7 +171,7 @@ func Wait4(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		}
 	}
 	if rusage != 0 {
-		var ru [144]byte
+		var ru [rusageSize]byte
 		if _, err := t.CopyOut(rusage, ru[:]); err != nil {
 			return 0, err
 		}

@@ -55,6 +55,9 @@ func rlimit(t *kernel.Task, res int, newAddr, oldAddr uintptr) error {
 	return nil
 }
 
+// rusageSize is sizeof(struct rusage) on x86-64.
+const rusageSize = 144
+
 // getrusage(2) who values.
 const (
 	rusageSelf     = 0
@@ -74,7 +77,7 @@ func Getrusage(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	default:
 		return 0, unix.EINVAL
 	}
-	var b [144]byte
+	var b [rusageSize]byte
 	le.PutUint64(b[0:], uint64(utime/time.Second))
 	le.PutUint64(b[8:], uint64(utime%time.Second/time.Microsecond))
 	_, err := t.CopyOut(a[1], b[:])
