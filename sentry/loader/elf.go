@@ -18,16 +18,15 @@ const (
 	// ELF_MIN_ALIGN-sized limit (65536 bytes) does.
 	maxPhdrBytes = 65536
 
-	etExec    = 2
-	etDyn     = 3
-	emX86_64  = 62
-	ptLoad    = 1
-	ptInterp  = 3
-	ptPhdr    = 6
-	pfX       = 1
-	pfW       = 2
-	pfR       = 4
-	userLimit = 1 << 47
+	etExec   = 2
+	etDyn    = 3
+	emX86_64 = 62
+	ptLoad   = 1
+	ptInterp = 3
+	ptPhdr   = 6
+	pfX      = 1
+	pfW      = 2
+	pfR      = 4
 )
 
 // progHeader is one program header.
@@ -131,10 +130,10 @@ func parseELF(r io.ReaderAt, size int64) (*elfInfo, error) {
 		return nil, unix.ENOEXEC
 	}
 	first, last := &info.loads[0], &info.loads[len(info.loads)-1]
-	if last.vaddr+last.memsz-(first.vaddr&^(linux.PageSize-1)) > userLimit {
+	if last.vaddr+last.memsz-(first.vaddr&^(linux.PageSize-1)) > linux.TaskSize {
 		return nil, unix.ENOEXEC
 	}
-	if info.typ == etExec && (first.vaddr < linux.PageSize || last.vaddr+last.memsz > userLimit) {
+	if info.typ == etExec && (first.vaddr < linux.PageSize || last.vaddr+last.memsz > linux.TaskSize) {
 		return nil, unix.ENOEXEC
 	}
 
@@ -158,7 +157,7 @@ func checkLoad(ph *progHeader) error {
 	switch {
 	case ph.filesz > ph.memsz,
 		ph.vaddr+ph.memsz < ph.vaddr,
-		ph.vaddr+ph.memsz > userLimit,
+		ph.vaddr+ph.memsz > linux.TaskSize,
 		ph.off+ph.filesz < ph.off,
 		ph.off > 1<<62,
 		ph.off%linux.PageSize != ph.vaddr%linux.PageSize:

@@ -44,8 +44,6 @@ import (
 
 // Layout constants, as Linux x86-64 uses them.
 const (
-	// linuxStackTop is TASK_SIZE on x86-64 with 4-level paging.
-	linuxStackTop = 0x7ffffffff000
 	// mmapGap is the distance between the stack top and the mmap base
 	// (Linux's MIN_GAP: 128 MiB, so the stack can grow to its rlimit).
 	mmapGap = 128 << 20
@@ -113,8 +111,8 @@ func newWithAS(p platform.Platform, mf *pgalloc.MemoryFile, as platform.AddressS
 	}
 	maxAddr := p.MaxUserAddress() &^ (linux.PageSize - 1)
 	top := maxAddr
-	if top > linuxStackTop {
-		top = linuxStackTop
+	if top > linux.TaskSize {
+		top = linux.TaskSize
 	}
 	base := minAddr
 	if top-minAddr > 2*mmapGap {

@@ -23,8 +23,8 @@ type Platform struct {
 }
 
 // NewPlatform returns a platform with Linux's x86-64 bounds
-// ([0x10000, 0x7ffffffff000)).
-func NewPlatform() *Platform { return &Platform{Min: 0x10000, Max: 0x7ffffffff000} }
+// ([0x10000, linux.TaskSize)).
+func NewPlatform() *Platform { return &Platform{Min: 0x10000, Max: linux.TaskSize} }
 
 // MinUserAddress implements platform.Platform.
 func (p *Platform) MinUserAddress() uintptr { return p.Min }

@@ -5,6 +5,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/sentry/arch"
 	"github.com/cocoon-sandbox/cocoon/sentry/kernel"
 )
@@ -26,7 +27,6 @@ const (
 	futexWakeBitset    = 10
 	futexPrivateFlag   = 128
 	futexClockRealtime = 256
-	userAddressLimit   = 1 << 47
 )
 
 // Futex implements the futex(2) operations a single-threaded process can
@@ -44,7 +44,7 @@ func Futex(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if addr%4 != 0 {
 		return 0, unix.EINVAL
 	}
-	if addr >= userAddressLimit {
+	if addr >= linux.TaskSize {
 		return 0, unix.EFAULT
 	}
 	if cmd == futexWake || cmd == futexWakeBitset {

@@ -23,12 +23,12 @@ func ArchPrctl(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	regs := &t.State().Regs
 	switch a[0] {
 	case archSetFS:
-		if a[1] >= 1<<47 {
+		if a[1] >= linux.TaskSize {
 			return 0, unix.EPERM
 		}
 		regs.Fs_base = uint64(a[1])
 	case archSetGS:
-		if a[1] >= 1<<47 {
+		if a[1] >= linux.TaskSize {
 			return 0, unix.EPERM
 		}
 		regs.Gs_base = uint64(a[1])
