@@ -185,20 +185,8 @@ func (d *Dir) Readdir(ctx vfs.Context) ([]vfs.Dirent, error) {
 
 // Open implements vfs.Inode.
 func (d *Dir) Open(ctx vfs.Context, flags uint32) (vfs.FileImpl, error) {
-	return dirFile{}, nil
+	return vfs.DirectoryFile{}, nil
 }
-
-// dirFile is an open kernfs directory; the VFS lists it through the inode.
-type dirFile struct{}
-
-func (dirFile) Read(vfs.Context, []byte, int64) (int, error)  { return 0, unix.EISDIR }
-func (dirFile) Write(vfs.Context, []byte, int64) (int, error) { return 0, unix.EISDIR }
-func (dirFile) Seekable() bool                                { return true }
-func (dirFile) Ioctl(vfs.Context, vfs.IO, uint32, uintptr) (uintptr, error) {
-	return 0, unix.ENOTTY
-}
-func (dirFile) Readiness(mask uint32) uint32 { return mask & vfs.EventReadable }
-func (dirFile) Release()                     {}
 
 // Symlink is a symlink whose target a function computes at each readlink.
 type Symlink struct {

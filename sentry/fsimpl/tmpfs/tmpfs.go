@@ -243,7 +243,7 @@ func (i *inode) Open(ctx vfs.Context, flags uint32) (vfs.FileImpl, error) {
 		}
 		return &regularFile{inode: i}, nil
 	case vfs.TypeDirectory:
-		return dirFile{}, nil
+		return vfs.DirectoryFile{}, nil
 	case vfs.TypeSymlink:
 		return nil, unix.ELOOP
 	default:
