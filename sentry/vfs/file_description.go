@@ -45,6 +45,9 @@ type FileDescription struct {
 	// hasLocks is set once the description took a flock or OFD lock, which
 	// its last DecRef releases (locks.go).
 	hasLocks atomic.Bool
+	// locks holds the locks on the file when it has no inode (pipes);
+	// otherwise they are the inode's (lockState).
+	locks InodeLocks
 }
 
 // NewFileDescription wraps impl in a description holding one reference

@@ -12,6 +12,7 @@ import (
 // Inode is a file on the gofer, named by a FID held for the Inode's
 // lifetime. It implements vfs.Inode.
 type Inode struct {
+	vfs.InodeLocks
 	fs  *filesystem
 	fid proto.FID
 	// ftype is the file type at walk time; a FID's file never changes type.

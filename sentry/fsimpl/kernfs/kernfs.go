@@ -34,6 +34,7 @@ var nextIno atomic.Uint64
 // node holds what every kernfs inode has: attributes and the operations
 // that do not apply to synthetic files.
 type node struct {
+	vfs.InodeLocks
 	mu    sync.Mutex
 	attr  vfs.Attr
 	magic uint64

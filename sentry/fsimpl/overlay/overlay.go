@@ -38,8 +38,10 @@ type filesystem struct {
 	mu sync.Mutex
 }
 
-// inode is one overlay file: its upper and lower parts.
+// inode is one overlay file: its upper and lower parts. It holds the
+// file's advisory locks itself: they outlive a copy-up.
 type inode struct {
+	vfs.InodeLocks
 	fs    *filesystem
 	ino   uint64
 	ftype vfs.FileType

@@ -74,6 +74,7 @@ func NewWithOptions(o Options) vfs.Inode {
 
 // inode is one tmpfs file.
 type inode struct {
+	vfs.InodeLocks
 	fs *filesystem
 
 	mu sync.RWMutex
