@@ -73,6 +73,16 @@ func (l *InodeLocks) getOrCreate() *lockSet {
 	return l.set.Load()
 }
 
+// setFor returns the lock set a request works on: for a release (unlock),
+// nil if the file was never locked, so that nothing is allocated;
+// otherwise the set, allocated on first use.
+func (l *InodeLocks) setFor(unlock bool) *lockSet {
+	if unlock {
+		return l.get()
+	}
+	return l.getOrCreate()
+}
+
 // lockSet holds the locks of one file.
 type lockSet struct {
 	// mu guards the fields below. A leaf: nothing is called under it.
@@ -131,13 +141,9 @@ func Flock(ctx Context, fd *FileDescription, op int) error {
 		return unix.EINVAL
 	}
 	excl := op == unix.LOCK_EX
-	var s *lockSet
-	if op == unix.LOCK_UN {
-		if s = fd.lockState().get(); s == nil {
-			return nil
-		}
-	} else {
-		s = fd.lockState().getOrCreate()
+	s := fd.lockState().setFor(op == unix.LOCK_UN)
+	if s == nil {
+		return nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -204,13 +210,9 @@ func SetRecordLock(ctx Context, fd *FileDescription, pid int32, r LockRange, wai
 		return unix.EINVAL
 	}
 	owner := recordOwner(fd, pid)
-	var s *lockSet
-	if r.Type == Unlock {
-		if s = fd.lockState().get(); s == nil {
-			return nil
-		}
-	} else {
-		s = fd.lockState().getOrCreate()
+	s := fd.lockState().setFor(r.Type == Unlock)
+	if s == nil {
+		return nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
