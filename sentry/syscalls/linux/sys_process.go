@@ -61,10 +61,6 @@ func Clone(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	return uintptr(tid), err
 }
 
-// Clone3 implements Linux syscall clone3(2) by answering ENOSYS, which makes
-// glibc fall back to clone(2).
-func Clone3(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) { return 0, unix.ENOSYS }
-
 // Execve implements Linux syscall execve(2).
 func Execve(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	return execveAt(t, a[0], a[1], a[2])
