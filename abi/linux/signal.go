@@ -1,7 +1,3 @@
-// Package linux holds the parts of the Linux x86-64 ABI that the sentry
-// needs as data and that golang.org/x/sys/unix does not give in a usable
-// form: signal numbers and masks, default signal actions, wait statuses and
-// the signal-frame layout. It imports nothing of Cocoon's.
 package linux
 
 // Signal is a Linux signal number (1..64).
@@ -128,6 +124,14 @@ const (
 
 	SEGV_MAPERR = 1
 	SEGV_ACCERR = 2
+	BUS_ADRERR  = 2
+)
+
+// sigaltstack(2) ss_flags and the smallest stack it takes.
+const (
+	SS_ONSTACK  = 1
+	SS_DISABLE  = 2
+	MINSIGSTKSZ = 2048
 )
 
 // SignalInfo is the kernel's siginfo_t (128 bytes) reduced to the fields

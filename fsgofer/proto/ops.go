@@ -1,5 +1,7 @@
 package proto
 
+import "github.com/cocoon-sandbox/cocoon/abi/linux"
+
 // Version is the protocol version sent in Attach. A server answers EINVAL to
 // any other version.
 const Version = 1
@@ -63,9 +65,9 @@ const (
 	// MaxMessageSize is the largest packet either side sends or accepts.
 	MaxMessageSize = 64 << 10
 	// MaxNameLen is the longest path component (NAME_MAX).
-	MaxNameLen = 255
+	MaxNameLen = linux.NAME_MAX
 	// MaxPathLen is the longest symlink target (PATH_MAX - 1).
-	MaxPathLen = 4095
+	MaxPathLen = linux.PATH_MAX - 1
 	// MaxWalkNames is the most components one Walk may name.
 	MaxWalkNames = 64
 	// MaxCloseFIDs is the most FIDs one Close may name.

@@ -35,12 +35,6 @@ type altStack struct {
 	size  uint64
 }
 
-// SS_ONSTACK and SS_DISABLE of sigaltstack(2).
-const (
-	ssOnStack = 1
-	ssDisable = 2
-)
-
 // ignoredLocked reports whether sig would be discarded on arrival.
 // Preconditions: t.sigMu is held.
 func (t *Task) ignoredLocked(sig linux.Signal) bool {
@@ -376,15 +370,15 @@ func (t *Task) SigAltStack(sp, size uint64, flags int32, set bool) (oldSP, oldSi
 	onStack := cur.size != 0 && t.st.Regs.Rsp-cur.sp < cur.size
 	oldSP, oldSize, oldFlags = cur.sp, cur.size, cur.flags
 	if cur.size == 0 {
-		oldFlags = ssDisable
+		oldFlags = linux.SS_DISABLE
 	} else if onStack {
-		oldFlags = ssOnStack
+		oldFlags = linux.SS_ONSTACK
 	}
 	if set {
 		if onStack {
 			return oldSP, oldSize, oldFlags, false
 		}
-		if flags&ssDisable != 0 {
+		if flags&linux.SS_DISABLE != 0 {
 			t.altStack = altStack{}
 		} else {
 			t.altStack = altStack{sp: sp, size: size, flags: flags}

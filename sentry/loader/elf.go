@@ -6,6 +6,8 @@ import (
 	"io"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
 )
 
 // ELF constants (x86-64 only).
@@ -15,19 +17,16 @@ const (
 	// maxPhdrBytes bounds the program header table, as Linux's
 	// ELF_MIN_ALIGN-sized limit (65536 bytes) does.
 	maxPhdrBytes = 65536
-	maxInterpLen = 4096
 
-	etExec    = 2
-	etDyn     = 3
-	emX86_64  = 62
-	ptLoad    = 1
-	ptInterp  = 3
-	ptPhdr    = 6
-	pfX       = 1
-	pfW       = 2
-	pfR       = 4
-	pageSize  = 4096
-	userLimit = 1 << 47
+	etExec   = 2
+	etDyn    = 3
+	emX86_64 = 62
+	ptLoad   = 1
+	ptInterp = 3
+	ptPhdr   = 6
+	pfX      = 1
+	pfW      = 2
+	pfR      = 4
 )
 
 // progHeader is one program header.
@@ -131,10 +130,10 @@ func parseELF(r io.ReaderAt, size int64) (*elfInfo, error) {
 		return nil, unix.ENOEXEC
 	}
 	first, last := &info.loads[0], &info.loads[len(info.loads)-1]
-	if last.vaddr+last.memsz-(first.vaddr&^(pageSize-1)) > userLimit {
+	if last.vaddr+last.memsz-(first.vaddr&^(linux.PageSize-1)) > linux.TaskSize {
 		return nil, unix.ENOEXEC
 	}
-	if info.typ == etExec && (first.vaddr < pageSize || last.vaddr+last.memsz > userLimit) {
+	if info.typ == etExec && (first.vaddr < linux.PageSize || last.vaddr+last.memsz > linux.TaskSize) {
 		return nil, unix.ENOEXEC
 	}
 
@@ -158,10 +157,10 @@ func checkLoad(ph *progHeader) error {
 	switch {
 	case ph.filesz > ph.memsz,
 		ph.vaddr+ph.memsz < ph.vaddr,
-		ph.vaddr+ph.memsz > userLimit,
+		ph.vaddr+ph.memsz > linux.TaskSize,
 		ph.off+ph.filesz < ph.off,
 		ph.off > 1<<62,
-		ph.off%pageSize != ph.vaddr%pageSize:
+		ph.off%linux.PageSize != ph.vaddr%linux.PageSize:
 		return unix.ENOEXEC
 	}
 	return nil
@@ -170,7 +169,7 @@ func checkLoad(ph *progHeader) error {
 // readInterp reads the PT_INTERP path: NUL-terminated, inside the file,
 // at most PATH_MAX long.
 func readInterp(r io.ReaderAt, size int64, ph *progHeader) (string, error) {
-	if ph.filesz < 2 || ph.filesz > maxInterpLen || ph.off > uint64(size) || uint64(size)-ph.off < ph.filesz {
+	if ph.filesz < 2 || ph.filesz > linux.PATH_MAX || ph.off > uint64(size) || uint64(size)-ph.off < ph.filesz {
 		return "", unix.ENOEXEC
 	}
 	b := make([]byte, ph.filesz)

@@ -1,6 +1,7 @@
 package loader
 
 import (
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/platform"
 	"github.com/cocoon-sandbox/cocoon/sentry/mm"
 	"golang.org/x/sys/unix"
@@ -17,7 +18,7 @@ func imageEnd(info *elfInfo) uint64 {
 // free, else where mmap puts it (top-down below the mmap base; hint 0 asks
 // for that directly).
 func mapImage(m *mm.MemoryManager, f File, info *elfInfo, name string, hint uintptr) (uint64, error) {
-	first := info.loads[0].vaddr &^ (pageSize - 1)
+	first := info.loads[0].vaddr &^ (linux.PageSize - 1)
 	span := pageUp(imageEnd(info)) - first
 	var bias uint64
 	if info.typ == etDyn {
@@ -53,7 +54,7 @@ func mapSegment(m *mm.MemoryManager, mp mm.Mappable, ph *progHeader, bias uint64
 		Execute: ph.flags&pfX != 0,
 	}
 	vaddr := ph.vaddr + bias
-	start := vaddr &^ (pageSize - 1)
+	start := vaddr &^ (linux.PageSize - 1)
 	fileEnd := vaddr + ph.filesz
 	memEnd := vaddr + ph.memsz
 	zeroStart := start
@@ -66,14 +67,14 @@ func mapSegment(m *mm.MemoryManager, mp mm.Mappable, ph *progHeader, bias uint64
 			MaxPerms: platform.AnyAccess,
 			Private:  true,
 			File:     mp,
-			Offset:   ph.off &^ (pageSize - 1),
+			Offset:   ph.off &^ (linux.PageSize - 1),
 			Name:     name,
 		})
 		if err != nil {
 			return err
 		}
 		zeroStart = fileEnd
-		if ph.memsz > ph.filesz && fileEnd%pageSize != 0 {
+		if ph.memsz > ph.filesz && fileEnd%linux.PageSize != 0 {
 			// padzero: the file's bytes after p_filesz must read as
 			// bss zeroes. The segment may be read-only, hence Force.
 			if _, err := m.ForceZeroOut(uintptr(fileEnd), uintptr(pageUp(fileEnd)-fileEnd)); err != nil {
@@ -97,4 +98,4 @@ func mapSegment(m *mm.MemoryManager, mp mm.Mappable, ph *progHeader, bias uint64
 	return nil
 }
 
-func pageUp(x uint64) uint64 { return (x + pageSize - 1) &^ (pageSize - 1) }
+func pageUp(x uint64) uint64 { return (x + linux.PageSize - 1) &^ (linux.PageSize - 1) }

@@ -18,6 +18,7 @@ import (
 	"bytes"
 	"errors"
 
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/sentry/mm"
 	"golang.org/x/sys/unix"
 )
@@ -57,9 +58,8 @@ type Image struct {
 
 // Limits, as Linux's.
 const (
-	maxScriptDepth = 4         // nested "#!" interpreters
-	binprmBufSize  = 256       // bytes of a file examined for "#!"
-	maxArgStrLen   = 32 * 4096 // MAX_ARG_STRLEN: one argv/envp string
+	maxScriptDepth = 4   // nested "#!" interpreters
+	binprmBufSize  = 256 // bytes of a file examined for "#!"
 	// ELFETDynBase is where PIE and static-PIE executables are loaded
 	// (Linux's ELF_ET_DYN_BASE on x86-64, page aligned).
 	ELFETDynBase = 0x555555554000
@@ -175,7 +175,7 @@ func loadInterp(m *mm.MemoryManager, open OpenFunc, path string) (uintptr, uint6
 	if err != nil {
 		return 0, 0, err
 	}
-	base := (info.loads[0].vaddr &^ (pageSize - 1)) + bias
+	base := (info.loads[0].vaddr &^ (linux.PageSize - 1)) + bias
 	return uintptr(info.entry + bias), base, nil
 }
 
@@ -241,7 +241,7 @@ func checkArgs(argv, envv []string, execfn string) error {
 	total := len(execfn) + 1
 	for _, vec := range [][]string{argv, envv} {
 		for _, s := range vec {
-			if len(s)+1 > maxArgStrLen {
+			if len(s)+1 > linux.MAX_ARG_STRLEN {
 				return unix.E2BIG
 			}
 			total += len(s) + 1 + 8

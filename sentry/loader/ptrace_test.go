@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/platform"
 	"github.com/cocoon-sandbox/cocoon/platform/ptrace"
 	"github.com/cocoon-sandbox/cocoon/sentry/arch"
@@ -111,7 +112,7 @@ func TestRunOnPtrace(t *testing.T) {
 
 	// A store to .rodata is SIGSEGV/SEGV_ACCERR at the right address.
 	r = runOnPtrace(t, prog, []string{"prog", "segv"})
-	if r.fault == nil || r.fault.Signo != 11 || r.fault.Code != mm.SegvAccErr || r.fault.Addr < 0x400000 || r.fault.Addr >= 0x500000 {
+	if r.fault == nil || r.fault.Signo != 11 || r.fault.Code != linux.SEGV_ACCERR || r.fault.Addr < 0x400000 || r.fault.Addr >= 0x500000 {
 		t.Errorf("store to read-only data: %+v", r.fault)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/platform"
 	"github.com/cocoon-sandbox/cocoon/sentry/mm"
 	"golang.org/x/sys/unix"
@@ -82,7 +83,7 @@ func setupStack(m *mm.MemoryManager, img *Image, argv, envv []string, a auxInput
 	}
 	auxv := [][2]uint64{
 		{atHwcap, uint64(hwcap())},
-		{atPagesz, pageSize},
+		{atPagesz, linux.PageSize},
 		{atClktck, 100},
 		{atPhdr, a.phdr},
 		{atPhent, phdrSize},
@@ -107,7 +108,7 @@ func setupStack(m *mm.MemoryManager, img *Image, argv, envv []string, a auxInput
 	// Map the stack: at least initialStackSize, more if the arguments
 	// need it (they are bounded by checkArgs).
 	size := uint64(initialStackSize)
-	if need := pageUp(top-sp) + pageSize; need > size {
+	if need := pageUp(top-sp) + linux.PageSize; need > size {
 		size = need
 	}
 	if _, err := m.MMap(mm.MMapOpts{

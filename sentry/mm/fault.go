@@ -3,16 +3,8 @@ package mm
 import (
 	"fmt"
 
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/platform"
-)
-
-// Signal numbers and si_code values of fault signals.
-const (
-	sigBUS     = 7
-	sigSEGV    = 11
-	SegvMapErr = 1 // SEGV_MAPERR: no mapping at the address
-	SegvAccErr = 2 // SEGV_ACCERR: the mapping forbids the access
-	busAddrErr = 2 // BUS_ADRERR
 )
 
 // HandleFault resolves an application fault at addr. A nil error means the
@@ -41,7 +33,7 @@ func (m *MemoryManager) HandleFault(addr uintptr) (platform.SignalInfo, error) {
 // mapped it meanwhile, and the thread just retries.
 func (m *MemoryManager) HandleHostFault(info platform.SignalInfo) (platform.SignalInfo, error) {
 	code := info.Code
-	if info.Signo != sigSEGV {
+	if info.Signo != int32(linux.SIGSEGV) {
 		code = 0
 	}
 	return m.handleFault(info.Addr, code)
@@ -53,23 +45,23 @@ func (m *MemoryManager) handleFault(addr uintptr, hostCode int32) (platform.Sign
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	segv := func(code int32) (platform.SignalInfo, error) {
-		return platform.SignalInfo{Signo: sigSEGV, Code: code, Addr: addr}, errFault
+		return platform.SignalInfo{Signo: int32(linux.SIGSEGV), Code: code, Addr: addr}, errFault
 	}
 	v := m.findLocked(addr)
 	if v == nil {
 		if v = m.growStackLocked(addr); v == nil {
-			return segv(SegvMapErr)
+			return segv(linux.SEGV_MAPERR)
 		}
 	}
 	if v.perms == platform.NoAccess {
-		return segv(SegvAccErr)
+		return segv(linux.SEGV_ACCERR)
 	}
 	pg := pageDown(addr)
 	if pe, ok := m.pages[pg]; ok && pe.mapped && pe.mappedPerms == v.perms {
-		if hostCode == SegvMapErr {
+		if hostCode == linux.SEGV_MAPERR {
 			return platform.SignalInfo{}, nil // mapped by another thread meanwhile
 		}
-		return segv(SegvAccErr)
+		return segv(linux.SEGV_ACCERR)
 	}
 	// Populate the window and, in a writable private VMA, give it its own
 	// copies of pages still shared after Fork (copy-on-write is broken a
@@ -86,13 +78,13 @@ func (m *MemoryManager) handleFault(addr uintptr, hostCode int32) (platform.Sign
 	}
 	if err := prepare(start, end); err != nil {
 		// Retry with the faulting page alone before giving up.
-		start, end = pg, pg+PageSize
+		start, end = pg, pg+linux.PageSize
 		if err := prepare(start, end); err != nil {
-			return platform.SignalInfo{Signo: sigBUS, Code: busAddrErr, Addr: addr}, fmt.Errorf("fault at %#x: %w", addr, err)
+			return platform.SignalInfo{Signo: int32(linux.SIGBUS), Code: linux.BUS_ADRERR, Addr: addr}, fmt.Errorf("fault at %#x: %w", addr, err)
 		}
 	}
 	if err := m.mapRangeLocked(v, start, end); err != nil {
-		return platform.SignalInfo{Signo: sigBUS, Code: busAddrErr, Addr: addr}, fmt.Errorf("fault at %#x: %w", addr, err)
+		return platform.SignalInfo{Signo: int32(linux.SIGBUS), Code: linux.BUS_ADRERR, Addr: addr}, fmt.Errorf("fault at %#x: %w", addr, err)
 	}
 	return platform.SignalInfo{}, nil
 }
@@ -109,7 +101,7 @@ func (m *MemoryManager) growStackLocked(addr uintptr) *vma {
 	v := &m.vmas[i]
 	// Grow to the fault window's boundary when allowed, so that a stack
 	// growing page by page takes one fault per window, not per page.
-	newStart := addr &^ (faultWindow*PageSize - 1)
+	newStart := addr &^ (faultWindow*linux.PageSize - 1)
 	if !m.stackGrowthOKLocked(i, newStart) {
 		newStart = pageDown(addr)
 		if !m.stackGrowthOKLocked(i, newStart) {

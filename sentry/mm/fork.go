@@ -2,6 +2,8 @@ package mm
 
 import (
 	"fmt"
+
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
 )
 
 // Fork returns a copy of the address space for a child process: the same
@@ -81,11 +83,11 @@ func (m *MemoryManager) fork(view bool) (*MemoryManager, error) {
 // Preconditions: src.mu is held; c is not yet visible to anyone.
 func (c *MemoryManager) copyFramesLocked(src *MemoryManager, addrs []uintptr) error {
 	for _, a := range addrs {
-		off, err := c.mf.Allocate(PageSize)
+		off, err := c.mf.Allocate(linux.PageSize)
 		if err != nil {
 			return errNoMem
 		}
-		copy(c.mf.Slice(off, PageSize), c.mf.Slice(src.pages[a].fr.off, PageSize))
+		copy(c.mf.Slice(off, linux.PageSize), c.mf.Slice(src.pages[a].fr.off, linux.PageSize))
 		c.pages[a] = &pageEntry{fr: newFrame(off)}
 	}
 	return nil

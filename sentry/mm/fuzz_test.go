@@ -3,6 +3,7 @@ package mm
 import (
 	"testing"
 
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/platform"
 	"github.com/cocoon-sandbox/cocoon/sentry/mm/mmtest"
 )
@@ -17,7 +18,7 @@ func checkInvariants(t *testing.T, m *MemoryManager, as *mmtest.AddressSpace) {
 	defer m.mu.Unlock()
 	for i := range m.vmas {
 		v := &m.vmas[i]
-		if v.start >= v.end || v.start%PageSize != 0 || v.end%PageSize != 0 || v.start < m.minAddr || v.end > m.maxAddr {
+		if v.start >= v.end || v.start%linux.PageSize != 0 || v.end%linux.PageSize != 0 || v.start < m.minAddr || v.end > m.maxAddr {
 			t.Fatalf("bad VMA [%#x, %#x)", v.start, v.end)
 		}
 		if i > 0 && m.vmas[i-1].end > v.start {
@@ -65,13 +66,13 @@ func FuzzOps(f *testing.F) {
 		addr := func(b byte) uintptr {
 			switch b >> 6 {
 			case 0:
-				return base + uintptr(b&0x3f)*PageSize
+				return base + uintptr(b&0x3f)*linux.PageSize
 			case 1:
-				return base + uintptr(b&0x3f)*PageSize + uintptr(b)
+				return base + uintptr(b&0x3f)*linux.PageSize + uintptr(b)
 			case 2:
-				return m.MaxAddress() - uintptr(b&0x3f)*PageSize
+				return m.MaxAddress() - uintptr(b&0x3f)*linux.PageSize
 			default:
-				return ^uintptr(0) - uintptr(b&0x3f)*PageSize
+				return ^uintptr(0) - uintptr(b&0x3f)*linux.PageSize
 			}
 		}
 		length := func(b byte) uintptr {
@@ -79,9 +80,9 @@ func FuzzOps(f *testing.F) {
 				return ^uintptr(0)
 			}
 			if b >= 0xf0 {
-				return ^uintptr(0) - uintptr(b&0xf)*PageSize
+				return ^uintptr(0) - uintptr(b&0xf)*linux.PageSize
 			}
-			return uintptr(b&0x1f)*PageSize + uintptr(b>>5)
+			return uintptr(b&0x1f)*linux.PageSize + uintptr(b>>5)
 		}
 		perms := func(b byte) platform.AccessType { return platform.ProtToAccessType(uint64(b & 7)) }
 		var children []*MemoryManager
@@ -90,7 +91,7 @@ func FuzzOps(f *testing.F) {
 				c.Release()
 			}
 		}()
-		file := &fakeFile{data: make([]byte, 5*PageSize+17)}
+		file := &fakeFile{data: make([]byte, 5*linux.PageSize+17)}
 		for i := range file.data {
 			file.data[i] = byte(i)
 		}
@@ -101,7 +102,7 @@ func FuzzOps(f *testing.F) {
 			case 0:
 				o := MMapOpts{Addr: a, Length: l, Fixed: x&8 != 0, NoReplace: x&16 != 0, Perms: perms(x), Private: x&32 == 0, GrowsDown: x&64 != 0}
 				if x&128 != 0 {
-					o.File, o.Offset = file, uint64(x&3)*PageSize
+					o.File, o.Offset = file, uint64(x&3)*linux.PageSize
 				}
 				m.MMap(o)
 			case 1:
@@ -124,7 +125,7 @@ func FuzzOps(f *testing.F) {
 				if m.brkStart == 0 {
 					m.SetBrkStart(a)
 				}
-				m.Brk(a + uintptr(x)*PageSize)
+				m.Brk(a + uintptr(x)*linux.PageSize)
 			case 9:
 				m.CopyInString(a, int(l&0xffff))
 			case 10:

@@ -3,6 +3,7 @@ package mm
 import (
 	"bytes"
 
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/platform"
 	"golang.org/x/sys/unix"
 )
@@ -48,19 +49,19 @@ func (m *MemoryManager) copyLocked(addr uintptr, n int, acc access, fn func(b []
 		if !ok {
 			start, end := windowLocked(v, pg)
 			if err := m.populateLocked(v, start, end); err != nil {
-				if err := m.populateLocked(v, pg, pg+PageSize); err != nil {
+				if err := m.populateLocked(v, pg, pg+linux.PageSize); err != nil {
 					return done, errFault
 				}
 			}
 			pe = m.pages[pg]
 		}
 		if acc != accessRead && v.private && pe.fr.refs.Load() > 1 {
-			if err := m.breakCOWLocked(v, pg, pg+PageSize); err != nil {
+			if err := m.breakCOWLocked(v, pg, pg+linux.PageSize); err != nil {
 				return done, errFault
 			}
 		}
 		in := a - pg
-		chunk := min(uintptr(n-done), PageSize-in)
+		chunk := min(uintptr(n-done), linux.PageSize-in)
 		fn(m.mf.Slice(pe.fr.off+uint64(in), uint64(chunk)), done)
 		done += int(chunk)
 	}
@@ -129,10 +130,10 @@ func (m *MemoryManager) zeroOut(addr, length uintptr, acc access) (int, error) {
 			}
 		} else {
 			for _, pg := range m.pageAddrsLocked(pageDown(a), end) {
-				if err := m.breakCOWLocked(v, pg, pg+PageSize); err != nil {
+				if err := m.breakCOWLocked(v, pg, pg+linux.PageSize); err != nil {
 					return int(done), errFault
 				}
-				s, e := max(pg, a), min(pg+PageSize, end)
+				s, e := max(pg, a), min(pg+linux.PageSize, end)
 				clear(m.mf.Slice(m.pages[pg].fr.off+uint64(s-pg), uint64(e-s)))
 			}
 		}
@@ -159,7 +160,7 @@ func (m *MemoryManager) CopyInString(addr uintptr, maxLen int) (string, error) {
 		}
 		// Read to the end of the page at most, so a string that ends
 		// before an unmapped page is not an EFAULT.
-		chunk := min(int(PageSize-(a%PageSize)), maxLen-len(buf))
+		chunk := min(int(linux.PageSize-(a%linux.PageSize)), maxLen-len(buf))
 		start := len(buf)
 		buf = append(buf, make([]byte, chunk)...)
 		if _, err := m.copyLocked(a, chunk, accessRead, func(b []byte, done int) { copy(buf[start+done:], b) }); err != nil {
@@ -202,7 +203,7 @@ func (m *MemoryManager) AccessibleLength(addr, n uintptr, write bool) uintptr {
 // Mapped reports ENOMEM unless all of [addr, addr+length) is mapped
 // (mlock, msync, mincore). addr must be page aligned (EINVAL).
 func (m *MemoryManager) Mapped(addr, length uintptr) error {
-	if addr%PageSize != 0 {
+	if addr%linux.PageSize != 0 {
 		return errInval
 	}
 	l, ok := pageRoundUp(length)
@@ -227,9 +228,9 @@ func (m *MemoryManager) Resident(addr, length uintptr) ([]bool, error) {
 	l, _ := pageRoundUp(length)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	res := make([]bool, l/PageSize)
+	res := make([]bool, l/linux.PageSize)
 	for i := range res {
-		_, res[i] = m.pages[addr+uintptr(i)*PageSize]
+		_, res[i] = m.pages[addr+uintptr(i)*linux.PageSize]
 	}
 	return res, nil
 }

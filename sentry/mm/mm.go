@@ -37,17 +37,13 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/platform"
 	"github.com/cocoon-sandbox/cocoon/sentry/pgalloc"
 )
 
-// PageSize is the application page size.
-const PageSize = pgalloc.PageSize
-
 // Layout constants, as Linux x86-64 uses them.
 const (
-	// linuxStackTop is TASK_SIZE on x86-64 with 4-level paging.
-	linuxStackTop = 0x7ffffffff000
 	// mmapGap is the distance between the stack top and the mmap base
 	// (Linux's MIN_GAP: 128 MiB, so the stack can grow to its rlimit).
 	mmapGap = 128 << 20
@@ -56,7 +52,7 @@ const (
 	DefaultStackLimit = 8 << 20
 	// guardGap is Linux's stack_guard_gap: a growing stack keeps this
 	// distance from the mapping below it.
-	guardGap = 256 * PageSize
+	guardGap = 256 * linux.PageSize
 	// faultWindow is how many pages around a fault are populated and mapped
 	// in one go (one platform MapFile per contiguous run).
 	faultWindow = 16
@@ -110,13 +106,13 @@ func New(p platform.Platform, mf *pgalloc.MemoryFile) (*MemoryManager, error) {
 
 func newWithAS(p platform.Platform, mf *pgalloc.MemoryFile, as platform.AddressSpace) *MemoryManager {
 	minAddr := pageRoundUpOr(p.MinUserAddress(), 0)
-	if minAddr < PageSize {
-		minAddr = PageSize
+	if minAddr < linux.PageSize {
+		minAddr = linux.PageSize
 	}
-	maxAddr := p.MaxUserAddress() &^ (PageSize - 1)
+	maxAddr := p.MaxUserAddress() &^ (linux.PageSize - 1)
 	top := maxAddr
-	if top > linuxStackTop {
-		top = linuxStackTop
+	if top > linux.TaskSize {
+		top = linux.TaskSize
 	}
 	base := minAddr
 	if top-minAddr > 2*mmapGap {
@@ -203,7 +199,7 @@ func (m *MemoryManager) VirtualSize() uint64 {
 func (m *MemoryManager) ResidentSize() uint64 {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return uint64(len(m.pages)) * PageSize
+	return uint64(len(m.pages)) * linux.PageSize
 }
 
 // pageRoundUpOr rounds x up to a page boundary, returning def on overflow.
@@ -217,11 +213,11 @@ func pageRoundUpOr(x, def uintptr) uintptr {
 
 // pageRoundUp rounds x up to a page boundary; ok is false on overflow.
 func pageRoundUp(x uintptr) (uintptr, bool) {
-	r := (x + PageSize - 1) &^ (PageSize - 1)
+	r := (x + linux.PageSize - 1) &^ (linux.PageSize - 1)
 	return r, r >= x
 }
 
-func pageDown(x uintptr) uintptr { return x &^ (PageSize - 1) }
+func pageDown(x uintptr) uintptr { return x &^ (linux.PageSize - 1) }
 
 // inBounds says whether [addr, addr+length) is a valid application range.
 func (m *MemoryManager) inBounds(addr, length uintptr) bool {

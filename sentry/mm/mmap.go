@@ -1,6 +1,7 @@
 package mm
 
 import (
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/platform"
 	"golang.org/x/sys/unix"
 )
@@ -51,7 +52,7 @@ func (m *MemoryManager) MMap(o MMapOpts) (uintptr, error) {
 	if !ok || length > m.maxAddr {
 		return 0, errNoMem
 	}
-	if o.Offset%PageSize != 0 {
+	if o.Offset%linux.PageSize != 0 {
 		return 0, errInval
 	}
 	if o.Offset+uint64(length) < o.Offset || o.Offset+uint64(length) > 1<<62 {
@@ -69,7 +70,7 @@ func (m *MemoryManager) MMap(o MMapOpts) (uintptr, error) {
 	defer m.mu.Unlock()
 	var addr uintptr
 	if o.Fixed || o.NoReplace {
-		if o.Addr%PageSize != 0 {
+		if o.Addr%linux.PageSize != 0 {
 			return 0, errInval
 		}
 		if o.Addr < m.minAddr {
@@ -140,7 +141,7 @@ func (m *MemoryManager) unmapLocked(addr, length uintptr) {
 // checkRange validates an (addr, length) pair for munmap-like calls: addr
 // page aligned, length rounded up without overflow, range in bounds.
 func (m *MemoryManager) checkRange(addr, length uintptr) (uintptr, error) {
-	if addr%PageSize != 0 {
+	if addr%linux.PageSize != 0 {
 		return 0, errInval
 	}
 	l, ok := pageRoundUp(length)
@@ -178,7 +179,7 @@ func (m *MemoryManager) MUnmap(addr, length uintptr) error {
 // exceeds a VMA's maximum permissions.
 func (m *MemoryManager) MProtect(addr, length uintptr, prot platform.AccessType) error {
 	l, err := m.checkRange(addr, length)
-	if err == errInval && addr%PageSize == 0 {
+	if err == errInval && addr%linux.PageSize == 0 {
 		// Linux: past the top or wrapping around is "not mapped".
 		return errNoMem
 	}
@@ -284,7 +285,7 @@ func (m *MemoryManager) Brk(addr uintptr) uintptr {
 	switch {
 	case newEnd > oldEnd:
 		// Like Linux, keep a guard page away from the next mapping.
-		guardEnd := newEnd + PageSize
+		guardEnd := newEnd + linux.PageSize
 		if guardEnd < newEnd || m.overlapsLocked(oldEnd, guardEnd) {
 			return m.brk
 		}

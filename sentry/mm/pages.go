@@ -6,6 +6,7 @@ import (
 	"sort"
 	"sync/atomic"
 
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/platform"
 )
 
@@ -33,7 +34,7 @@ func newFrame(off uint64) *frame {
 
 // windowLocked returns the fault-around window of v that contains page pg.
 func windowLocked(v *vma, pg uintptr) (start, end uintptr) {
-	const w = faultWindow * PageSize
+	const w = faultWindow * linux.PageSize
 	start = pg &^ (w - 1)
 	if start < v.start {
 		start = v.start
@@ -51,7 +52,7 @@ func windowLocked(v *vma, pg uintptr) (start, end uintptr) {
 // error) without populating anything.
 func (m *MemoryManager) populateLocked(v *vma, start, end uintptr) error {
 	var missing []uintptr
-	for a := start; a < end; a += PageSize {
+	for a := start; a < end; a += linux.PageSize {
 		if _, ok := m.pages[a]; !ok {
 			missing = append(missing, a)
 		}
@@ -59,7 +60,7 @@ func (m *MemoryManager) populateLocked(v *vma, start, end uintptr) error {
 	if len(missing) == 0 {
 		return nil
 	}
-	n := uint64(len(missing)) * PageSize
+	n := uint64(len(missing)) * linux.PageSize
 	base, err := m.mf.Allocate(n)
 	if err != nil {
 		return errNoMem
@@ -68,10 +69,10 @@ func (m *MemoryManager) populateLocked(v *vma, start, end uintptr) error {
 		// One ReadAt per run of consecutive missing pages.
 		for i := 0; i < len(missing); {
 			j := i + 1
-			for j < len(missing) && missing[j] == missing[j-1]+PageSize {
+			for j < len(missing) && missing[j] == missing[j-1]+linux.PageSize {
 				j++
 			}
-			buf := m.mf.Slice(base+uint64(i)*PageSize, uint64(j-i)*PageSize)
+			buf := m.mf.Slice(base+uint64(i)*linux.PageSize, uint64(j-i)*linux.PageSize)
 			if err := readFull(v.file, buf, v.fileOffset(missing[i])); err != nil {
 				m.mf.Free(base, n)
 				return err
@@ -80,7 +81,7 @@ func (m *MemoryManager) populateLocked(v *vma, start, end uintptr) error {
 		}
 	}
 	for i, a := range missing {
-		m.pages[a] = &pageEntry{fr: newFrame(base + uint64(i)*PageSize)}
+		m.pages[a] = &pageEntry{fr: newFrame(base + uint64(i)*linux.PageSize)}
 	}
 	return nil
 }
@@ -112,8 +113,8 @@ func readFull(f Mappable, buf []byte, off uint64) error {
 // ascending order, choosing the cheaper of walking the range or the map.
 func (m *MemoryManager) pageAddrsLocked(start, end uintptr) []uintptr {
 	var out []uintptr
-	if (end-start)/PageSize <= uintptr(len(m.pages)) {
-		for a := start; a < end; a += PageSize {
+	if (end-start)/linux.PageSize <= uintptr(len(m.pages)) {
+		for a := start; a < end; a += linux.PageSize {
 			if _, ok := m.pages[a]; ok {
 				out = append(out, a)
 			}
@@ -150,11 +151,11 @@ func (m *MemoryManager) releasePagesLocked(start, end uintptr) bool {
 			continue
 		}
 		if runLen > 0 && runOff+runLen == pe.fr.off {
-			runLen += PageSize
+			runLen += linux.PageSize
 			continue
 		}
 		flush()
-		runOff, runLen = pe.fr.off, PageSize
+		runOff, runLen = pe.fr.off, linux.PageSize
 	}
 	flush()
 	return anyMapped
@@ -165,11 +166,11 @@ func (m *MemoryManager) releaseAllPagesLocked() {
 	if len(m.pages) == 0 {
 		return
 	}
-	m.releasePagesLocked(0, ^uintptr(0)&^(PageSize-1))
+	m.releasePagesLocked(0, ^uintptr(0)&^(linux.PageSize-1))
 	for a, pe := range m.pages { // the last page of the address space, if any
 		delete(m.pages, a)
 		if pe.fr.refs.Add(-1) == 0 {
-			m.mf.Free(pe.fr.off, PageSize)
+			m.mf.Free(pe.fr.off, linux.PageSize)
 		}
 	}
 }
@@ -203,13 +204,13 @@ func (m *MemoryManager) mapRangeLocked(v *vma, start, end uintptr) error {
 		if err := m.as.MapFile(runStart, runOff, at-runStart, v.perms); err != nil {
 			return err
 		}
-		for a := runStart; a < at; a += PageSize {
+		for a := runStart; a < at; a += linux.PageSize {
 			pe := m.pages[a]
 			pe.mapped, pe.mappedPerms = true, v.perms
 		}
 		return nil
 	}
-	for a := start; a < end; a += PageSize {
+	for a := start; a < end; a += linux.PageSize {
 		pe := m.pages[a]
 		if a == runStart {
 			runOff = pe.fr.off
@@ -234,7 +235,7 @@ func (m *MemoryManager) breakCOWLocked(v *vma, start, end uintptr) error {
 		return nil
 	}
 	var shared []uintptr
-	for a := start; a < end; a += PageSize {
+	for a := start; a < end; a += linux.PageSize {
 		if pe, ok := m.pages[a]; ok && pe.fr.refs.Load() > 1 {
 			shared = append(shared, a)
 		}
@@ -242,32 +243,32 @@ func (m *MemoryManager) breakCOWLocked(v *vma, start, end uintptr) error {
 	if len(shared) == 0 {
 		return nil
 	}
-	base, err := m.mf.Allocate(uint64(len(shared)) * PageSize)
+	base, err := m.mf.Allocate(uint64(len(shared)) * linux.PageSize)
 	if err != nil {
 		return errNoMem
 	}
 	unmapFrom, unmapTo := uintptr(0), uintptr(0)
 	for i, a := range shared {
 		pe := m.pages[a]
-		off := base + uint64(i)*PageSize
-		copy(m.mf.Slice(off, PageSize), m.mf.Slice(pe.fr.off, PageSize))
+		off := base + uint64(i)*linux.PageSize
+		copy(m.mf.Slice(off, linux.PageSize), m.mf.Slice(pe.fr.off, linux.PageSize))
 		if pe.fr.refs.Add(-1) == 0 {
 			// The other holder let go meanwhile.
-			m.mf.Free(pe.fr.off, PageSize)
+			m.mf.Free(pe.fr.off, linux.PageSize)
 		}
 		pe.fr = newFrame(off)
 		if pe.mapped {
 			if unmapTo == 0 {
 				unmapFrom = a
 			}
-			unmapTo = a + PageSize
+			unmapTo = a + linux.PageSize
 			pe.mapped = false
 		}
 	}
 	if unmapTo != 0 {
 		m.as.Unmap(unmapFrom, unmapTo-unmapFrom)
 		// Pages in between that were mapped are unmapped too.
-		for a := unmapFrom; a < unmapTo; a += PageSize {
+		for a := unmapFrom; a < unmapTo; a += linux.PageSize {
 			if pe, ok := m.pages[a]; ok {
 				pe.mapped = false
 			}

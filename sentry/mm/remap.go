@@ -1,6 +1,10 @@
 package mm
 
-import "golang.org/x/sys/unix"
+import (
+	"golang.org/x/sys/unix"
+
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
+)
 
 // mremap(2) flags.
 const (
@@ -15,7 +19,7 @@ const (
 // data is copied. MREMAP_DONTUNMAP and old_size 0 (duplicating a shared
 // mapping) answer EINVAL.
 func (m *MemoryManager) MRemap(oldAddr, oldSize, newSize uintptr, flags int, newAddr uintptr) (uintptr, error) {
-	if flags&^(MRemapMayMove|MRemapFixed) != 0 || oldAddr%PageSize != 0 {
+	if flags&^(MRemapMayMove|MRemapFixed) != 0 || oldAddr%linux.PageSize != 0 {
 		return 0, errInval
 	}
 	if flags&MRemapFixed != 0 && flags&MRemapMayMove == 0 {
@@ -31,7 +35,7 @@ func (m *MemoryManager) MRemap(oldAddr, oldSize, newSize uintptr, flags int, new
 	}
 	fixed := flags&MRemapFixed != 0
 	if fixed {
-		if newAddr%PageSize != 0 {
+		if newAddr%linux.PageSize != 0 {
 			return 0, errInval
 		}
 		if !m.inBounds(newAddr, newLen) {

@@ -12,10 +12,13 @@ import (
 	"sync"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
 )
 
-// PageSize is the host and application page size.
-const PageSize = 4096
+// PageSize is linux.PageSize, for the callers outside the sentry
+// (platform/) that still name it here.
+const PageSize = linux.PageSize
 
 // maxFileSize is the size of the memory file's reservation in the sentry's
 // address space. The file is sparse: only pages in use take memory.
@@ -56,15 +59,15 @@ func New(name string) (*MemoryFile, error) {
 // FD returns the host file descriptor of the memory file.
 func (f *MemoryFile) FD() int { return f.fd }
 
-// Allocate returns the offset of length bytes (a multiple of PageSize) of
+// Allocate returns the offset of length bytes (a multiple of linux.PageSize) of
 // contiguous zeroed memory.
 func (f *MemoryFile) Allocate(length uint64) (uint64, error) {
-	if length == 0 || length%PageSize != 0 {
+	if length == 0 || length%linux.PageSize != 0 {
 		return 0, fmt.Errorf("bad allocation length %d", length)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	pages := length / PageSize
+	pages := length / linux.PageSize
 	if runs := f.free[pages]; len(runs) > 0 {
 		off := runs[len(runs)-1]
 		f.free[pages] = runs[:len(runs)-1]
@@ -92,7 +95,7 @@ func (f *MemoryFile) Free(off, length uint64) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	pages := length / PageSize
+	pages := length / linux.PageSize
 	f.free[pages] = append(f.free[pages], off)
 	f.used -= length
 }

@@ -17,7 +17,7 @@
 //	                                      (only rename nests them; elsewhere one at a time)
 //	FileDescription.offMu                 (file offset and directory listing)
 //	VFS.mountMu                           (mount table; a leaf)
-//	locksMu                               (flock and record locks, locks.go; a leaf)
+//	lockSet.mu                            (one file's flock and record locks, locks.go; a leaf)
 //
 // Inode methods are called with at most one Dentry.mu held (or two parents
 // and a child in rename) and must not call back into the VFS.

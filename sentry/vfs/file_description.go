@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
 )
 
 // settableStatusFlags are the status flags fcntl(F_SETFL) may change, as in
@@ -43,6 +45,9 @@ type FileDescription struct {
 	// hasLocks is set once the description took a flock or OFD lock, which
 	// its last DecRef releases (locks.go).
 	hasLocks atomic.Bool
+	// locks holds the locks on the file when it has no inode (pipes);
+	// otherwise they are the inode's (lockState).
+	locks InodeLocks
 }
 
 // NewFileDescription wraps impl in a description holding one reference
@@ -347,7 +352,7 @@ func (fd *FileDescription) Ioctl(ctx Context, io IO, cmd uint32, arg uintptr) (u
 // Readiness returns which poll events of mask are ready.
 func (fd *FileDescription) Readiness(mask uint32) uint32 {
 	if fd.IsPath() {
-		return EventNVal
+		return linux.POLLNVAL
 	}
 	return fd.impl.Readiness(mask)
 }

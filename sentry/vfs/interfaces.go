@@ -151,6 +151,11 @@ type Inode interface {
 	// Rename moves oldName of this directory to newName of newDir (same
 	// file system), replacing what was there as rename(2) does.
 	Rename(ctx Context, oldName string, newDir Inode, newName string) error
+
+	// Locks returns the advisory locks on the inode (flock and fcntl
+	// record locks), the same for every open of it; embedding an
+	// InodeLocks implements it.
+	Locks() *InodeLocks
 }
 
 // FileImpl is an open file, implemented by each file system. The VFS keeps

@@ -3,6 +3,7 @@ package vfs
 import (
 	"math"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -10,12 +11,14 @@ import (
 // This file holds advisory file locks: flock(2) locks, which belong to an
 // open file description, and fcntl(2) record locks, which belong to a
 // process (POSIX locks) or to an open file description (OFD locks);
-// analogous to Linux's fs/locks.c. Locks are kept per inode: the Inode
-// value a description was opened at (the dentry cache gives one Inode per
-// file reached by one name; hard links reached by two names through a
-// remote file system may not share locks), or the description itself for
-// files without one (pipes). flock locks and record locks never conflict
-// with each other, as on Linux's local file systems.
+// analogous to Linux's fs/locks.c. Locks are kept per inode, in the
+// InodeLocks of the Inode value a description was opened at (the dentry
+// cache gives one Inode per file reached by one name; hard links reached
+// by two names through a remote file system may not share locks), or in
+// the description itself for files without one (pipes). Each file's locks
+// have their own mutex; a file never locked has none to take. flock locks
+// and record locks never conflict with each other, as on Linux's local
+// file systems.
 
 // LockType is the type of a lock: F_RDLCK, F_WRLCK or F_UNLCK.
 type LockType int16
@@ -46,8 +49,44 @@ type RecordLock struct {
 	owner any
 }
 
-// fileLocks is the lock state of one file.
-type fileLocks struct {
+// InodeLocks is the advisory lock state of one file, embedded in the file
+// system's inode (Inode.Locks returns it). It stays empty, a nil pointer,
+// until the file is first locked, so that closing a file nobody locked
+// takes no lock at all.
+type InodeLocks struct {
+	// set is allocated by the first lock request and kept from then on.
+	set atomic.Pointer[lockSet]
+}
+
+// Locks returns l; embedding an InodeLocks gives an Inode its Locks method.
+func (l *InodeLocks) Locks() *InodeLocks { return l }
+
+// get returns the lock set, nil if the file was never locked.
+func (l *InodeLocks) get() *lockSet { return l.set.Load() }
+
+// getOrCreate returns the lock set, allocating it on first use.
+func (l *InodeLocks) getOrCreate() *lockSet {
+	if s := l.set.Load(); s != nil {
+		return s
+	}
+	l.set.CompareAndSwap(nil, &lockSet{})
+	return l.set.Load()
+}
+
+// setFor returns the lock set a request works on: for a release (unlock),
+// nil if the file was never locked, so that nothing is allocated;
+// otherwise the set, allocated on first use.
+func (l *InodeLocks) setFor(unlock bool) *lockSet {
+	if unlock {
+		return l.get()
+	}
+	return l.getOrCreate()
+}
+
+// lockSet holds the locks of one file.
+type lockSet struct {
+	// mu guards the fields below. A leaf: nothing is called under it.
+	mu sync.Mutex
 	// flocks maps each description holding a flock lock to whether it is
 	// exclusive.
 	flocks map[*FileDescription]bool
@@ -59,57 +98,35 @@ type fileLocks struct {
 	changed chan struct{}
 }
 
-func (fl *fileLocks) empty() bool { return len(fl.flocks) == 0 && len(fl.records) == 0 }
-
-// waitChanLocked returns the channel that the next release closes.
-func (fl *fileLocks) waitChanLocked() <-chan struct{} {
-	if fl.changed == nil {
-		fl.changed = make(chan struct{})
-	}
-	return fl.changed
-}
-
 // wakeLocked wakes every waiter.
-func (fl *fileLocks) wakeLocked() {
-	if fl.changed != nil {
-		close(fl.changed)
-		fl.changed = nil
+func (s *lockSet) wakeLocked() {
+	if s.changed != nil {
+		close(s.changed)
+		s.changed = nil
 	}
 }
 
-// locksMu guards locks and every fileLocks in it. A leaf: nothing is
-// called under it.
-var locksMu sync.Mutex
+// waitLocked blocks the caller until the next release of a lock in s (or
+// an interruption, ErrInterrupted), with s.mu dropped meanwhile.
+// Preconditions: s.mu is held; it is held again on return.
+func (s *lockSet) waitLocked(ctx Context) error {
+	if s.changed == nil {
+		s.changed = make(chan struct{})
+	}
+	ch := s.changed
+	s.mu.Unlock()
+	err := ctx.Block(ch)
+	s.mu.Lock()
+	return err
+}
 
-// locks maps a file (see lockKey) to its locks; files without locks or
-// waiters have no entry.
-var locks = map[any]*fileLocks{}
-
-// lockKey returns the identity locks on fd's file are kept under.
-func lockKey(fd *FileDescription) any {
+// lockState returns the lock state of fd's file: its inode's, or, for
+// files without one (pipes), the description's own.
+func (fd *FileDescription) lockState() *InodeLocks {
 	if i := fd.Inode(); i != nil {
-		return i
+		return i.Locks()
 	}
-	return fd
-}
-
-// getLocksLocked returns key's lock state, creating it if create is set.
-func getLocksLocked(key any, create bool) *fileLocks {
-	fl := locks[key]
-	if fl == nil && create {
-		fl = &fileLocks{}
-		locks[key] = fl
-	}
-	return fl
-}
-
-// tidyLocked drops key's entry if no lock is left in it, waking its
-// waiters (they look the entry up again).
-func tidyLocked(key any) {
-	if fl := locks[key]; fl != nil && fl.empty() {
-		fl.wakeLocked()
-		delete(locks, key)
-	}
+	return &fd.locks
 }
 
 // Flock implements flock(2) on fd: op is LOCK_SH, LOCK_EX or LOCK_UN,
@@ -123,44 +140,41 @@ func Flock(ctx Context, fd *FileDescription, op int) error {
 	if op != unix.LOCK_SH && op != unix.LOCK_EX && op != unix.LOCK_UN {
 		return unix.EINVAL
 	}
-	key := lockKey(fd)
 	excl := op == unix.LOCK_EX
-	locksMu.Lock()
-	defer locksMu.Unlock()
-	defer tidyLocked(key)
-	fl := getLocksLocked(key, op != unix.LOCK_UN)
-	if fl == nil {
+	s := fd.lockState().setFor(op == unix.LOCK_UN)
+	if s == nil {
 		return nil
 	}
-	if cur, ok := fl.flocks[fd]; ok {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cur, ok := s.flocks[fd]; ok {
 		if op != unix.LOCK_UN && cur == excl {
 			return nil
 		}
-		delete(fl.flocks, fd)
-		fl.wakeLocked()
+		delete(s.flocks, fd)
+		s.wakeLocked()
 	}
 	if op == unix.LOCK_UN {
 		return nil
 	}
-	for flockConflictLocked(fl, fd, excl) {
+	for s.flockConflictLocked(fd, excl) {
 		if nb {
 			return unix.EWOULDBLOCK
 		}
-		var err error
-		if fl, err = waitForUnlockLocked(ctx, key, fl); err != nil {
+		if err := s.waitLocked(ctx); err != nil {
 			return err
 		}
 	}
-	if fl.flocks == nil {
-		fl.flocks = make(map[*FileDescription]bool)
+	if s.flocks == nil {
+		s.flocks = make(map[*FileDescription]bool)
 	}
-	fl.flocks[fd] = excl
+	s.flocks[fd] = excl
 	fd.hasLocks.Store(true)
 	return nil
 }
 
-func flockConflictLocked(fl *fileLocks, fd *FileDescription, excl bool) bool {
-	for o, e := range fl.flocks {
+func (s *lockSet) flockConflictLocked(fd *FileDescription, excl bool) bool {
+	for o, e := range s.flocks {
 		if o != fd && (excl || e) {
 			return true
 		}
@@ -195,31 +209,28 @@ func SetRecordLock(ctx Context, fd *FileDescription, pid int32, r LockRange, wai
 	if r.Start < 0 || r.End <= r.Start {
 		return unix.EINVAL
 	}
-	key := lockKey(fd)
 	owner := recordOwner(fd, pid)
-	locksMu.Lock()
-	defer locksMu.Unlock()
-	defer tidyLocked(key)
-	fl := getLocksLocked(key, r.Type != Unlock)
-	if fl == nil {
+	s := fd.lockState().setFor(r.Type == Unlock)
+	if s == nil {
 		return nil
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if r.Type != Unlock {
 		for {
-			if _, ok := recordConflictLocked(fl, owner, r); !ok {
+			if _, ok := s.recordConflictLocked(owner, r); !ok {
 				break
 			}
 			if !wait {
 				return unix.EAGAIN
 			}
-			var err error
-			if fl, err = waitForUnlockLocked(ctx, key, fl); err != nil {
+			if err := s.waitLocked(ctx); err != nil {
 				return err
 			}
 		}
 	}
-	fl.setRangeLocked(owner, pid, r)
-	fl.wakeLocked()
+	s.setRangeLocked(owner, pid, r)
+	s.wakeLocked()
 	if pid < 0 && r.Type != Unlock {
 		fd.hasLocks.Store(true)
 	}
@@ -229,17 +240,17 @@ func SetRecordLock(ctx Context, fd *FileDescription, pid int32, r LockRange, wai
 // TestRecordLock implements F_GETLK and F_OFD_GETLK: it returns the first
 // lock of another owner that conflicts with r, if any.
 func TestRecordLock(fd *FileDescription, pid int32, r LockRange) (RecordLock, bool) {
-	locksMu.Lock()
-	defer locksMu.Unlock()
-	fl := getLocksLocked(lockKey(fd), false)
-	if fl == nil {
+	s := fd.lockState().get()
+	if s == nil {
 		return RecordLock{}, false
 	}
-	return recordConflictLocked(fl, recordOwner(fd, pid), r)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.recordConflictLocked(recordOwner(fd, pid), r)
 }
 
-func recordConflictLocked(fl *fileLocks, owner any, r LockRange) (RecordLock, bool) {
-	for _, l := range fl.records {
+func (s *lockSet) recordConflictLocked(owner any, r LockRange) (RecordLock, bool) {
+	for _, l := range s.records {
 		if l.owner == owner || l.End <= r.Start || l.Start >= r.End {
 			continue
 		}
@@ -253,9 +264,9 @@ func recordConflictLocked(fl *fileLocks, owner any, r LockRange) (RecordLock, bo
 // setRangeLocked replaces owner's locks over r by r (none for Unlock),
 // keeping the parts of old ranges outside r and merging r with adjacent
 // ranges of the same type.
-func (fl *fileLocks) setRangeLocked(owner any, pid int32, r LockRange) {
+func (s *lockSet) setRangeLocked(owner any, pid int32, r LockRange) {
 	var out []RecordLock
-	for _, l := range fl.records {
+	for _, l := range s.records {
 		if l.owner != owner || l.End <= r.Start || l.Start >= r.End {
 			out = append(out, l)
 			continue
@@ -283,68 +294,50 @@ func (fl *fileLocks) setRangeLocked(owner any, pid int32, r LockRange) {
 		}
 		out = append(merged, n)
 	}
-	fl.records = out
+	s.records = out
 }
 
 // ReleasePOSIXLocks drops the POSIX record locks that process pid holds on
 // fd's file: Linux does so when the process closes any descriptor of the
-// file (and so when it exits).
+// file (and so when it exits). The FD table calls it on every close; for a
+// file never locked it only loads one pointer.
 func ReleasePOSIXLocks(fd *FileDescription, pid int32) {
-	key := lockKey(fd)
-	locksMu.Lock()
-	defer locksMu.Unlock()
-	fl := getLocksLocked(key, false)
-	if fl == nil {
+	s := fd.lockState().get()
+	if s == nil {
 		return
 	}
-	fl.releaseLocked(func(l *RecordLock) bool { return l.owner == any(pid) })
-	tidyLocked(key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.releaseLocked(func(l *RecordLock) bool { return l.owner == any(pid) })
 }
 
 // releaseDescriptionLocks drops the flock and OFD locks of fd, on its last
 // reference.
 func releaseDescriptionLocks(fd *FileDescription) {
-	key := lockKey(fd)
-	locksMu.Lock()
-	defer locksMu.Unlock()
-	fl := getLocksLocked(key, false)
-	if fl == nil {
+	s := fd.lockState().get()
+	if s == nil {
 		return
 	}
-	if _, ok := fl.flocks[fd]; ok {
-		delete(fl.flocks, fd)
-		fl.wakeLocked()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.flocks[fd]; ok {
+		delete(s.flocks, fd)
+		s.wakeLocked()
 	}
-	fl.releaseLocked(func(l *RecordLock) bool { return l.owner == any(fd) })
-	tidyLocked(key)
+	s.releaseLocked(func(l *RecordLock) bool { return l.owner == any(fd) })
 }
 
 // releaseLocked drops the record locks that match and wakes waiters.
-func (fl *fileLocks) releaseLocked(match func(*RecordLock) bool) {
-	out := fl.records[:0]
-	for i := range fl.records {
-		if !match(&fl.records[i]) {
-			out = append(out, fl.records[i])
+func (s *lockSet) releaseLocked(match func(*RecordLock) bool) {
+	out := s.records[:0]
+	for i := range s.records {
+		if !match(&s.records[i]) {
+			out = append(out, s.records[i])
 		}
 	}
-	if len(out) != len(fl.records) {
-		clear(fl.records[len(out):])
-		fl.records = out
-		fl.wakeLocked()
+	if len(out) != len(s.records) {
+		clear(s.records[len(out):])
+		s.records = out
+		s.wakeLocked()
 	}
-}
-
-// waitForUnlockLocked blocks the caller until the next release of a lock
-// in fl (or an interruption), with locksMu dropped meanwhile, and returns
-// the lock state of key afresh.
-// Preconditions: locksMu is held; it is held again on return.
-func waitForUnlockLocked(ctx Context, key any, fl *fileLocks) (*fileLocks, error) {
-	ch := fl.waitChanLocked()
-	locksMu.Unlock()
-	err := ctx.Block(ch)
-	locksMu.Lock()
-	if err != nil {
-		return nil, err
-	}
-	return getLocksLocked(key, true), nil
 }

@@ -8,8 +8,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// lockInode stands for one file; only its identity matters.
-type lockInode struct{ Inode }
+// lockInode stands for one file: its identity and its locks.
+type lockInode struct {
+	Inode
+	locks InodeLocks
+}
+
+func (i *lockInode) Locks() *InodeLocks { return &i.locks }
 
 // lockCtx is a Context whose Block can be interrupted (vfstest imports
 // this package, so it cannot be used here).
@@ -31,7 +36,8 @@ func (c *lockCtx) Block(ch <-chan struct{}) error {
 // openLockFile returns a description of the file d, as a second open(2)
 // of it would.
 func openLockFile(d *Dentry) *FileDescription {
-	fd := &FileDescription{vd: &VirtualDentry{Dentry: d}}
+	// Any FileImpl that releases nothing will do.
+	fd := &FileDescription{impl: DirectoryFile{}, vd: &VirtualDentry{Dentry: d}}
 	fd.refs.Store(1)
 	fd.flags.Store(unix.O_RDWR)
 	return fd
@@ -105,8 +111,20 @@ func TestFlock(t *testing.T) {
 	close(ictx.intr)
 	expectDone(t, done, ErrInterrupted)
 	releaseDescriptionLocks(a)
-	if len(locks) != 0 {
-		t.Fatalf("lock table not empty: %v", locks)
+	expectNoLocks(t, a)
+}
+
+// expectNoLocks fails unless fd's file holds no lock.
+func expectNoLocks(t *testing.T, fd *FileDescription) {
+	t.Helper()
+	s := fd.lockState().get()
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.flocks) != 0 || len(s.records) != 0 {
+		t.Fatalf("locks left: flocks %v, records %v", s.flocks, s.records)
 	}
 }
 
@@ -122,7 +140,10 @@ func TestRecordLocks(t *testing.T) {
 	}
 	ranges := func() [][3]int64 {
 		var out [][3]int64
-		for _, l := range locks[lockKey(f)].records {
+		s := f.lockState().get()
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for _, l := range s.records {
 			out = append(out, [3]int64{int64(l.Type), l.Start, l.End})
 		}
 		return out
@@ -174,7 +195,5 @@ func TestRecordLocks(t *testing.T) {
 		t.Fatalf("after release: %+v %v", l, ok)
 	}
 	ReleasePOSIXLocks(f, 2)
-	if len(locks) != 0 {
-		t.Fatalf("lock table not empty: %v", locks)
-	}
+	expectNoLocks(t, f)
 }

@@ -2,6 +2,8 @@ package vfs
 
 import (
 	"golang.org/x/sys/unix"
+
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
 )
 
 // StatAt implements stat(2), lstat(2) and fstatat(2) (follow says whether
@@ -188,7 +190,7 @@ const pipefsMagic = 0x50495045
 // StatFS implements fstatfs(2).
 func (fd *FileDescription) StatFS(ctx Context) (Statfs, error) {
 	if fd.vd == nil {
-		return Statfs{Type: pipefsMagic, Bsize: 4096, Frsize: 4096, NameLen: NameMax}, nil
+		return Statfs{Type: pipefsMagic, Bsize: 4096, Frsize: 4096, NameLen: linux.NAME_MAX}, nil
 	}
 	return fd.vd.Dentry.inode.StatFS(ctx)
 }

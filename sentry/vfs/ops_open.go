@@ -4,6 +4,8 @@ import (
 	"strconv"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
 )
 
 // FIFOOpener opens a named pipe: the kernel implements pipes, so it
@@ -313,5 +315,5 @@ func (pathFile) Seekable() bool                            { return false }
 func (pathFile) Ioctl(Context, IO, uint32, uintptr) (uintptr, error) {
 	return 0, unix.EBADF
 }
-func (pathFile) Readiness(uint32) uint32 { return EventNVal }
+func (pathFile) Readiness(uint32) uint32 { return linux.POLLNVAL }
 func (pathFile) Release()                {}

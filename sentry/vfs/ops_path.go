@@ -2,6 +2,8 @@ package vfs
 
 import (
 	"golang.org/x/sys/unix"
+
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
 )
 
 // mayModifyDir checks that the caller may add or remove entries of dir:
@@ -46,7 +48,7 @@ func checkSticky(ctx Context, dir, victim Inode) error {
 // create makes a new entry name in parent with mk, under parent's lock so
 // that it cannot race with another create of the same name (EEXIST).
 func (v *VFS) create(ctx Context, parent VirtualDentry, name string, mk func(dir Inode) (Inode, error)) (*Dentry, error) {
-	if len(name) > NameMax {
+	if len(name) > linux.NAME_MAX {
 		return nil, unix.ENAMETOOLONG
 	}
 	if err := mayModifyDir(ctx, parent); err != nil {
@@ -143,7 +145,7 @@ func (v *VFS) SymlinkAt(ctx Context, fsctx *FSContext, target string, start Virt
 	if target == "" {
 		return unix.ENOENT
 	}
-	if len(target) >= PathMax {
+	if len(target) >= linux.PATH_MAX {
 		return unix.ENAMETOOLONG
 	}
 	return v.createAt(ctx, fsctx, start, path, false, func(dir Inode, name string) (Inode, error) {

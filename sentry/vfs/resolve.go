@@ -4,18 +4,14 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
 )
 
-// Limits of path resolution, as in Linux.
-const (
-	// PathMax is the longest path accepted, NUL included (PATH_MAX).
-	PathMax = 4096
-	// NameMax is the longest path component (NAME_MAX).
-	NameMax = 255
-	// MaxSymlinks is how many symlinks one resolution follows (ELOOP
-	// beyond; Linux's MAXSYMLINKS).
-	MaxSymlinks = 40
-)
+// MaxSymlinks is how many symlinks one resolution follows (ELOOP beyond;
+// Linux's MAXSYMLINKS). Paths and names are limited by linux.PATH_MAX and
+// linux.NAME_MAX.
+const MaxSymlinks = 40
 
 // Permission bits asked of MayAccess.
 const (
@@ -98,7 +94,7 @@ func (v *VFS) walk(ctx Context, fsctx *FSContext, start VirtualDentry, path stri
 	if path == "" {
 		return walkResult{}, unix.ENOENT
 	}
-	if len(path) >= PathMax {
+	if len(path) >= linux.PATH_MAX {
 		return walkResult{}, unix.ENAMETOOLONG
 	}
 	root, st := fsctx.rootAndStart(start)
@@ -136,7 +132,7 @@ func (r *resolver) resolve(path string, flags walkFlags) (walkResult, error) {
 		} else {
 			rest = ""
 		}
-		if len(comp) > NameMax {
+		if len(comp) > linux.NAME_MAX {
 			return res, unix.ENAMETOOLONG
 		}
 		trailing := rest != "" && strings.TrimLeft(rest, "/") == ""
@@ -237,7 +233,7 @@ func (r *resolver) readlink(link VirtualDentry) (string, error) {
 	if target == "" {
 		return "", unix.ENOENT
 	}
-	if len(target) >= PathMax {
+	if len(target) >= linux.PATH_MAX {
 		return "", unix.ENAMETOOLONG
 	}
 	return target, nil

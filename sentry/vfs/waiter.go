@@ -1,6 +1,10 @@
 package vfs
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
+)
 
 // WaitEntry is one waiter registered with a Waitable file. C must be
 // buffered (capacity >= 1): notifications never block, and one pending
@@ -53,22 +57,9 @@ func (q *WaitQueue) Notify(mask uint32) {
 	q.mu.Unlock()
 }
 
-// Poll events, as in poll(2) (and the low bits of epoll).
+// EventReadable and EventWritable are what "ready for reading" and "ready
+// for writing" mean to poll and select.
 const (
-	EventIn     = 0x1
-	EventPri    = 0x2
-	EventOut    = 0x4
-	EventErr    = 0x8
-	EventHUp    = 0x10
-	EventNVal   = 0x20
-	EventRdNorm = 0x40
-	EventRdBand = 0x80
-	EventWrNorm = 0x100
-	EventWrBand = 0x200
-	EventRdHUp  = 0x2000
-
-	// EventReadable and EventWritable are what "ready for reading" and
-	// "ready for writing" mean to poll and select.
-	EventReadable = EventIn | EventRdNorm
-	EventWritable = EventOut | EventWrNorm
+	EventReadable = linux.POLLIN | linux.POLLRDNORM
+	EventWritable = linux.POLLOUT | linux.POLLWRNORM
 )

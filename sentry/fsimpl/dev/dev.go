@@ -28,7 +28,7 @@ type device struct {
 }
 
 func mem(kind memKind) vfs.DeviceOpener {
-	return func(vfs.Context, uint32) (vfs.FileImpl, error) { return memFile{kind}, nil }
+	return func(vfs.Context, uint32) (vfs.FileImpl, error) { return memFile{kind: kind}, nil }
 }
 
 // devices are the character devices of /dev, all mode 0666.
@@ -85,7 +85,12 @@ const (
 )
 
 // memFile is an open memory device (drivers/char/mem.c).
-type memFile struct{ kind memKind }
+type memFile struct {
+	// FileDefaults: lseek on these succeeds (and means nothing), poll
+	// finds them always ready, as on Linux.
+	vfs.FileDefaults
+	kind memKind
+}
 
 // Read implements vfs.FileImpl.
 func (m memFile) Read(ctx vfs.Context, dst []byte, off int64) (int, error) {
@@ -109,23 +114,6 @@ func (m memFile) Write(ctx vfs.Context, src []byte, off int64) (int, error) {
 	return len(src), nil
 }
 
-// Seekable implements vfs.FileImpl: lseek on these succeeds (and means
-// nothing), as on Linux.
-func (m memFile) Seekable() bool { return true }
-
 // DiscardsWrites implements vfs.WriteDiscarder: /dev/null and /dev/zero
 // never read what is written to them.
 func (m memFile) DiscardsWrites() bool { return m.kind == memNull || m.kind == memZero }
-
-// Ioctl implements vfs.FileImpl.
-func (m memFile) Ioctl(vfs.Context, vfs.IO, uint32, uintptr) (uintptr, error) {
-	return 0, unix.ENOTTY
-}
-
-// Readiness implements vfs.FileImpl: always ready.
-func (m memFile) Readiness(mask uint32) uint32 {
-	return mask & (vfs.EventReadable | vfs.EventWritable)
-}
-
-// Release implements vfs.FileImpl.
-func (m memFile) Release() {}

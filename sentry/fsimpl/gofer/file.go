@@ -5,16 +5,17 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// File is an open gofer file: for a regular file, a host FD the gofer
-// donated, read and written with pread/pwrite at the VFS's offset (so it
-// also serves ReadAt-style reads, e.g. for file-backed private mappings).
-// A directory File has no host FD. It implements vfs.FileImpl.
+// File is an open gofer regular file: a host FD the gofer donated, read
+// and written with pread/pwrite at the VFS's offset (so it also serves
+// ReadAt-style reads, e.g. for file-backed private mappings). It
+// implements vfs.FileImpl; open directories are vfs.DirectoryFile.
 type File struct {
-	// fd is the host FD, owned by the File; -1 for a directory or after
-	// Release. Immutable until Release, which the VFS calls once, when no
-	// Read or Write is in flight.
-	fd  int
-	dir bool
+	// FileDefaults: seekable, no ioctls, always ready.
+	vfs.FileDefaults
+	// fd is the host FD, owned by the File; -1 after Release. Immutable
+	// until Release, which the VFS calls once, when no Read or Write is in
+	// flight.
+	fd int
 }
 
 var _ vfs.FileImpl = (*File)(nil)
@@ -31,14 +32,11 @@ func newFile(fd int) (*File, error) {
 }
 
 // HostFD returns the donated host FD (for mapping the file); it stays owned
-// by the File. -1 for a directory.
+// by the File.
 func (f *File) HostFD() int { return f.fd }
 
 // Read implements vfs.FileImpl.Read with pread(2) at off.
 func (f *File) Read(ctx vfs.Context, dst []byte, off int64) (int, error) {
-	if f.dir {
-		return 0, unix.EISDIR
-	}
 	if off < 0 {
 		return 0, unix.EINVAL
 	}
@@ -57,9 +55,6 @@ func (f *File) Read(ctx vfs.Context, dst []byte, off int64) (int, error) {
 // Write implements vfs.FileImpl.Write with pwrite(2) at off. On a file
 // opened O_APPEND the host appends at the end whatever off is.
 func (f *File) Write(ctx vfs.Context, src []byte, off int64) (int, error) {
-	if f.dir {
-		return 0, unix.EISDIR
-	}
 	if off < 0 {
 		return 0, unix.EINVAL
 	}
@@ -74,25 +69,6 @@ func (f *File) Write(ctx vfs.Context, src []byte, off int64) (int, error) {
 		return n, nil
 	}
 }
-
-// Seekable implements vfs.FileImpl.Seekable.
-func (f *File) Seekable() bool { return true }
-
-// Ioctl implements vfs.FileImpl.Ioctl: no ioctls (ENOTTY).
-func (f *File) Ioctl(ctx vfs.Context, io vfs.IO, cmd uint32, arg uintptr) (uintptr, error) {
-	return 0, unix.ENOTTY
-}
-
-// Readiness implements vfs.FileImpl.Readiness: files are always ready.
-func (f *File) Readiness(mask uint32) uint32 {
-	return mask & (unix.POLLIN | unix.POLLOUT | pollRdNorm | pollWrNorm)
-}
-
-// POLLRDNORM and POLLWRNORM of <poll.h> (x86-64), missing from x/sys/unix.
-const (
-	pollRdNorm = 0x40
-	pollWrNorm = 0x100
-)
 
 // Release implements vfs.FileImpl.Release: closes the host FD.
 func (f *File) Release() {

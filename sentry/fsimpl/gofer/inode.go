@@ -12,6 +12,7 @@ import (
 // Inode is a file on the gofer, named by a FID held for the Inode's
 // lifetime. It implements vfs.Inode.
 type Inode struct {
+	vfs.InodeLocks
 	fs  *filesystem
 	fid proto.FID
 	// ftype is the file type at walk time; a FID's file never changes type.
@@ -192,7 +193,7 @@ func (i *Inode) Readlink(ctx vfs.Context) (string, error) {
 }
 
 // Open implements vfs.Inode.Open. Regular files get a donated host FD;
-// directories get a File without one (their listing goes through Readdir);
+// directories a vfs.DirectoryFile (their listing goes through Readdir);
 // symlinks answer ELOOP and other types ENXIO.
 func (i *Inode) Open(ctx vfs.Context, flags uint32) (vfs.FileImpl, error) {
 	acc := flags & unix.O_ACCMODE
@@ -202,7 +203,7 @@ func (i *Inode) Open(ctx vfs.Context, flags uint32) (vfs.FileImpl, error) {
 		if acc != unix.O_RDONLY || flags&unix.O_TRUNC != 0 {
 			return nil, unix.EISDIR
 		}
-		return &File{fd: -1, dir: true}, nil
+		return vfs.DirectoryFile{}, nil
 	case vfs.TypeSymlink:
 		return nil, unix.ELOOP
 	default:

@@ -19,6 +19,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/sentry/vfs"
 )
 
@@ -294,9 +295,9 @@ func (f *File) Readiness(mask uint32) uint32 {
 			continue
 		}
 		if err != nil {
-			return mask & vfs.EventErr
+			return mask & linux.POLLERR
 		}
-		return uint32(uint16(fds[0].Revents)) & (mask | vfs.EventErr | vfs.EventHUp | vfs.EventNVal)
+		return uint32(uint16(fds[0].Revents)) & (mask | linux.POLLERR | linux.POLLHUP | linux.POLLNVAL)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/sentry/vfs"
 	"github.com/cocoon-sandbox/cocoon/sentry/vfs/vfstest"
 )
@@ -113,7 +114,7 @@ func TestPipeReadBlocksAndIsInterruptible(t *testing.T) {
 	if _, err := desc.Seek(vfstest.Root(), 0, 0); err != unix.ESPIPE {
 		t.Fatalf("lseek on pipe: %v", err)
 	}
-	if got := desc.Readiness(vfs.EventIn); got != 0 {
+	if got := desc.Readiness(linux.POLLIN); got != 0 {
 		t.Fatalf("empty pipe readiness %#x", got)
 	}
 
@@ -158,7 +159,7 @@ func TestEventRegister(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Release()
-	e := vfs.NewWaitEntry(vfs.EventIn)
+	e := vfs.NewWaitEntry(linux.POLLIN)
 	f.EventRegister(e)
 	defer f.EventUnregister(e)
 	select {
@@ -172,7 +173,7 @@ func TestEventRegister(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("not notified")
 	}
-	if f.Readiness(vfs.EventIn) != vfs.EventIn {
+	if f.Readiness(linux.POLLIN) != linux.POLLIN {
 		t.Fatal("not readable after notification")
 	}
 }

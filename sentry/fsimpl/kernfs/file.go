@@ -57,6 +57,7 @@ func (f *File) Open(ctx vfs.Context, flags uint32) (vfs.FileImpl, error) {
 
 // openFile is an open File: its content snapshot.
 type openFile struct {
+	vfs.FileDefaults
 	f *File
 
 	mu   sync.Mutex
@@ -86,19 +87,3 @@ func (o *openFile) Write(ctx vfs.Context, src []byte, off int64) (int, error) {
 	}
 	return len(src), nil
 }
-
-// Seekable implements vfs.FileImpl.
-func (o *openFile) Seekable() bool { return true }
-
-// Ioctl implements vfs.FileImpl.
-func (o *openFile) Ioctl(vfs.Context, vfs.IO, uint32, uintptr) (uintptr, error) {
-	return 0, unix.ENOTTY
-}
-
-// Readiness implements vfs.FileImpl.
-func (o *openFile) Readiness(mask uint32) uint32 {
-	return mask & (vfs.EventReadable | vfs.EventWritable)
-}
-
-// Release implements vfs.FileImpl.
-func (o *openFile) Release() {}

@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/sentry/vfs"
 )
 
@@ -33,6 +34,7 @@ var nextIno atomic.Uint64
 // node holds what every kernfs inode has: attributes and the operations
 // that do not apply to synthetic files.
 type node struct {
+	vfs.InodeLocks
 	mu    sync.Mutex
 	attr  vfs.Attr
 	magic uint64
@@ -79,7 +81,7 @@ func (n *node) SetAttr(ctx vfs.Context, sa vfs.SetAttr) error {
 func (n *node) StatFS(ctx vfs.Context) (vfs.Statfs, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return vfs.Statfs{Type: n.magic, Bsize: 4096, Frsize: 4096, NameLen: vfs.NameMax}, nil
+	return vfs.Statfs{Type: n.magic, Bsize: 4096, Frsize: 4096, NameLen: linux.NAME_MAX}, nil
 }
 
 func (n *node) Lookup(vfs.Context, string) (vfs.Inode, error) { return nil, unix.ENOTDIR }
@@ -184,20 +186,8 @@ func (d *Dir) Readdir(ctx vfs.Context) ([]vfs.Dirent, error) {
 
 // Open implements vfs.Inode.
 func (d *Dir) Open(ctx vfs.Context, flags uint32) (vfs.FileImpl, error) {
-	return dirFile{}, nil
+	return vfs.DirectoryFile{}, nil
 }
-
-// dirFile is an open kernfs directory; the VFS lists it through the inode.
-type dirFile struct{}
-
-func (dirFile) Read(vfs.Context, []byte, int64) (int, error)  { return 0, unix.EISDIR }
-func (dirFile) Write(vfs.Context, []byte, int64) (int, error) { return 0, unix.EISDIR }
-func (dirFile) Seekable() bool                                { return true }
-func (dirFile) Ioctl(vfs.Context, vfs.IO, uint32, uintptr) (uintptr, error) {
-	return 0, unix.ENOTTY
-}
-func (dirFile) Readiness(mask uint32) uint32 { return mask & vfs.EventReadable }
-func (dirFile) Release()                     {}
 
 // Symlink is a symlink whose target a function computes at each readlink.
 type Symlink struct {

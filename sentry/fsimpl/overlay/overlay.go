@@ -38,8 +38,10 @@ type filesystem struct {
 	mu sync.Mutex
 }
 
-// inode is one overlay file: its upper and lower parts.
+// inode is one overlay file: its upper and lower parts. It holds the
+// file's advisory locks itself: they outlive a copy-up.
 type inode struct {
+	vfs.InodeLocks
 	fs    *filesystem
 	ino   uint64
 	ftype vfs.FileType
@@ -139,7 +141,7 @@ func (i *inode) SetAttr(ctx vfs.Context, sa vfs.SetAttr) error {
 // truncation copies it up.
 func (i *inode) Open(ctx vfs.Context, flags uint32) (vfs.FileImpl, error) {
 	if i.ftype == vfs.TypeDirectory {
-		return dirFile{}, nil
+		return vfs.DirectoryFile{}, nil
 	}
 	acc := flags & unix.O_ACCMODE
 	writes := acc == unix.O_WRONLY || acc == unix.O_RDWR || flags&unix.O_TRUNC != 0
@@ -267,15 +269,3 @@ func (i *inode) Readdir(ctx vfs.Context) ([]vfs.Dirent, error) {
 	sort.Slice(out, func(a, b int) bool { return out[a].Name < out[b].Name })
 	return out, nil
 }
-
-// dirFile is an open overlay directory; the VFS lists it through Readdir.
-type dirFile struct{}
-
-func (dirFile) Read(vfs.Context, []byte, int64) (int, error)  { return 0, unix.EISDIR }
-func (dirFile) Write(vfs.Context, []byte, int64) (int, error) { return 0, unix.EISDIR }
-func (dirFile) Seekable() bool                                { return true }
-func (dirFile) Ioctl(vfs.Context, vfs.IO, uint32, uintptr) (uintptr, error) {
-	return 0, unix.ENOTTY
-}
-func (dirFile) Readiness(mask uint32) uint32 { return mask & vfs.EventReadable }
-func (dirFile) Release()                     {}

@@ -11,6 +11,7 @@ const maxFileSize = 1 << 62
 
 // regularFile is an open regular file.
 type regularFile struct {
+	vfs.FileDefaults
 	inode *inode
 }
 
@@ -78,22 +79,6 @@ func (i *inode) growLocked(size int64) error {
 	return nil
 }
 
-// Seekable implements vfs.FileImpl.
-func (f *regularFile) Seekable() bool { return true }
-
-// Ioctl implements vfs.FileImpl.
-func (f *regularFile) Ioctl(ctx vfs.Context, io vfs.IO, cmd uint32, arg uintptr) (uintptr, error) {
-	return 0, unix.ENOTTY
-}
-
-// Readiness implements vfs.FileImpl: regular files are always ready.
-func (f *regularFile) Readiness(mask uint32) uint32 {
-	return mask & (vfs.EventReadable | vfs.EventWritable)
-}
-
-// Release implements vfs.FileImpl.
-func (f *regularFile) Release() {}
-
 // Allocate implements vfs.FileAllocator (fallocate mode 0 and
 // FALLOC_FL_KEEP_SIZE).
 func (f *regularFile) Allocate(ctx vfs.Context, mode uint32, off, length int64) error {
@@ -114,15 +99,3 @@ func (f *regularFile) Allocate(ctx vfs.Context, mode uint32, off, length int64) 
 	}
 	return nil
 }
-
-// dirFile is an open directory; the VFS lists it through the inode.
-type dirFile struct{}
-
-func (dirFile) Read(vfs.Context, []byte, int64) (int, error)  { return 0, unix.EISDIR }
-func (dirFile) Write(vfs.Context, []byte, int64) (int, error) { return 0, unix.EISDIR }
-func (dirFile) Seekable() bool                                { return true }
-func (dirFile) Ioctl(vfs.Context, vfs.IO, uint32, uintptr) (uintptr, error) {
-	return 0, unix.ENOTTY
-}
-func (dirFile) Readiness(mask uint32) uint32 { return mask & (vfs.EventReadable) }
-func (dirFile) Release()                     {}

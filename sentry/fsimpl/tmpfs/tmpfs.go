@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/sentry/vfs"
 )
 
@@ -73,6 +74,7 @@ func NewWithOptions(o Options) vfs.Inode {
 
 // inode is one tmpfs file.
 type inode struct {
+	vfs.InodeLocks
 	fs *filesystem
 
 	mu sync.RWMutex
@@ -185,7 +187,7 @@ func (i *inode) StatFS(ctx vfs.Context) (vfs.Statfs, error) {
 		free = total - used
 	}
 	return vfs.Statfs{Type: Magic, Bsize: bsize, Frsize: bsize, Blocks: total, Bfree: free, Bavail: free,
-		Files: 1 << 20, Ffree: 1<<20 - i.fs.nextIno.Load()%(1<<20), NameLen: vfs.NameMax}, nil
+		Files: 1 << 20, Ffree: 1<<20 - i.fs.nextIno.Load()%(1<<20), NameLen: linux.NAME_MAX}, nil
 }
 
 // Lookup implements vfs.Inode.
@@ -242,7 +244,7 @@ func (i *inode) Open(ctx vfs.Context, flags uint32) (vfs.FileImpl, error) {
 		}
 		return &regularFile{inode: i}, nil
 	case vfs.TypeDirectory:
-		return dirFile{}, nil
+		return vfs.DirectoryFile{}, nil
 	case vfs.TypeSymlink:
 		return nil, unix.ELOOP
 	default:

@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/sentry/vfs"
 )
 
@@ -23,14 +24,6 @@ const (
 	Capacity = 65536
 	// AtomicSize is PIPE_BUF: writes up to it are never interleaved.
 	AtomicSize = 4096
-)
-
-// Poll events.
-const (
-	pollIn  = 0x1
-	pollOut = 0x4
-	pollErr = 0x8
-	pollHup = 0x10
 )
 
 // Pipe is the shared state of both ends.
@@ -112,7 +105,7 @@ func (w *WriteEnd) Name() string { return w.p.Name() }
 func (p *Pipe) broadcastLocked() {
 	close(p.changed)
 	p.changed = make(chan struct{})
-	p.queue.Notify(pollIn | pollOut | pollErr | pollHup)
+	p.queue.Notify(linux.POLLIN | linux.POLLOUT | linux.POLLERR | linux.POLLHUP)
 }
 
 // ReadEnd is the read side of a pipe.
@@ -275,12 +268,12 @@ func (r *ReadEnd) Readiness(mask uint32) uint32 {
 	defer p.mu.Unlock()
 	var ev uint32
 	if len(p.buf) > 0 {
-		ev |= pollIn
+		ev |= linux.POLLIN
 	}
 	if p.writers == 0 {
-		ev |= pollHup
+		ev |= linux.POLLHUP
 	}
-	return ev & (mask | pollHup | pollErr)
+	return ev & (mask | linux.POLLHUP | linux.POLLERR)
 }
 
 // Readiness implements vfs.FileImpl.
@@ -290,12 +283,12 @@ func (w *WriteEnd) Readiness(mask uint32) uint32 {
 	defer p.mu.Unlock()
 	var ev uint32
 	if len(p.buf) < Capacity {
-		ev |= pollOut
+		ev |= linux.POLLOUT
 	}
 	if p.readers == 0 {
-		ev |= pollErr
+		ev |= linux.POLLERR
 	}
-	return ev & (mask | pollHup | pollErr)
+	return ev & (mask | linux.POLLHUP | linux.POLLERR)
 }
 
 // Changed returns a channel closed at the next change of the pipe, for

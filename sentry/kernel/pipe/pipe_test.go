@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/sentry/vfs"
 )
 
@@ -127,10 +128,10 @@ func TestSmallWritesAreAtomic(t *testing.T) {
 func TestReadinessAndWaiters(t *testing.T) {
 	ctx := newCtx()
 	r, w := New()
-	if ev := r.Readiness(pollIn); ev != 0 {
+	if ev := r.Readiness(linux.POLLIN); ev != 0 {
 		t.Fatalf("empty pipe readiness = %#x, want 0", ev)
 	}
-	e := vfs.NewWaitEntry(pollIn)
+	e := vfs.NewWaitEntry(linux.POLLIN)
 	r.EventRegister(e)
 	defer r.EventUnregister(e)
 	w.Write(ctx, []byte("x"), 0)
@@ -139,11 +140,11 @@ func TestReadinessAndWaiters(t *testing.T) {
 	case <-time.After(time.Second):
 		t.Fatal("waiter not notified by a write")
 	}
-	if ev := r.Readiness(pollIn); ev&pollIn == 0 {
+	if ev := r.Readiness(linux.POLLIN); ev&linux.POLLIN == 0 {
 		t.Fatalf("readiness after write = %#x, want POLLIN", ev)
 	}
 	w.Release()
-	if ev := r.Readiness(pollIn); ev&pollHup == 0 {
+	if ev := r.Readiness(linux.POLLIN); ev&linux.POLLHUP == 0 {
 		t.Fatalf("readiness after writer closed = %#x, want POLLHUP", ev)
 	}
 }

@@ -9,11 +9,9 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/platform"
 )
-
-// PageSize is the page size the fake assumes.
-const PageSize = 4096
 
 // Platform is a fake platform.Platform making AddressSpaces.
 type Platform struct {
@@ -25,8 +23,8 @@ type Platform struct {
 }
 
 // NewPlatform returns a platform with Linux's x86-64 bounds
-// ([0x10000, 0x7ffffffff000)).
-func NewPlatform() *Platform { return &Platform{Min: 0x10000, Max: 0x7ffffffff000} }
+// ([0x10000, linux.TaskSize)).
+func NewPlatform() *Platform { return &Platform{Min: 0x10000, Max: linux.TaskSize} }
 
 // MinUserAddress implements platform.Platform.
 func (p *Platform) MinUserAddress() uintptr { return p.Min }
@@ -78,11 +76,11 @@ type AddressSpace struct {
 func (as *AddressSpace) MapFile(addr uintptr, off uint64, length uintptr, at platform.AccessType) error {
 	as.mu.Lock()
 	defer as.mu.Unlock()
-	if addr%PageSize != 0 || length%PageSize != 0 || off%PageSize != 0 || length == 0 {
+	if addr%linux.PageSize != 0 || length%linux.PageSize != 0 || off%linux.PageSize != 0 || length == 0 {
 		return fmt.Errorf("unaligned MapFile(%#x, %#x, %#x)", addr, off, length)
 	}
 	as.Calls = append(as.Calls, Call{Addr: addr, Off: off, Length: length, Perms: at})
-	for a := uintptr(0); a < length; a += PageSize {
+	for a := uintptr(0); a < length; a += linux.PageSize {
 		as.Pages[addr+a] = Mapping{Off: off + uint64(a), Perms: at}
 	}
 	return nil
@@ -111,7 +109,7 @@ func (as *AddressSpace) Release() {
 func (as *AddressSpace) Lookup(addr uintptr) (Mapping, bool) {
 	as.mu.Lock()
 	defer as.mu.Unlock()
-	m, ok := as.Pages[addr&^(PageSize-1)]
+	m, ok := as.Pages[addr&^(linux.PageSize-1)]
 	return m, ok
 }
 

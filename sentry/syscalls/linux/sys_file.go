@@ -3,6 +3,7 @@ package linux
 import (
 	"golang.org/x/sys/unix"
 
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/sentry/arch"
 	"github.com/cocoon-sandbox/cocoon/sentry/kernel"
 	"github.com/cocoon-sandbox/cocoon/sentry/vfs"
@@ -13,7 +14,7 @@ const atFDCWD = -100
 
 // copyInPath copies a path argument in (ENAMETOOLONG past PATH_MAX).
 func copyInPath(t *kernel.Task, addr uintptr) (string, error) {
-	return t.CopyInString(addr, vfs.PathMax)
+	return t.CopyInString(addr, linux.PATH_MAX)
 }
 
 // dirStart returns where a path relative to dirfd starts: unset (the cwd)
@@ -234,3 +235,6 @@ func Chroot(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 func Umask(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	return uintptr(t.FSContext().SwapUmask(uint32(a[0]))), nil
 }
+
+// The task is what file systems see of the caller.
+var _ vfs.Context = (*kernel.Task)(nil)

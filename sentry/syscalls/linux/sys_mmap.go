@@ -3,14 +3,13 @@ package linux
 import (
 	"golang.org/x/sys/unix"
 
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/platform"
 	"github.com/cocoon-sandbox/cocoon/sentry/arch"
 	"github.com/cocoon-sandbox/cocoon/sentry/kernel"
 	"github.com/cocoon-sandbox/cocoon/sentry/mm"
 	"github.com/cocoon-sandbox/cocoon/sentry/vfs"
 )
-
-const pageSize = 4096
 
 // Mmap implements Linux syscall mmap(2).
 func Mmap(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
@@ -25,7 +24,7 @@ func Mmap(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if prot&^uint64(unix.PROT_READ|unix.PROT_WRITE|unix.PROT_EXEC|unix.PROT_GROWSDOWN|unix.PROT_GROWSUP) != 0 {
 		return 0, unix.EINVAL
 	}
-	if length == 0 || off%pageSize != 0 {
+	if length == 0 || off%linux.PageSize != 0 {
 		return 0, unix.EINVAL
 	}
 	opts := mm.MMapOpts{
@@ -119,7 +118,7 @@ func Msync(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 // Mlock implements mlock(2) and munlock(2): sentry memory is never swapped
 // by the sandbox, so they only check that the range is mapped.
 func Mlock(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
-	addr := a[0] &^ (pageSize - 1)
+	addr := a[0] &^ (linux.PageSize - 1)
 	return 0, t.MemoryManager().Mapped(addr, a[1]+(a[0]-addr))
 }
 

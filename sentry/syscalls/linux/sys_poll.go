@@ -37,7 +37,7 @@ func doPoll(t *kernel.Task, pfds []pollFD, timeout time.Duration) (int, error) {
 		}
 		f, err := t.FDTable().Get(p.fd)
 		if err != nil {
-			p.revents = vfs.EventNVal
+			p.revents = linux.POLLNVAL
 			continue
 		}
 		p.file = f
@@ -76,8 +76,8 @@ func doPoll(t *kernel.Task, pfds []pollFD, timeout time.Duration) (int, error) {
 				}
 				continue
 			}
-			mask := p.events | vfs.EventErr | vfs.EventHUp
-			p.revents = p.file.Readiness(mask) & (mask | vfs.EventNVal)
+			mask := p.events | linux.POLLERR | linux.POLLHUP
+			p.revents = p.file.Readiness(mask) & (mask | linux.POLLNVAL)
 			if p.revents != 0 {
 				n++
 			} else if _, ok := p.file.Impl().(vfs.Waitable); !ok {
@@ -96,7 +96,7 @@ func doPoll(t *kernel.Task, pfds []pollFD, timeout time.Duration) (int, error) {
 					continue
 				}
 				if w, ok := p.file.Impl().(vfs.Waitable); ok {
-					e := &vfs.WaitEntry{Mask: p.events | vfs.EventErr | vfs.EventHUp, C: wake}
+					e := &vfs.WaitEntry{Mask: p.events | linux.POLLERR | linux.POLLHUP, C: wake}
 					w.EventRegister(e)
 					waitable = append(waitable, w)
 					entries = append(entries, e)
@@ -201,7 +201,7 @@ func setPollMask(t *kernel.Task, addr, size uintptr) error {
 	if addr == 0 {
 		return nil
 	}
-	if size != 8 {
+	if size != sigsetSize {
 		return unix.EINVAL
 	}
 	var b [8]byte
@@ -273,9 +273,9 @@ func Pselect6(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 
 // Event sets of select (fs/select.c).
 const (
-	selectIn  = vfs.EventIn | vfs.EventRdNorm | vfs.EventRdBand | vfs.EventHUp | vfs.EventErr
-	selectOut = vfs.EventOut | vfs.EventWrNorm | vfs.EventWrBand | vfs.EventErr
-	selectEx  = vfs.EventPri
+	selectIn  = linux.POLLIN | linux.POLLRDNORM | linux.POLLRDBAND | linux.POLLHUP | linux.POLLERR
+	selectOut = linux.POLLOUT | linux.POLLWRNORM | linux.POLLWRBAND | linux.POLLERR
+	selectEx  = linux.POLLPRI
 )
 
 func doSelect(t *kernel.Task, nfds int, readAddr, writeAddr, exceptAddr uintptr, timeout time.Duration) (uintptr, error) {

@@ -14,12 +14,8 @@ import (
 	"github.com/cocoon-sandbox/cocoon/sentry/kernel"
 )
 
-// Limits on execve arguments (Linux's MAX_ARG_STRLEN and a total cap).
-const (
-	maxArgStrlen = 32 * 4096
-	maxArgCount  = 1 << 17
-	maxPathLen   = 4096
-)
+// maxArgCount caps the number of execve arguments.
+const maxArgCount = 1 << 17
 
 var le = binary.LittleEndian
 
@@ -65,10 +61,6 @@ func Clone(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	return uintptr(tid), err
 }
 
-// Clone3 implements Linux syscall clone3(2) by answering ENOSYS, which makes
-// glibc fall back to clone(2).
-func Clone3(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) { return 0, unix.ENOSYS }
-
 // Execve implements Linux syscall execve(2).
 func Execve(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	return execveAt(t, a[0], a[1], a[2])
@@ -84,7 +76,7 @@ func Execveat(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 }
 
 func execveAt(t *kernel.Task, pathAddr, argvAddr, envvAddr uintptr) (uintptr, error) {
-	pathname, err := t.CopyInString(pathAddr, maxPathLen)
+	pathname, err := copyInPath(t, pathAddr)
 	if err != nil {
 		return 0, err
 	}
@@ -118,7 +110,7 @@ func copyInStringVector(t *kernel.Task, addr uintptr) ([]string, error) {
 		if p == 0 {
 			return out, nil
 		}
-		s, err := t.CopyInString(p, maxArgStrlen)
+		s, err := t.CopyInString(p, linux.MAX_ARG_STRLEN)
 		if err == unix.ENAMETOOLONG {
 			return nil, unix.E2BIG
 		}
@@ -126,7 +118,7 @@ func copyInStringVector(t *kernel.Task, addr uintptr) ([]string, error) {
 			return nil, err
 		}
 		total += len(s) + 1
-		if total > 32*maxArgStrlen {
+		if total > 32*linux.MAX_ARG_STRLEN {
 			return nil, unix.E2BIG
 		}
 		out = append(out, s)
@@ -175,7 +167,7 @@ func Wait4(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		}
 	}
 	if rusage != 0 {
-		var ru [144]byte
+		var ru [rusageSize]byte
 		if _, err := t.CopyOut(rusage, ru[:]); err != nil {
 			return 0, err
 		}

@@ -160,10 +160,10 @@ func Sigaltstack(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 			return 0, err
 		}
 		sp, flags, size = le.Uint64(buf[0:]), int32(le.Uint32(buf[8:])), le.Uint64(buf[16:])
-		if flags&^(2 /* SS_DISABLE */) != 0 {
+		if flags&^linux.SS_DISABLE != 0 {
 			return 0, unix.EINVAL
 		}
-		if flags&2 == 0 && size < 2048 /* MINSIGSTKSZ */ {
+		if flags&linux.SS_DISABLE == 0 && size < linux.MINSIGSTKSZ {
 			return 0, unix.ENOMEM
 		}
 	}

@@ -362,6 +362,18 @@ static void polls(void)
 	tv.tv_sec = 0;
 	tv.tv_usec = 0;
 	CHECK_ERRNO(select(p[0] + 1, &rs, NULL, NULL, &tv), EBADF);
+	/* a directory is always ready, for writing too (no poll method:
+	   DEFAULT_POLLMASK), and read(2) on it answers EISDIR */
+	const char *dirs[] = {".", "/proc"};
+	for (int i = 0; i < 2; i++) {
+		int d = open(dirs[i], O_RDONLY | O_DIRECTORY);
+		CHECK(d >= 0);
+		struct pollfd dp = {d, POLLIN | POLLOUT, 0};
+		CHECK_EQ(poll(&dp, 1, 0), 1);
+		CHECK_EQ(dp.revents, POLLIN | POLLOUT);
+		CHECK_ERRNO(read(d, &c, 1), EISDIR);
+		CHECK(close(d) == 0);
+	}
 	PASS("poll-select");
 }
 
