@@ -21,6 +21,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/platform"
 	"github.com/cocoon-sandbox/cocoon/sentry/arch"
 	"github.com/cocoon-sandbox/cocoon/sentry/pgalloc"
@@ -39,7 +40,7 @@ const (
 	codeAddr  = 0x400000
 	dataAddr  = 0x600000
 	otherAddr = 0x700000
-	pageSize  = pgalloc.PageSize
+	pageSize  = linux.PageSize
 )
 
 // Run runs the suite.

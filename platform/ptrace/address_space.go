@@ -7,8 +7,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/platform"
-	"github.com/cocoon-sandbox/cocoon/sentry/pgalloc"
 )
 
 // AddressSpace is one stub process. In this version it has one thread, run
@@ -59,7 +59,7 @@ func (as *AddressSpace) StubPID() int { return int(as.pid) }
 
 // checkRange validates an application range.
 func checkRange(addr, length uintptr) error {
-	if addr%pgalloc.PageSize != 0 || length%pgalloc.PageSize != 0 || length == 0 {
+	if addr%linux.PageSize != 0 || length%linux.PageSize != 0 || length == 0 {
 		return fmt.Errorf("range [%#x, +%#x) not page-aligned: %w", addr, length, unix.EINVAL)
 	}
 	if addr < minUserAddress || addr+length < addr || addr+length > stubBase {
@@ -76,7 +76,7 @@ func (as *AddressSpace) MapFile(addr uintptr, off uint64, length uintptr, at pla
 	if err := checkRange(addr, length); err != nil {
 		return err
 	}
-	if off%pgalloc.PageSize != 0 {
+	if off%linux.PageSize != 0 {
 		return fmt.Errorf("file offset %#x not page-aligned: %w", off, unix.EINVAL)
 	}
 	return as.do(mapOp{addr: addr, length: length, off: off, prot: at.Prot()})
