@@ -1,6 +1,6 @@
 // Package platformtest is the conformance suite for platform.Platform: each
 // platform's own test calls Run. It runs hand-assembled machine code in
-// real address spaces backed by a real pgalloc.MemoryFile and checks what
+// real address spaces backed by a real memory file (MemoryFile) and checks what
 // the sentry relies on: system calls, faults and their retry, synchronous
 // signals, interrupts (and their races), register and FP state, isolation
 // of address spaces, and that released address spaces leave nothing behind.
@@ -24,11 +24,10 @@ import (
 	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/platform"
 	"github.com/cocoon-sandbox/cocoon/sentry/arch"
-	"github.com/cocoon-sandbox/cocoon/sentry/pgalloc"
 )
 
-// Factory makes the platform under test over mf.
-type Factory func(t *testing.T, mf *pgalloc.MemoryFile) platform.Platform
+// Factory makes the platform under test over the memory file memFD.
+type Factory func(t *testing.T, memFD int) platform.Platform
 
 // HostProcess is implemented by address spaces backed by a host process.
 type HostProcess interface {
@@ -76,19 +75,15 @@ func Run(t *testing.T, newPlatform Factory) {
 // made on the test's goroutine, which therefore is the one to Switch.
 type env struct {
 	t   *testing.T
-	mf  *pgalloc.MemoryFile
+	mf  *MemoryFile
 	p   platform.Platform
 	as  platform.AddressSpace
 	ctx platform.Context
 }
 
 func newEnv(t *testing.T, newPlatform Factory) *env {
-	mf, err := pgalloc.New("platformtest")
-	if err != nil {
-		t.Fatalf("pgalloc.New: %v", err)
-	}
-	t.Cleanup(mf.Release)
-	p := newPlatform(t, mf)
+	mf := NewMemoryFile(t)
+	p := newPlatform(t, mf.FD())
 	t.Cleanup(p.Release)
 	as, err := p.NewAddressSpace()
 	if err != nil {
@@ -105,12 +100,7 @@ func newEnv(t *testing.T, newPlatform Factory) *env {
 
 // page allocates a page of the memory file holding content.
 func (e *env) page(content []byte) uint64 {
-	off, err := e.mf.Allocate(pageSize)
-	if err != nil {
-		e.t.Fatalf("Allocate: %v", err)
-	}
-	copy(e.mf.Slice(off, pageSize), content)
-	return off
+	return e.mf.Page(e.t, content)
 }
 
 // word returns a page's content: a little-endian uint64.

@@ -35,7 +35,7 @@ type template struct {
 // makes the Go runtime end the thread.
 func (p *Platform) factory(elf []byte, ready chan<- error) {
 	runtime.LockOSThread()
-	t, err := startTemplate(elf, p.mf.FD())
+	t, err := startTemplate(elf, p.memFD)
 	if err == nil {
 		p.xstateSize, err = t.xstateSize()
 		if err != nil {

@@ -10,9 +10,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/platform"
 	"github.com/cocoon-sandbox/cocoon/sentry/arch"
-	"github.com/cocoon-sandbox/cocoon/sentry/pgalloc"
 )
 
 // procStatus returns the "Key:\tvalue" lines of /proc/pid/status.
@@ -58,9 +58,8 @@ func TestStubsHaveNoPrivileges(t *testing.T) {
 			return
 		}
 		defer as.Release()
-		off, _ := mf.Allocate(pgalloc.PageSize)
-		copy(mf.Slice(off, pgalloc.PageSize), []byte{0x0f, 0x05}) // syscall
-		if err := as.MapFile(0x400000, off, pgalloc.PageSize, platform.AnyAccess); err != nil {
+		code := mf.Page(t, []byte{0x0f, 0x05}) // syscall
+		if err := as.MapFile(0x400000, code, linux.PageSize, platform.AnyAccess); err != nil {
 			ran <- err
 			return
 		}

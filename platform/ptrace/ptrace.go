@@ -31,7 +31,6 @@ import (
 	"sync"
 
 	"github.com/cocoon-sandbox/cocoon/platform"
-	"github.com/cocoon-sandbox/cocoon/sentry/pgalloc"
 )
 
 var errFilterTooBig = errors.New("stub seccomp filter does not fit in the stub page")
@@ -42,7 +41,9 @@ var errReleased = errors.New("ptrace platform object already released")
 
 // Platform is the ptrace platform.
 type Platform struct {
-	mf *pgalloc.MemoryFile
+	// memFD is the memory file's host FD, which every stub holds as
+	// stubMemFD. The caller of New owns it.
+	memFD int
 
 	// xstateSize is the size of the host's NT_X86_XSTATE register set,
 	// learned once from the template.
@@ -67,17 +68,19 @@ var (
 	_ platform.Context      = (*Context)(nil)
 )
 
-// New starts the platform's stub factory. It must be called before the
-// sandbox process gives up its view of the host file system: it executes the
-// stub through /proc/self/fd. Nothing after New needs a host path.
-func New(mf *pgalloc.MemoryFile) (*Platform, error) {
+// New starts the platform's stub factory over the memory file memFD, which
+// the caller keeps open for the platform's life. It must be called before
+// the sandbox process gives up its view of the host file system: it
+// executes the stub through /proc/self/fd. Nothing after New needs a host
+// path.
+func New(memFD int) (*Platform, error) {
 	elf, err := buildStubELF()
 	if err != nil {
 		return nil, fmt.Errorf("building ptrace stub: %w", err)
 	}
 	p := &Platform{
 		cpus:     newCPUPicker(),
-		mf:       mf,
+		memFD:    memFD,
 		requests: make(chan factoryRequest),
 		live:     make(map[int32]*AddressSpace),
 	}

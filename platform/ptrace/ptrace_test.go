@@ -5,11 +5,10 @@ import (
 
 	"github.com/cocoon-sandbox/cocoon/platform"
 	"github.com/cocoon-sandbox/cocoon/platform/platformtest"
-	"github.com/cocoon-sandbox/cocoon/sentry/pgalloc"
 )
 
-func newTestPlatform(t *testing.T, mf *pgalloc.MemoryFile) platform.Platform {
-	p, err := New(mf)
+func newTestPlatform(t *testing.T, memFD int) platform.Platform {
+	p, err := New(memFD)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

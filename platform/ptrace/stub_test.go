@@ -13,10 +13,11 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/platform"
+	"github.com/cocoon-sandbox/cocoon/platform/platformtest"
 	"github.com/cocoon-sandbox/cocoon/seccomp"
 	"github.com/cocoon-sandbox/cocoon/sentry/arch"
-	"github.com/cocoon-sandbox/cocoon/sentry/pgalloc"
 )
 
 func TestStubCodeLayout(t *testing.T) {
@@ -107,17 +108,13 @@ func TestStubFilter(t *testing.T) {
 	}
 }
 
-func newPlatform(t *testing.T) (*Platform, *pgalloc.MemoryFile) {
-	mf, err := pgalloc.New("ptrace-test")
+func newPlatform(t testing.TB) (*Platform, *platformtest.MemoryFile) {
+	mf := platformtest.NewMemoryFile(t)
+	p, err := New(mf.FD())
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := New(mf)
-	if err != nil {
-		mf.Release()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Release(); mf.Release() })
+	t.Cleanup(p.Release)
 	return p, mf
 }
 
@@ -167,13 +164,10 @@ func TestVsyscallMeetsWall(t *testing.T) {
 	ctx, _ := p.NewContext()
 	// mov rax, 0xffffffffff600000 (gettimeofday); call rax; syscall
 	code := []byte{0x48, 0xc7, 0xc0, 0x00, 0x00, 0x60, 0xff, 0xff, 0xd0, 0x0f, 0x05}
-	off, _ := mf.Allocate(pgalloc.PageSize)
-	copy(mf.Slice(off, pgalloc.PageSize), code)
-	if err := as.MapFile(0x400000, off, pgalloc.PageSize, platform.AnyAccess); err != nil {
+	if err := as.MapFile(0x400000, mf.Page(t, code), linux.PageSize, platform.AnyAccess); err != nil {
 		t.Fatal(err)
 	}
-	stackOff, _ := mf.Allocate(pgalloc.PageSize)
-	if err := as.MapFile(0x500000, stackOff, pgalloc.PageSize, platform.ReadWrite); err != nil {
+	if err := as.MapFile(0x500000, mf.Page(t, nil), linux.PageSize, platform.ReadWrite); err != nil {
 		t.Fatal(err)
 	}
 	st := arch.NewInitialState(0x400000, 0x501000)
@@ -213,12 +207,8 @@ func children(t *testing.T) []int {
 // template and every stub, seized or not, released or not.
 func TestReleaseLeavesNothing(t *testing.T) {
 	before := len(children(t))
-	mf, err := pgalloc.New("ptrace-test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mf.Release()
-	p, err := New(mf)
+	mf := platformtest.NewMemoryFile(t)
+	p, err := New(mf.FD())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -150,7 +150,7 @@ func fakeBoot(args []string) int {
 			return 7
 		}
 		defer mf.Release()
-		if plat, err = ptrace.New(mf); err != nil {
+		if plat, err = ptrace.New(mf.FD()); err != nil {
 			fmt.Fprintln(os.Stderr, "boot:", err)
 			return 7
 		}
