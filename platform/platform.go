@@ -71,11 +71,16 @@ type Platform interface {
 }
 
 // AddressSpace is the host-side view of one application address space.
-// Page-aligned addresses and lengths only.
+// Page-aligned addresses, offsets and lengths only.
 type AddressSpace interface {
-	// MapFile maps [addr, addr+length) to the memory file at offset off
-	// with the given permissions, replacing what was mapped there.
-	MapFile(addr uintptr, off uint64, length uintptr, at AccessType) error
+	// MapFile maps [addr, addr+length) to the host file fd at offset off
+	// with the given permissions, shared (writes reach the file),
+	// replacing what was mapped there. fd is the memory file (the FD the
+	// platform was made with, the common case and the fast path) or any
+	// other host file that can be mapped, such as a file FD from the
+	// gofer. The caller keeps ownership of fd; it may close it as soon as
+	// MapFile returns.
+	MapFile(addr uintptr, fd int, off uint64, length uintptr, at AccessType) error
 
 	// Unmap removes the mappings in [addr, addr+length).
 	Unmap(addr uintptr, length uintptr)

@@ -107,7 +107,7 @@ func (e *env) page(content []byte) uint64 {
 func word(v uint64) []byte { return binary.LittleEndian.AppendUint64(nil, v) }
 
 func (e *env) mapPage(as platform.AddressSpace, addr uintptr, off uint64, at platform.AccessType) {
-	if err := as.MapFile(addr, off, pageSize, at); err != nil {
+	if err := as.MapFile(addr, e.mf.FD(), off, pageSize, at); err != nil {
 		e.t.Fatalf("MapFile(%#x): %v", addr, err)
 	}
 }
@@ -189,7 +189,7 @@ func testMapFromOtherGoroutine(t *testing.T, e *env) {
 		<-done
 	}
 	var err error
-	onOther(func() { err = e.as.MapFile(dataAddr, e.page(word(11)), pageSize, platform.Read) })
+	onOther(func() { err = e.as.MapFile(dataAddr, e.mf.FD(), e.page(word(11)), pageSize, platform.Read) })
 	if err != nil {
 		t.Fatalf("MapFile: %v", err)
 	}
@@ -197,7 +197,7 @@ func testMapFromOtherGoroutine(t *testing.T, e *env) {
 	if st.Regs.Rdi != 11 {
 		t.Fatalf("loaded %d, want 11", st.Regs.Rdi)
 	}
-	onOther(func() { err = e.as.MapFile(dataAddr, e.page(word(22)), pageSize, platform.Read) })
+	onOther(func() { err = e.as.MapFile(dataAddr, e.mf.FD(), e.page(word(22)), pageSize, platform.Read) })
 	if err != nil {
 		t.Fatalf("MapFile: %v", err)
 	}
@@ -356,7 +356,7 @@ func testRelease(t *testing.T, e *env) {
 		}
 	}
 	// A released address space refuses further use.
-	if err := seized.MapFile(dataAddr, 0, pageSize, platform.Read); err == nil {
+	if err := seized.MapFile(dataAddr, e.mf.FD(), 0, pageSize, platform.Read); err == nil {
 		t.Errorf("MapFile on a released address space succeeded")
 	}
 }

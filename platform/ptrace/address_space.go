@@ -72,12 +72,15 @@ func checkRange(addr, length uintptr) error {
 // thread, it maps at once; from any other thread (or before the first
 // Switch) it is queued and applied before the stub next runs, which is
 // indistinguishable for the application since it cannot run in between.
-func (as *AddressSpace) MapFile(addr uintptr, off uint64, length uintptr, at platform.AccessType) error {
+func (as *AddressSpace) MapFile(addr uintptr, fd int, off uint64, length uintptr, at platform.AccessType) error {
 	if err := checkRange(addr, length); err != nil {
 		return err
 	}
 	if off%linux.PageSize != 0 {
 		return fmt.Errorf("file offset %#x not page-aligned: %w", off, unix.EINVAL)
+	}
+	if fd != as.p.memFD {
+		return fmt.Errorf("mapping host FD %d: only the memory file (FD %d) can be mapped so far: %w", fd, as.p.memFD, unix.EINVAL)
 	}
 	return as.do(mapOp{addr: addr, length: length, off: off, prot: at.Prot()})
 }

@@ -19,7 +19,7 @@ func benchSetup(b testing.TB) (*Platform, *AddressSpace, platform.Context, *arch
 		b.Fatal(err)
 	}
 	code := mf.Page(b, []byte{0x0f, 0x05, 0xeb, 0xfc}) // syscall; jmp -4
-	if err := pas.MapFile(0x400000, code, linux.PageSize, platform.AccessType{Read: true, Execute: true}); err != nil {
+	if err := pas.MapFile(0x400000, mf.FD(), code, linux.PageSize, platform.AccessType{Read: true, Execute: true}); err != nil {
 		b.Fatal(err)
 	}
 	ctx, _ := p.NewContext()

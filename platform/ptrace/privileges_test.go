@@ -59,7 +59,7 @@ func TestStubsHaveNoPrivileges(t *testing.T) {
 		}
 		defer as.Release()
 		code := mf.Page(t, []byte{0x0f, 0x05}) // syscall
-		if err := as.MapFile(0x400000, code, linux.PageSize, platform.AnyAccess); err != nil {
+		if err := as.MapFile(0x400000, mf.FD(), code, linux.PageSize, platform.AnyAccess); err != nil {
 			ran <- err
 			return
 		}

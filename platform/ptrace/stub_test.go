@@ -164,10 +164,10 @@ func TestVsyscallMeetsWall(t *testing.T) {
 	ctx, _ := p.NewContext()
 	// mov rax, 0xffffffffff600000 (gettimeofday); call rax; syscall
 	code := []byte{0x48, 0xc7, 0xc0, 0x00, 0x00, 0x60, 0xff, 0xff, 0xd0, 0x0f, 0x05}
-	if err := as.MapFile(0x400000, mf.Page(t, code), linux.PageSize, platform.AnyAccess); err != nil {
+	if err := as.MapFile(0x400000, mf.FD(), mf.Page(t, code), linux.PageSize, platform.AnyAccess); err != nil {
 		t.Fatal(err)
 	}
-	if err := as.MapFile(0x500000, mf.Page(t, nil), linux.PageSize, platform.ReadWrite); err != nil {
+	if err := as.MapFile(0x500000, mf.FD(), mf.Page(t, nil), linux.PageSize, platform.ReadWrite); err != nil {
 		t.Fatal(err)
 	}
 	st := arch.NewInitialState(0x400000, 0x501000)
