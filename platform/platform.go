@@ -7,9 +7,17 @@
 // Nothing above this package knows how interception works (ptrace today;
 // systrap and KVM later). Implementations must pass platformtest.
 //
+// Platforms are chosen by name through a registry (registry.go): each
+// platform's package registers a Constructor from init, which says what
+// the platform needs from the sandbox process (capabilities, a PID
+// namespace, devices), which host system calls it makes once the sentry is
+// confined, and makes the platform over the memory file's FD. Importing
+// platform/platforms registers them all.
+//
 // Locking: an AddressSpace may be used from any goroutine, and serialises
 // itself. A Context belongs to one task goroutine; only Interrupt may be
-// called from others.
+// called from others. The registry has its own lock, and is written only
+// from init functions.
 package platform
 
 import (
