@@ -54,7 +54,7 @@ func TestImports(t *testing.T) {
 			}
 		}
 	}
-	for _, rel := range []string{"platform", "platform/ptrace", "platform/platformtest"} {
+	for _, rel := range []string{"platform", "platform/ptrace", "platform/platformtest", "platform/platforms"} {
 		walk(rel, rel, true)
 	}
 }

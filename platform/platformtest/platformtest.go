@@ -1,5 +1,5 @@
 // Package platformtest is the conformance suite for platform.Platform: each
-// platform's own test calls Run. It runs hand-assembled machine code in
+// platform's own test calls Run with its registered constructor. It runs hand-assembled machine code in
 // real address spaces backed by a real memory file (MemoryFile) and checks what
 // the sentry relies on: system calls, faults and their retry, synchronous
 // signals, interrupts (and their races), register and FP state, isolation
@@ -26,9 +26,6 @@ import (
 	"github.com/cocoon-sandbox/cocoon/sentry/arch"
 )
 
-// Factory makes the platform under test over the memory file memFD.
-type Factory func(t *testing.T, memFD int) platform.Platform
-
 // HostProcess is implemented by address spaces backed by a host process.
 type HostProcess interface {
 	StubPID() int
@@ -42,8 +39,9 @@ const (
 	pageSize  = linux.PageSize
 )
 
-// Run runs the suite.
-func Run(t *testing.T, newPlatform Factory) {
+// Run runs the suite on platforms that c makes. A platform whose device
+// is missing on this host is skipped, saying so.
+func Run(t *testing.T, c platform.Constructor) {
 	for _, tc := range []struct {
 		name string
 		fn   func(*testing.T, *env)
@@ -66,7 +64,7 @@ func Run(t *testing.T, newPlatform Factory) {
 		{"StubKilled", testStubKilled},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.fn(t, newEnv(t, newPlatform))
+			tc.fn(t, newEnv(t, c))
 		})
 	}
 }
@@ -81,9 +79,19 @@ type env struct {
 	ctx platform.Context
 }
 
-func newEnv(t *testing.T, newPlatform Factory) *env {
+func newEnv(t *testing.T, c platform.Constructor) *env {
 	mf := NewMemoryFile(t)
-	p := newPlatform(t, mf.FD())
+	devs, err := platform.OpenDevices(c.Requirements())
+	if errors.Is(err, os.ErrNotExist) {
+		t.Skipf("platform unavailable on this host: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := c.New(platform.Options{MemoryFileFD: mf.FD(), Devices: devs})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
 	t.Cleanup(p.Release)
 	as, err := p.NewAddressSpace()
 	if err != nil {

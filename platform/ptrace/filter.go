@@ -50,3 +50,31 @@ func stubFilter() *seccomp.Filter {
 		BadArch: seccomp.ActionKillProcess,
 	}
 }
+
+// sentryRules are the host system calls that the platform makes from the
+// sentry once it is confined; the sentry's filter (runsc/boot/filter) adds
+// them to its own. Signals and waits are not limited by PID: the sandbox's
+// own PID namespace (Requirements.PIDNamespace) holds only the sentry and
+// its stubs.
+func sentryRules() []seccomp.SyscallRule {
+	anyArg := seccomp.Any
+	eq := seccomp.EqualTo
+	return []seccomp.SyscallRule{
+		// Seizing, stopping, resuming and reading/writing the
+		// registers of stubs, and injecting system calls into them.
+		seccomp.Allow(unix.SYS_PTRACE),
+		// Reaping stop and exit events of stubs.
+		seccomp.Allow(unix.SYS_WAIT4),
+		seccomp.Allow(unix.SYS_WAITID),
+		// Interrupt: SIGSTOP to a stub thread.
+		seccomp.Allow(unix.SYS_TGKILL, anyArg, anyArg, eq(uint64(interruptSignal))),
+		// Release: SIGKILL to a stub or the template.
+		seccomp.Allow(unix.SYS_KILL, anyArg, eq(uint64(unix.SIGKILL))),
+		// Pinning a tracer thread to the CPU of its stub
+		// (affinity.go): only the calling thread (pid 0).
+		seccomp.Allow(unix.SYS_SCHED_SETAFFINITY, eq(0)),
+		// New reads its own capabilities and user (privileges.go).
+		seccomp.Allow(unix.SYS_CAPGET),
+		seccomp.Allow(unix.SYS_GETEUID),
+	}
+}
