@@ -70,9 +70,15 @@ type Platform interface {
 	NewAddressSpace() (AddressSpace, error)
 
 	// NewContext returns a new execution context. The caller's goroutine
-	// must stay the only one that calls Switch on it (the ptrace platform
-	// locks that goroutine to its OS thread).
+	// must stay the only one that calls Switch on it.
 	NewContext() (Context, error)
+
+	// NeedsLockedThread reports whether that goroutine must also stay
+	// locked to its OS thread (runtime.LockOSThread) for as long as the
+	// context lives, and may then let the thread end with it (ptrace:
+	// the thread is the tracer of the stubs it switches into). The
+	// kernel locks task goroutines only when it says so.
+	NeedsLockedThread() bool
 
 	// Release frees what the platform holds (stub factories, FDs).
 	Release()

@@ -48,6 +48,9 @@ func (p *Platform) NewContext() (platform.Context, error) {
 	return nil, fmt.Errorf("mmtest platform cannot run threads")
 }
 
+// NeedsLockedThread implements platform.Platform.
+func (p *Platform) NeedsLockedThread() bool { return false }
+
 // Release implements platform.Platform.
 func (p *Platform) Release() {}
 
