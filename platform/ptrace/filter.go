@@ -1,6 +1,8 @@
 package ptrace
 
 import (
+	"math"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/cocoon-sandbox/cocoon/seccomp"
@@ -42,6 +44,9 @@ func stubFilter() *seccomp.Filter {
 			// Pinning to the tracer's CPU (affinity.go): itself
 			// only, an 8-byte set from the stub's mask table.
 			seccomp.Allow(unix.SYS_SCHED_SETAFFINITY, eq(0), eq(8)),
+			// The template drops the FDs its exec inherited, all
+			// but the memory file (factory.go).
+			seccomp.Allow(unix.SYS_CLOSE_RANGE, eq(stubMemFD+1), eq(math.MaxUint32), eq(0)),
 			// The failure path.
 			seccomp.Allow(unix.SYS_EXIT),
 			seccomp.Allow(unix.SYS_EXIT_GROUP),

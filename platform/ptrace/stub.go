@@ -20,7 +20,9 @@ const (
 	// minUserAddress keeps the null page range (mmap_min_addr) unused.
 	minUserAddress = 0x10000
 
-	// stubMemFD is the memory file's descriptor number inside every stub.
+	// stubMemFD is the memory file's descriptor number inside every stub:
+	// the only FD a stub holds (the template closes whatever else its
+	// exec inherited before it is cloned, factory.go).
 	stubMemFD = 3
 
 	// codeOffset is where stubCode sits in the page (after the ELF

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"runtime"
 	"strconv"
@@ -77,6 +78,9 @@ func TestStubFilter(t *testing.T) {
 		{"mmap other fd", unix.SYS_MMAP, [6]uint64{0x400000, 0x1000, 7, shared, 4, 0}, false},
 		{"mmap private memfd", unix.SYS_MMAP, [6]uint64{0x400000, 0x1000, 7, unix.MAP_PRIVATE | unix.MAP_FIXED, stubMemFD, 0}, false},
 		{"munmap", unix.SYS_MUNMAP, [6]uint64{0x400000, 0x1000}, true},
+		{"close_range inherited", unix.SYS_CLOSE_RANGE, [6]uint64{stubMemFD + 1, math.MaxUint32, 0}, true},
+		{"close_range other", unix.SYS_CLOSE_RANGE, [6]uint64{0, math.MaxUint32, 0}, false},
+		{"close", unix.SYS_CLOSE, [6]uint64{1}, false},
 		{"clone fork", unix.SYS_CLONE, [6]uint64{stubCloneFlags}, true},
 		{"clone thread", unix.SYS_CLONE, [6]uint64{unix.CLONE_VM | unix.CLONE_THREAD | unix.CLONE_SIGHAND}, false},
 		{"clone with stack", unix.SYS_CLONE, [6]uint64{stubCloneFlags, 0x5000}, false},
