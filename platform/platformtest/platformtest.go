@@ -50,6 +50,8 @@ func Run(t *testing.T, c platform.Constructor) {
 		{"FaultThenMap", testFaultThenMap},
 		{"MapFromOtherGoroutine", testMapFromOtherGoroutine},
 		{"WriteReadOnly", testWriteReadOnly},
+		{"MapOtherFile", testMapOtherFile},
+		{"MapOtherFileFromOtherGoroutine", testMapOtherFileFromOtherGoroutine},
 		{"Unmap", testUnmap},
 		{"IllegalInstruction", testIllegalInstruction},
 		{"Breakpoint", testBreakpoint},
@@ -235,6 +237,104 @@ func testWriteReadOnly(t *testing.T, e *env) {
 	e.expect(e.as, st, platform.EventSyscall)
 	if got := binary.LittleEndian.Uint64(e.mf.Slice(off+16, 8)); got != 0x77 {
 		t.Errorf("memory file holds %#x after the store, want 0x77", got)
+	}
+}
+
+// otherFile returns a host file of 4 pages, not the memory file, whose
+// page i starts with word(0x1000+i); t's cleanup closes it.
+func otherFile(t *testing.T) int {
+	fd, err := unix.MemfdCreate("platformtest-other", unix.MFD_CLOEXEC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(fd) })
+	for i := 0; i < 4; i++ {
+		if _, err := unix.Pwrite(fd, word(0x1000+uint64(i)), int64(i)*pageSize); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := unix.Ftruncate(fd, 4*pageSize); err != nil {
+		t.Fatal(err)
+	}
+	return fd
+}
+
+// testMapOtherFile maps pages of a host file other than the memory file,
+// shared, over a memory-file mapping and back: reads see the file, writes
+// reach it.
+func testMapOtherFile(t *testing.T, e *env) {
+	fd := otherFile(t)
+	st := e.code(e.as, loadRBX)
+	st.Regs.Rbx = dataAddr
+	// Before the first Switch: whatever a platform does to apply it later.
+	if err := e.as.MapFile(dataAddr, fd, 2*pageSize, pageSize, platform.Read); err != nil {
+		t.Fatalf("MapFile: %v", err)
+	}
+	e.expect(e.as, st, platform.EventSyscall)
+	if st.Regs.Rdi != 0x1002 {
+		t.Fatalf("loaded %#x from page 2 of the file, want 0x1002", st.Regs.Rdi)
+	}
+	// From the switching goroutine, after the first Switch; then the
+	// memory file over it again.
+	for _, m := range []struct {
+		fd   int
+		off  uint64
+		want uint64
+	}{
+		{fd, 3 * pageSize, 0x1003},
+		{e.mf.FD(), e.page(word(0x77)), 0x77},
+		{fd, 0, 0x1000},
+	} {
+		if err := e.as.MapFile(dataAddr, m.fd, m.off, pageSize, platform.Read); err != nil {
+			t.Fatalf("MapFile(fd %d, off %#x): %v", m.fd, m.off, err)
+		}
+		st.Regs.Rip = codeAddr
+		e.expect(e.as, st, platform.EventSyscall)
+		if st.Regs.Rdi != m.want {
+			t.Fatalf("loaded %#x from fd %d at %#x, want %#x", st.Regs.Rdi, m.fd, m.off, m.want)
+		}
+	}
+	// A shared mapping: the store reaches the file.
+	store := e.code(e.as, storeRBX)
+	if err := e.as.MapFile(otherAddr, fd, pageSize, pageSize, platform.ReadWrite); err != nil {
+		t.Fatalf("MapFile: %v", err)
+	}
+	store.Regs.Rbx, store.Regs.Rcx = otherAddr+8, 0xabcd
+	e.expect(e.as, store, platform.EventSyscall)
+	got := make([]byte, 8)
+	if _, err := unix.Pread(fd, got, pageSize+8); err != nil {
+		t.Fatal(err)
+	}
+	if v := binary.LittleEndian.Uint64(got); v != 0xabcd {
+		t.Errorf("file holds %#x after the store through the mapping, want 0xabcd", v)
+	}
+}
+
+// testMapOtherFileFromOtherGoroutine maps another file from a goroutine
+// other than the one that switches, and closes the FD before the Switch:
+// the caller may close it as soon as MapFile returns.
+func testMapOtherFileFromOtherGoroutine(t *testing.T, e *env) {
+	file := otherFile(t)
+	st := e.code(e.as, loadRBX)
+	st.Regs.Rbx = dataAddr
+	e.mapPage(e.as, dataAddr, e.page(nil), platform.Read)
+	e.expect(e.as, st, platform.EventSyscall) // the stub now runs
+	for i, off := range []uint64{pageSize, 3 * pageSize} {
+		fd, err := unix.Dup(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error)
+		go func() { done <- e.as.MapFile(dataAddr, fd, off, pageSize, platform.Read) }()
+		if err := <-done; err != nil {
+			t.Fatalf("MapFile: %v", err)
+		}
+		unix.Close(fd)
+		st.Regs.Rip = codeAddr
+		e.expect(e.as, st, platform.EventSyscall)
+		if want := 0x1000 + off/pageSize; st.Regs.Rdi != want {
+			t.Fatalf("mapping %d: loaded %#x, want %#x", i, st.Regs.Rdi, want)
+		}
 	}
 }
 

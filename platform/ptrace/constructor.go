@@ -24,8 +24,9 @@ func (Constructor) Requirements() platform.Requirements {
 		// so the sentry, still uid 0 after it confined itself, needs:
 		//   - CAP_SYS_PTRACE: to seize and drive a stub of another
 		//     user that is not dumpable (ptrace_may_access() in
-		//     kernel/ptrace.c); also what lets it trace under Yama
-		//     ptrace_scope 1 or 2.
+		//     kernel/ptrace.c), and to take a socket end out of it
+		//     (pidfd_getfd, fdpass.go); also what lets it trace
+		//     under Yama ptrace_scope 1 or 2.
 		//   - CAP_KILL: to signal a process of another user:
 		//     tgkill(SIGSTOP) for Interrupt, kill(SIGKILL) when an
 		//     address space or the platform is released.

@@ -118,7 +118,7 @@ func (p *Platform) NewAddressSpace() (platform.AddressSpace, error) {
 	if r.err != nil {
 		return nil, fmt.Errorf("creating address space: %w", r.err)
 	}
-	as := &AddressSpace{p: p, pid: r.pid, cpu: noCPU}
+	as := &AddressSpace{p: p, pid: r.pid, cpu: noCPU, sock: -1}
 	p.mu.Lock()
 	if p.released {
 		// Release ran while the factory forked: it did not see this one.

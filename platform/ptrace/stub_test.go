@@ -67,6 +67,8 @@ func TestStubFilter(t *testing.T) {
 	}
 	const x86 = unix.AUDIT_ARCH_X86_64
 	shared := uint64(unix.MAP_SHARED | unix.MAP_FIXED)
+	anonFixed := uint64(unix.MAP_PRIVATE | unix.MAP_ANONYMOUS | unix.MAP_FIXED)
+	rw := uint64(unix.PROT_READ | unix.PROT_WRITE)
 	for _, c := range []struct {
 		name  string
 		nr    int32
@@ -74,13 +76,24 @@ func TestStubFilter(t *testing.T) {
 		allow bool
 	}{
 		{"mmap memfd", unix.SYS_MMAP, [6]uint64{0x400000, 0x1000, 7, shared, stubMemFD, 0x3000}, true},
+		{"mmap passed fd", unix.SYS_MMAP, [6]uint64{0x400000, 0x1000, 7, shared, 1, 0}, true},
 		{"mmap anonymous", unix.SYS_MMAP, [6]uint64{0, 0x1000, 7, unix.MAP_PRIVATE | unix.MAP_ANONYMOUS, ^uint64(0), 0}, false},
-		{"mmap other fd", unix.SYS_MMAP, [6]uint64{0x400000, 0x1000, 7, shared, 4, 0}, false},
 		{"mmap private memfd", unix.SYS_MMAP, [6]uint64{0x400000, 0x1000, 7, unix.MAP_PRIVATE | unix.MAP_FIXED, stubMemFD, 0}, false},
-		{"munmap", unix.SYS_MUNMAP, [6]uint64{0x400000, 0x1000}, true},
+		{"mmap scratch", unix.SYS_MMAP, [6]uint64{scratchAddr, 0x1000, rw, anonFixed, ^uint64(0), 0}, true},
+		{"mmap scratch executable", unix.SYS_MMAP, [6]uint64{scratchAddr, 0x1000, 7, anonFixed, ^uint64(0), 0}, false},
+		{"mmap scratch bigger", unix.SYS_MMAP, [6]uint64{scratchAddr, 0x2000, rw, anonFixed, ^uint64(0), 0}, false},
+		{"mmap anonymous elsewhere", unix.SYS_MMAP, [6]uint64{0x400000, 0x1000, rw, anonFixed, ^uint64(0), 0}, false},
+		{"socketpair", unix.SYS_SOCKETPAIR, [6]uint64{unix.AF_UNIX, unix.SOCK_SEQPACKET | unix.SOCK_CLOEXEC, 0, scratchPair}, true},
+		{"socketpair stream", unix.SYS_SOCKETPAIR, [6]uint64{unix.AF_UNIX, unix.SOCK_STREAM, 0, scratchPair}, false},
+		{"socket", unix.SYS_SOCKET, [6]uint64{unix.AF_INET, unix.SOCK_STREAM}, false},
+		{"recvmsg", unix.SYS_RECVMSG, [6]uint64{stubSockFD, scratchMsghdr, unix.MSG_CMSG_CLOEXEC}, true},
+		{"recvmsg other fd", unix.SYS_RECVMSG, [6]uint64{4, scratchMsghdr, unix.MSG_CMSG_CLOEXEC}, false},
 		{"close_range inherited", unix.SYS_CLOSE_RANGE, [6]uint64{stubMemFD + 1, math.MaxUint32, 0}, true},
 		{"close_range other", unix.SYS_CLOSE_RANGE, [6]uint64{0, math.MaxUint32, 0}, false},
-		{"close", unix.SYS_CLOSE, [6]uint64{1}, false},
+		{"recvmsg peek", unix.SYS_RECVMSG, [6]uint64{0, scratchMsghdr, unix.MSG_PEEK}, false},
+		{"sendmsg", unix.SYS_SENDMSG, [6]uint64{0, scratchMsghdr, 0}, false},
+		{"close", unix.SYS_CLOSE, [6]uint64{1}, true},
+		{"munmap", unix.SYS_MUNMAP, [6]uint64{0x400000, 0x1000}, true},
 		{"clone fork", unix.SYS_CLONE, [6]uint64{stubCloneFlags}, true},
 		{"clone thread", unix.SYS_CLONE, [6]uint64{unix.CLONE_VM | unix.CLONE_THREAD | unix.CLONE_SIGHAND}, false},
 		{"clone with stack", unix.SYS_CLONE, [6]uint64{stubCloneFlags, 0x5000}, false},
