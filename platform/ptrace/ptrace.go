@@ -5,10 +5,12 @@
 // The design is in README.md. In short: New starts a "template" stub from a
 // hand-assembled static ELF (no Go runtime), executed as nobody with no
 // capabilities and not dumpable, which confines itself (unmaps everything
-// but its own page, no_new_privs, a seccomp filter) and then waits. Each NewAddressSpace forks the template by injecting clone() into
-// it. The first task thread that switches into an address space seizes its
+// but its own page, no_new_privs, a seccomp filter) and then waits. Each
+// NewAddressSpace forks the template by injecting clone() into it. The first task thread that switches into an address space seizes its
 // stub and stays its tracer; MapFile and Unmap inject mmap/munmap of the
-// memory file into the stub.
+// memory file into the stub, or of another host file once it has been
+// passed into the stub over the stub's own socket (fdpass.go). The
+// package registers itself as "ptrace" (constructor.go).
 //
 // Locking and threads:
 //   - Platform.mu guards the set of live address spaces. The factory
