@@ -7,9 +7,17 @@
 // Nothing above this package knows how interception works (ptrace today;
 // systrap and KVM later). Implementations must pass platformtest.
 //
+// Platforms are chosen by name through a registry (registry.go): each
+// platform's package registers a Constructor from init, which says what
+// the platform needs from the sandbox process (capabilities, a PID
+// namespace, devices), which host system calls it makes once the sentry is
+// confined, and makes the platform over the memory file's FD. Importing
+// platform/platforms registers them all.
+//
 // Locking: an AddressSpace may be used from any goroutine, and serialises
 // itself. A Context belongs to one task goroutine; only Interrupt may be
-// called from others.
+// called from others. The registry has its own lock, and is written only
+// from init functions.
 package platform
 
 import (
@@ -62,20 +70,31 @@ type Platform interface {
 	NewAddressSpace() (AddressSpace, error)
 
 	// NewContext returns a new execution context. The caller's goroutine
-	// must stay the only one that calls Switch on it (the ptrace platform
-	// locks that goroutine to its OS thread).
+	// must stay the only one that calls Switch on it.
 	NewContext() (Context, error)
+
+	// NeedsLockedThread reports whether that goroutine must also stay
+	// locked to its OS thread (runtime.LockOSThread) for as long as the
+	// context lives, and may then let the thread end with it (ptrace:
+	// the thread is the tracer of the stubs it switches into). The
+	// kernel locks task goroutines only when it says so.
+	NeedsLockedThread() bool
 
 	// Release frees what the platform holds (stub factories, FDs).
 	Release()
 }
 
 // AddressSpace is the host-side view of one application address space.
-// Page-aligned addresses and lengths only.
+// Page-aligned addresses, offsets and lengths only.
 type AddressSpace interface {
-	// MapFile maps [addr, addr+length) to the memory file at offset off
-	// with the given permissions, replacing what was mapped there.
-	MapFile(addr uintptr, off uint64, length uintptr, at AccessType) error
+	// MapFile maps [addr, addr+length) to the host file fd at offset off
+	// with the given permissions, shared (writes reach the file),
+	// replacing what was mapped there. fd is the memory file (the FD the
+	// platform was made with, the common case and the fast path) or any
+	// other host file that can be mapped, such as a file FD from the
+	// gofer. The caller keeps ownership of fd; it may close it as soon as
+	// MapFile returns.
+	MapFile(addr uintptr, fd int, off uint64, length uintptr, at AccessType) error
 
 	// Unmap removes the mappings in [addr, addr+length).
 	Unmap(addr uintptr, length uintptr)

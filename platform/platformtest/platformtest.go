@@ -1,6 +1,6 @@
 // Package platformtest is the conformance suite for platform.Platform: each
-// platform's own test calls Run. It runs hand-assembled machine code in
-// real address spaces backed by a real pgalloc.MemoryFile and checks what
+// platform's own test calls Run with its registered constructor. It runs hand-assembled machine code in
+// real address spaces backed by a real memory file (MemoryFile) and checks what
 // the sentry relies on: system calls, faults and their retry, synchronous
 // signals, interrupts (and their races), register and FP state, isolation
 // of address spaces, and that released address spaces leave nothing behind.
@@ -21,13 +21,10 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/platform"
 	"github.com/cocoon-sandbox/cocoon/sentry/arch"
-	"github.com/cocoon-sandbox/cocoon/sentry/pgalloc"
 )
-
-// Factory makes the platform under test over mf.
-type Factory func(t *testing.T, mf *pgalloc.MemoryFile) platform.Platform
 
 // HostProcess is implemented by address spaces backed by a host process.
 type HostProcess interface {
@@ -39,11 +36,12 @@ const (
 	codeAddr  = 0x400000
 	dataAddr  = 0x600000
 	otherAddr = 0x700000
-	pageSize  = pgalloc.PageSize
+	pageSize  = linux.PageSize
 )
 
-// Run runs the suite.
-func Run(t *testing.T, newPlatform Factory) {
+// Run runs the suite on platforms that c makes. A platform whose device
+// is missing on this host is skipped, saying so.
+func Run(t *testing.T, c platform.Constructor) {
 	for _, tc := range []struct {
 		name string
 		fn   func(*testing.T, *env)
@@ -52,6 +50,8 @@ func Run(t *testing.T, newPlatform Factory) {
 		{"FaultThenMap", testFaultThenMap},
 		{"MapFromOtherGoroutine", testMapFromOtherGoroutine},
 		{"WriteReadOnly", testWriteReadOnly},
+		{"MapOtherFile", testMapOtherFile},
+		{"MapOtherFileFromOtherGoroutine", testMapOtherFileFromOtherGoroutine},
 		{"Unmap", testUnmap},
 		{"IllegalInstruction", testIllegalInstruction},
 		{"Breakpoint", testBreakpoint},
@@ -66,7 +66,7 @@ func Run(t *testing.T, newPlatform Factory) {
 		{"StubKilled", testStubKilled},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.fn(t, newEnv(t, newPlatform))
+			tc.fn(t, newEnv(t, c))
 		})
 	}
 }
@@ -75,19 +75,25 @@ func Run(t *testing.T, newPlatform Factory) {
 // made on the test's goroutine, which therefore is the one to Switch.
 type env struct {
 	t   *testing.T
-	mf  *pgalloc.MemoryFile
+	mf  *MemoryFile
 	p   platform.Platform
 	as  platform.AddressSpace
 	ctx platform.Context
 }
 
-func newEnv(t *testing.T, newPlatform Factory) *env {
-	mf, err := pgalloc.New("platformtest")
-	if err != nil {
-		t.Fatalf("pgalloc.New: %v", err)
+func newEnv(t *testing.T, c platform.Constructor) *env {
+	mf := NewMemoryFile(t)
+	devs, err := platform.OpenDevices(c.Requirements())
+	if errors.Is(err, os.ErrNotExist) {
+		t.Skipf("platform unavailable on this host: %v", err)
 	}
-	t.Cleanup(mf.Release)
-	p := newPlatform(t, mf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := c.New(platform.Options{MemoryFileFD: mf.FD(), Devices: devs})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
 	t.Cleanup(p.Release)
 	as, err := p.NewAddressSpace()
 	if err != nil {
@@ -104,19 +110,14 @@ func newEnv(t *testing.T, newPlatform Factory) *env {
 
 // page allocates a page of the memory file holding content.
 func (e *env) page(content []byte) uint64 {
-	off, err := e.mf.Allocate(pageSize)
-	if err != nil {
-		e.t.Fatalf("Allocate: %v", err)
-	}
-	copy(e.mf.Slice(off, pageSize), content)
-	return off
+	return e.mf.Page(e.t, content)
 }
 
 // word returns a page's content: a little-endian uint64.
 func word(v uint64) []byte { return binary.LittleEndian.AppendUint64(nil, v) }
 
 func (e *env) mapPage(as platform.AddressSpace, addr uintptr, off uint64, at platform.AccessType) {
-	if err := as.MapFile(addr, off, pageSize, at); err != nil {
+	if err := as.MapFile(addr, e.mf.FD(), off, pageSize, at); err != nil {
 		e.t.Fatalf("MapFile(%#x): %v", addr, err)
 	}
 }
@@ -198,7 +199,7 @@ func testMapFromOtherGoroutine(t *testing.T, e *env) {
 		<-done
 	}
 	var err error
-	onOther(func() { err = e.as.MapFile(dataAddr, e.page(word(11)), pageSize, platform.Read) })
+	onOther(func() { err = e.as.MapFile(dataAddr, e.mf.FD(), e.page(word(11)), pageSize, platform.Read) })
 	if err != nil {
 		t.Fatalf("MapFile: %v", err)
 	}
@@ -206,7 +207,7 @@ func testMapFromOtherGoroutine(t *testing.T, e *env) {
 	if st.Regs.Rdi != 11 {
 		t.Fatalf("loaded %d, want 11", st.Regs.Rdi)
 	}
-	onOther(func() { err = e.as.MapFile(dataAddr, e.page(word(22)), pageSize, platform.Read) })
+	onOther(func() { err = e.as.MapFile(dataAddr, e.mf.FD(), e.page(word(22)), pageSize, platform.Read) })
 	if err != nil {
 		t.Fatalf("MapFile: %v", err)
 	}
@@ -236,6 +237,104 @@ func testWriteReadOnly(t *testing.T, e *env) {
 	e.expect(e.as, st, platform.EventSyscall)
 	if got := binary.LittleEndian.Uint64(e.mf.Slice(off+16, 8)); got != 0x77 {
 		t.Errorf("memory file holds %#x after the store, want 0x77", got)
+	}
+}
+
+// otherFile returns a host file of 4 pages, not the memory file, whose
+// page i starts with word(0x1000+i); t's cleanup closes it.
+func otherFile(t *testing.T) int {
+	fd, err := unix.MemfdCreate("platformtest-other", unix.MFD_CLOEXEC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(fd) })
+	for i := 0; i < 4; i++ {
+		if _, err := unix.Pwrite(fd, word(0x1000+uint64(i)), int64(i)*pageSize); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := unix.Ftruncate(fd, 4*pageSize); err != nil {
+		t.Fatal(err)
+	}
+	return fd
+}
+
+// testMapOtherFile maps pages of a host file other than the memory file,
+// shared, over a memory-file mapping and back: reads see the file, writes
+// reach it.
+func testMapOtherFile(t *testing.T, e *env) {
+	fd := otherFile(t)
+	st := e.code(e.as, loadRBX)
+	st.Regs.Rbx = dataAddr
+	// Before the first Switch: whatever a platform does to apply it later.
+	if err := e.as.MapFile(dataAddr, fd, 2*pageSize, pageSize, platform.Read); err != nil {
+		t.Fatalf("MapFile: %v", err)
+	}
+	e.expect(e.as, st, platform.EventSyscall)
+	if st.Regs.Rdi != 0x1002 {
+		t.Fatalf("loaded %#x from page 2 of the file, want 0x1002", st.Regs.Rdi)
+	}
+	// From the switching goroutine, after the first Switch; then the
+	// memory file over it again.
+	for _, m := range []struct {
+		fd   int
+		off  uint64
+		want uint64
+	}{
+		{fd, 3 * pageSize, 0x1003},
+		{e.mf.FD(), e.page(word(0x77)), 0x77},
+		{fd, 0, 0x1000},
+	} {
+		if err := e.as.MapFile(dataAddr, m.fd, m.off, pageSize, platform.Read); err != nil {
+			t.Fatalf("MapFile(fd %d, off %#x): %v", m.fd, m.off, err)
+		}
+		st.Regs.Rip = codeAddr
+		e.expect(e.as, st, platform.EventSyscall)
+		if st.Regs.Rdi != m.want {
+			t.Fatalf("loaded %#x from fd %d at %#x, want %#x", st.Regs.Rdi, m.fd, m.off, m.want)
+		}
+	}
+	// A shared mapping: the store reaches the file.
+	store := e.code(e.as, storeRBX)
+	if err := e.as.MapFile(otherAddr, fd, pageSize, pageSize, platform.ReadWrite); err != nil {
+		t.Fatalf("MapFile: %v", err)
+	}
+	store.Regs.Rbx, store.Regs.Rcx = otherAddr+8, 0xabcd
+	e.expect(e.as, store, platform.EventSyscall)
+	got := make([]byte, 8)
+	if _, err := unix.Pread(fd, got, pageSize+8); err != nil {
+		t.Fatal(err)
+	}
+	if v := binary.LittleEndian.Uint64(got); v != 0xabcd {
+		t.Errorf("file holds %#x after the store through the mapping, want 0xabcd", v)
+	}
+}
+
+// testMapOtherFileFromOtherGoroutine maps another file from a goroutine
+// other than the one that switches, and closes the FD before the Switch:
+// the caller may close it as soon as MapFile returns.
+func testMapOtherFileFromOtherGoroutine(t *testing.T, e *env) {
+	file := otherFile(t)
+	st := e.code(e.as, loadRBX)
+	st.Regs.Rbx = dataAddr
+	e.mapPage(e.as, dataAddr, e.page(nil), platform.Read)
+	e.expect(e.as, st, platform.EventSyscall) // the stub now runs
+	for i, off := range []uint64{pageSize, 3 * pageSize} {
+		fd, err := unix.Dup(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error)
+		go func() { done <- e.as.MapFile(dataAddr, fd, off, pageSize, platform.Read) }()
+		if err := <-done; err != nil {
+			t.Fatalf("MapFile: %v", err)
+		}
+		unix.Close(fd)
+		st.Regs.Rip = codeAddr
+		e.expect(e.as, st, platform.EventSyscall)
+		if want := 0x1000 + off/pageSize; st.Regs.Rdi != want {
+			t.Fatalf("mapping %d: loaded %#x, want %#x", i, st.Regs.Rdi, want)
+		}
 	}
 }
 
@@ -365,7 +464,7 @@ func testRelease(t *testing.T, e *env) {
 		}
 	}
 	// A released address space refuses further use.
-	if err := seized.MapFile(dataAddr, 0, pageSize, platform.Read); err == nil {
+	if err := seized.MapFile(dataAddr, e.mf.FD(), 0, pageSize, platform.Read); err == nil {
 		t.Errorf("MapFile on a released address space succeeded")
 	}
 }

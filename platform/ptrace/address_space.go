@@ -7,8 +7,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/platform"
-	"github.com/cocoon-sandbox/cocoon/sentry/pgalloc"
 )
 
 // AddressSpace is one stub process. In this version it has one thread, run
@@ -40,6 +40,15 @@ type AddressSpace struct {
 	// regs and status are injection scratch, used by the tracer only.
 	regs   unix.PtraceRegs
 	status unix.WaitStatus
+	// word is PTRACE_PEEKDATA's result, used by the tracer only.
+	word uint64
+	// injected counts the system calls injected into the stub: the
+	// round trips that tests count.
+	injected int
+	// sock is the sentry's end of the stub's private socket for
+	// passing it host FDs (fdpass.go; the stub's end is stubSockFD), -1
+	// until the first MapFile of a file other than the memory file.
+	sock int
 	// reaped is set when a wait already collected the dead stub.
 	reaped bool
 	// released is set by Release.
@@ -51,7 +60,16 @@ type mapOp struct {
 	addr, length uintptr
 	off          uint64
 	prot         int
+	// fd is the host file of a MapFile of another file than the memory
+	// file, memFileOp for the memory file. owned says fd is a duplicate
+	// that the op closes once applied (or dropped): a queued op must not
+	// depend on the caller keeping its FD open.
+	fd    int
+	owned bool
 }
+
+// memFileOp is mapOp.fd for the memory file, which every stub holds.
+const memFileOp = -1
 
 // StubPID returns the host PID of the stub process (for tests and
 // debugging: its /proc/PID/status shows the seccomp mode).
@@ -59,7 +77,7 @@ func (as *AddressSpace) StubPID() int { return int(as.pid) }
 
 // checkRange validates an application range.
 func checkRange(addr, length uintptr) error {
-	if addr%pgalloc.PageSize != 0 || length%pgalloc.PageSize != 0 || length == 0 {
+	if addr%linux.PageSize != 0 || length%linux.PageSize != 0 || length == 0 {
 		return fmt.Errorf("range [%#x, +%#x) not page-aligned: %w", addr, length, unix.EINVAL)
 	}
 	if addr < minUserAddress || addr+length < addr || addr+length > stubBase {
@@ -72,14 +90,20 @@ func checkRange(addr, length uintptr) error {
 // thread, it maps at once; from any other thread (or before the first
 // Switch) it is queued and applied before the stub next runs, which is
 // indistinguishable for the application since it cannot run in between.
-func (as *AddressSpace) MapFile(addr uintptr, off uint64, length uintptr, at platform.AccessType) error {
+func (as *AddressSpace) MapFile(addr uintptr, fd int, off uint64, length uintptr, at platform.AccessType) error {
 	if err := checkRange(addr, length); err != nil {
 		return err
 	}
-	if off%pgalloc.PageSize != 0 {
+	if off%linux.PageSize != 0 {
 		return fmt.Errorf("file offset %#x not page-aligned: %w", off, unix.EINVAL)
 	}
-	return as.do(mapOp{addr: addr, length: length, off: off, prot: at.Prot()})
+	if fd < 0 {
+		return fmt.Errorf("mapping host FD %d: %w", fd, unix.EBADF)
+	}
+	if fd == as.p.memFD {
+		fd = memFileOp
+	}
+	return as.do(mapOp{addr: addr, length: length, off: off, prot: at.Prot(), fd: fd})
 }
 
 // Unmap implements platform.AddressSpace, with MapFile's threading rules.
@@ -88,7 +112,7 @@ func (as *AddressSpace) Unmap(addr uintptr, length uintptr) {
 	if checkRange(addr, length) != nil {
 		return
 	}
-	as.do(mapOp{addr: addr, length: length, prot: -1})
+	as.do(mapOp{addr: addr, length: length, prot: -1, fd: memFileOp})
 }
 
 func (as *AddressSpace) do(op mapOp) error {
@@ -105,6 +129,13 @@ func (as *AddressSpace) do(op mapOp) error {
 		return nil
 	}
 	if tracer == 0 || tracer != gettid() {
+		if op.fd != memFileOp {
+			dup, err := unix.FcntlInt(uintptr(op.fd), unix.F_DUPFD_CLOEXEC, 0)
+			if err != nil {
+				return fmt.Errorf("holding host FD %d for a queued mapping: %w", op.fd, err)
+			}
+			op.fd, op.owned = dup, true
+		}
 		as.pending = append(as.pending, op)
 		as.npending.Store(int32(len(as.pending)))
 		return nil
@@ -115,25 +146,56 @@ func (as *AddressSpace) do(op mapOp) error {
 	return as.applyLocked(op)
 }
 
-// applyLocked injects op into the stub. Preconditions: mu held, on the
-// tracer thread.
-func (as *AddressSpace) applyLocked(op mapOp) error {
-	var args [6]uint64
-	args[0], args[1] = uint64(op.addr), uint64(op.length)
-	nr := uint64(unix.SYS_MUNMAP)
-	if op.prot >= 0 {
-		nr = unix.SYS_MMAP
-		args[2], args[3], args[4], args[5] = uint64(op.prot), unix.MAP_SHARED|unix.MAP_FIXED, stubMemFD, op.off
-	}
+// syscallLocked injects system call nr into the stub and returns its
+// result; an injection that fails marks the stub dead, and a failed call
+// gives its errno. Preconditions: mu held, on the tracer thread.
+func (as *AddressSpace) syscallLocked(nr uint64, args [6]uint64) (uint64, error) {
+	as.injected++
 	rax, err := injectSyscall(as.pid, &as.regs, &as.status, syscallSiteRIP, syscallTrapRIP, nr, args)
 	if err != nil {
 		as.markDeadLocked(err)
-		return err
+		return 0, err
 	}
 	if e := errnoOf(rax); e != 0 {
-		return fmt.Errorf("stub %d: system call %d on [%#x, +%#x): %w", as.pid, nr, op.addr, op.length, e)
+		return 0, fmt.Errorf("stub %d: system call %d: %w", as.pid, nr, e)
 	}
-	if op.prot >= 0 && rax != uint64(op.addr) {
+	return rax, nil
+}
+
+// applyLocked injects op into the stub: one munmap or mmap of the memory
+// file, or for another file recvmsg, mmap and close (fdpass.go). It
+// closes op's FD if it owns it. Preconditions: mu held, on the tracer
+// thread.
+func (as *AddressSpace) applyLocked(op mapOp) error {
+	if op.owned {
+		defer unix.Close(op.fd)
+	}
+	if op.prot < 0 {
+		if _, err := as.syscallLocked(unix.SYS_MUNMAP, [6]uint64{uint64(op.addr), uint64(op.length)}); err != nil {
+			return fmt.Errorf("unmapping [%#x, +%#x): %w", op.addr, op.length, err)
+		}
+		return nil
+	}
+	stubFD := int32(stubMemFD)
+	if op.fd != memFileOp {
+		fd, err := as.passFDLocked(op.fd)
+		if err != nil {
+			return fmt.Errorf("passing host FD %d to stub %d: %w", op.fd, as.pid, err)
+		}
+		stubFD = fd
+	}
+	args := [6]uint64{uint64(op.addr), uint64(op.length), uint64(op.prot), unix.MAP_SHARED | unix.MAP_FIXED, uint64(stubFD), op.off}
+	rax, err := as.syscallLocked(unix.SYS_MMAP, args)
+	if stubFD != stubMemFD {
+		// The mapping holds the file; the stub keeps no other FD.
+		if _, cerr := as.syscallLocked(unix.SYS_CLOSE, [6]uint64{uint64(stubFD)}); err == nil && cerr != nil {
+			err = fmt.Errorf("closing the passed FD: %w", cerr)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("mapping [%#x, +%#x): %w", op.addr, op.length, err)
+	}
+	if rax != uint64(op.addr) {
 		return fmt.Errorf("stub %d: mmap at %#x returned %#x: %w", as.pid, op.addr, rax, platform.ErrContextBroken)
 	}
 	return nil
@@ -231,8 +293,14 @@ func (as *AddressSpace) Release() {
 	as.released = true
 	as.dead.Store(true)
 	reaped := as.reaped
+	for _, op := range as.pending {
+		if op.owned {
+			unix.Close(op.fd)
+		}
+	}
 	as.pending = nil
 	as.npending.Store(0)
+	as.closeChannelLocked()
 	as.mu.Unlock()
 	if !reaped {
 		unix.Kill(int(as.pid), unix.SIGKILL)

@@ -6,29 +6,20 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/platform"
 	"github.com/cocoon-sandbox/cocoon/sentry/arch"
-	"github.com/cocoon-sandbox/cocoon/sentry/pgalloc"
 )
 
 // benchSetup maps "syscall; jmp back" at 0x400000 in a fresh address space.
 func benchSetup(b testing.TB) (*Platform, *AddressSpace, platform.Context, *arch.State) {
-	mf, err := pgalloc.New("ptrace-bench")
-	if err != nil {
-		b.Fatal(err)
-	}
-	p, err := New(mf)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { p.Release(); mf.Release() })
+	p, mf := newPlatform(b)
 	pas, err := p.NewAddressSpace()
 	if err != nil {
 		b.Fatal(err)
 	}
-	off, _ := mf.Allocate(pgalloc.PageSize)
-	copy(mf.Slice(off, pgalloc.PageSize), []byte{0x0f, 0x05, 0xeb, 0xfc}) // syscall; jmp -4
-	if err := pas.MapFile(0x400000, off, pgalloc.PageSize, platform.AccessType{Read: true, Execute: true}); err != nil {
+	code := mf.Page(b, []byte{0x0f, 0x05, 0xeb, 0xfc}) // syscall; jmp -4
+	if err := pas.MapFile(0x400000, mf.FD(), code, linux.PageSize, platform.AccessType{Read: true, Execute: true}); err != nil {
 		b.Fatal(err)
 	}
 	ctx, _ := p.NewContext()

@@ -53,6 +53,10 @@ func (p *Platform) NewContext() (platform.Context, error) {
 	return &Context{p: p, tid: gettid(), cpu: cpu, fp: make([]byte, p.xstateSize)}, nil
 }
 
+// NeedsLockedThread implements platform.Platform: ptrace requests must come
+// from the thread that attached the stub.
+func (p *Platform) NeedsLockedThread() bool { return true }
+
 var errNotPtraceAS = errors.New("address space is not from the ptrace platform")
 
 // Switch implements platform.Context.

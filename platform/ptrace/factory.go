@@ -2,6 +2,7 @@ package ptrace
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"runtime"
 	"syscall"
@@ -35,7 +36,7 @@ type template struct {
 // makes the Go runtime end the thread.
 func (p *Platform) factory(elf []byte, ready chan<- error) {
 	runtime.LockOSThread()
-	t, err := startTemplate(elf, p.mf.FD())
+	t, err := startTemplate(elf, p.memFD)
 	if err == nil {
 		p.xstateSize, err = t.xstateSize()
 		if err != nil {
@@ -146,6 +147,18 @@ func (t *template) waitReady() error {
 	}
 	if t.regs.Rip != readyRIP {
 		return fmt.Errorf("stub %d trapped at %#x, want %#x", t.pid, t.regs.Rip, readyRIP)
+	}
+	// The exec kept every FD of the sentry that is not close-on-exec
+	// (the gofer socket, the container's stdio): a stub holds the
+	// memory file only.
+	regs := t.regs
+	rax, err := injectSyscall(t.pid, &regs, &t.status, syscallSiteRIP, syscallTrapRIP, unix.SYS_CLOSE_RANGE,
+		[6]uint64{stubMemFD + 1, math.MaxUint32, 0})
+	if err != nil {
+		return fmt.Errorf("closing inherited FDs in stub %d: %w", t.pid, err)
+	}
+	if e := errnoOf(rax); e != 0 {
+		return fmt.Errorf("closing inherited FDs in stub %d: %w", t.pid, e)
 	}
 	return nil
 }

@@ -10,9 +10,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/platform"
 	"github.com/cocoon-sandbox/cocoon/sentry/arch"
-	"github.com/cocoon-sandbox/cocoon/sentry/pgalloc"
 )
 
 // procStatus returns the "Key:\tvalue" lines of /proc/pid/status.
@@ -58,9 +58,8 @@ func TestStubsHaveNoPrivileges(t *testing.T) {
 			return
 		}
 		defer as.Release()
-		off, _ := mf.Allocate(pgalloc.PageSize)
-		copy(mf.Slice(off, pgalloc.PageSize), []byte{0x0f, 0x05}) // syscall
-		if err := as.MapFile(0x400000, off, pgalloc.PageSize, platform.AnyAccess); err != nil {
+		code := mf.Page(t, []byte{0x0f, 0x05}) // syscall
+		if err := as.MapFile(0x400000, mf.FD(), code, linux.PageSize, platform.AnyAccess); err != nil {
 			ran <- err
 			return
 		}
@@ -117,5 +116,34 @@ func TestStubsHaveNoPrivileges(t *testing.T) {
 	}
 	if traced != 2 {
 		t.Errorf("%d of the stubs are traced, want 2 (the template and the seized stub)", traced)
+	}
+}
+
+// TestStubsInheritNoFD checks that a stub holds the memory file only, even
+// when the sentry has FDs that are not close-on-exec (as `runsc boot` has
+// the gofer socket and the container's stdio).
+func TestStubsInheritNoFD(t *testing.T) {
+	leak, err := unix.Open(os.DevNull, unix.O_RDONLY, 0) // not O_CLOEXEC
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(leak)
+	p, _ := newPlatform(t)
+	pas, err := p.NewAddressSpace()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pas.Release()
+	pid := pas.(*AddressSpace).pid
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ents) != 1 || ents[0].Name() != fmt.Sprint(stubMemFD) {
+		var names []string
+		for _, e := range ents {
+			names = append(names, e.Name())
+		}
+		t.Errorf("stub %d holds FDs %v, want only the memory file (%d)", pid, names, stubMemFD)
 	}
 }

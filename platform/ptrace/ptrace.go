@@ -5,10 +5,12 @@
 // The design is in README.md. In short: New starts a "template" stub from a
 // hand-assembled static ELF (no Go runtime), executed as nobody with no
 // capabilities and not dumpable, which confines itself (unmaps everything
-// but its own page, no_new_privs, a seccomp filter) and then waits. Each NewAddressSpace forks the template by injecting clone() into
-// it. The first task thread that switches into an address space seizes its
+// but its own page, no_new_privs, a seccomp filter) and then waits. Each
+// NewAddressSpace forks the template by injecting clone() into it. The first task thread that switches into an address space seizes its
 // stub and stays its tracer; MapFile and Unmap inject mmap/munmap of the
-// memory file into the stub.
+// memory file into the stub, or of another host file once it has been
+// passed into the stub over the stub's own socket (fdpass.go). The
+// package registers itself as "ptrace" (constructor.go).
 //
 // Locking and threads:
 //   - Platform.mu guards the set of live address spaces. The factory
@@ -31,7 +33,6 @@ import (
 	"sync"
 
 	"github.com/cocoon-sandbox/cocoon/platform"
-	"github.com/cocoon-sandbox/cocoon/sentry/pgalloc"
 )
 
 var errFilterTooBig = errors.New("stub seccomp filter does not fit in the stub page")
@@ -42,7 +43,9 @@ var errReleased = errors.New("ptrace platform object already released")
 
 // Platform is the ptrace platform.
 type Platform struct {
-	mf *pgalloc.MemoryFile
+	// memFD is the memory file's host FD, which every stub holds as
+	// stubMemFD. The caller of New owns it.
+	memFD int
 
 	// xstateSize is the size of the host's NT_X86_XSTATE register set,
 	// learned once from the template.
@@ -67,17 +70,19 @@ var (
 	_ platform.Context      = (*Context)(nil)
 )
 
-// New starts the platform's stub factory. It must be called before the
-// sandbox process gives up its view of the host file system: it executes the
-// stub through /proc/self/fd. Nothing after New needs a host path.
-func New(mf *pgalloc.MemoryFile) (*Platform, error) {
+// New starts the platform's stub factory over the memory file memFD, which
+// the caller keeps open for the platform's life. It must be called before
+// the sandbox process gives up its view of the host file system: it
+// executes the stub through /proc/self/fd. Nothing after New needs a host
+// path.
+func New(memFD int) (*Platform, error) {
 	elf, err := buildStubELF()
 	if err != nil {
 		return nil, fmt.Errorf("building ptrace stub: %w", err)
 	}
 	p := &Platform{
 		cpus:     newCPUPicker(),
-		mf:       mf,
+		memFD:    memFD,
 		requests: make(chan factoryRequest),
 		live:     make(map[int32]*AddressSpace),
 	}
@@ -115,7 +120,7 @@ func (p *Platform) NewAddressSpace() (platform.AddressSpace, error) {
 	if r.err != nil {
 		return nil, fmt.Errorf("creating address space: %w", r.err)
 	}
-	as := &AddressSpace{p: p, pid: r.pid, cpu: noCPU}
+	as := &AddressSpace{p: p, pid: r.pid, cpu: noCPU, sock: -1}
 	p.mu.Lock()
 	if p.released {
 		// Release ran while the factory forked: it did not see this one.

@@ -43,6 +43,17 @@ func xstate(tid int32, set bool, iov *unix.Iovec, buf []byte) (int, unix.Errno) 
 	return int(iov.Len), e
 }
 
+// peekData reads the word at addr of the stopped tracee tid into *word (at
+// the system-call level PTRACE_PEEKDATA stores it through data).
+func peekData(tid int32, addr uint64, word *uint64) unix.Errno {
+	return ptrace(unix.PTRACE_PEEKDATA, tid, uintptr(addr), uintptr(unsafe.Pointer(word)))
+}
+
+// pokeData writes word at addr of the stopped tracee tid.
+func pokeData(tid int32, addr, word uint64) unix.Errno {
+	return ptrace(unix.PTRACE_POKEDATA, tid, uintptr(addr), uintptr(word))
+}
+
 // siginfo is the prefix of siginfo_t that the platform reads.
 type siginfo struct {
 	Signo int32

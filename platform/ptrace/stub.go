@@ -20,8 +20,15 @@ const (
 	// minUserAddress keeps the null page range (mmap_min_addr) unused.
 	minUserAddress = 0x10000
 
-	// stubMemFD is the memory file's descriptor number inside every stub.
+	// stubMemFD is the memory file's descriptor number inside every stub:
+	// the only FD a stub starts with (the template closes whatever else
+	// its exec inherited before it is cloned, factory.go).
 	stubMemFD = 3
+	// stubSockFD and stubSockPeerFD are the FDs of the socket pair a
+	// stub makes for passed FDs (fdpass.go): the lowest free ones in a
+	// table that holds stubMemFD only. The stub keeps stubSockFD.
+	stubSockFD     = 0
+	stubSockPeerFD = 1
 
 	// codeOffset is where stubCode sits in the page (after the ELF
 	// headers); fprogOffset is its sock_fprog, which the code finds at

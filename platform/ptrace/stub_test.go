@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"runtime"
 	"strconv"
@@ -13,10 +14,11 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/platform"
+	"github.com/cocoon-sandbox/cocoon/platform/platformtest"
 	"github.com/cocoon-sandbox/cocoon/seccomp"
 	"github.com/cocoon-sandbox/cocoon/sentry/arch"
-	"github.com/cocoon-sandbox/cocoon/sentry/pgalloc"
 )
 
 func TestStubCodeLayout(t *testing.T) {
@@ -65,6 +67,8 @@ func TestStubFilter(t *testing.T) {
 	}
 	const x86 = unix.AUDIT_ARCH_X86_64
 	shared := uint64(unix.MAP_SHARED | unix.MAP_FIXED)
+	anonFixed := uint64(unix.MAP_PRIVATE | unix.MAP_ANONYMOUS | unix.MAP_FIXED)
+	rw := uint64(unix.PROT_READ | unix.PROT_WRITE)
 	for _, c := range []struct {
 		name  string
 		nr    int32
@@ -72,9 +76,23 @@ func TestStubFilter(t *testing.T) {
 		allow bool
 	}{
 		{"mmap memfd", unix.SYS_MMAP, [6]uint64{0x400000, 0x1000, 7, shared, stubMemFD, 0x3000}, true},
+		{"mmap passed fd", unix.SYS_MMAP, [6]uint64{0x400000, 0x1000, 7, shared, 1, 0}, true},
 		{"mmap anonymous", unix.SYS_MMAP, [6]uint64{0, 0x1000, 7, unix.MAP_PRIVATE | unix.MAP_ANONYMOUS, ^uint64(0), 0}, false},
-		{"mmap other fd", unix.SYS_MMAP, [6]uint64{0x400000, 0x1000, 7, shared, 4, 0}, false},
 		{"mmap private memfd", unix.SYS_MMAP, [6]uint64{0x400000, 0x1000, 7, unix.MAP_PRIVATE | unix.MAP_FIXED, stubMemFD, 0}, false},
+		{"mmap scratch", unix.SYS_MMAP, [6]uint64{scratchAddr, 0x1000, rw, anonFixed, ^uint64(0), 0}, true},
+		{"mmap scratch executable", unix.SYS_MMAP, [6]uint64{scratchAddr, 0x1000, 7, anonFixed, ^uint64(0), 0}, false},
+		{"mmap scratch bigger", unix.SYS_MMAP, [6]uint64{scratchAddr, 0x2000, rw, anonFixed, ^uint64(0), 0}, false},
+		{"mmap anonymous elsewhere", unix.SYS_MMAP, [6]uint64{0x400000, 0x1000, rw, anonFixed, ^uint64(0), 0}, false},
+		{"socketpair", unix.SYS_SOCKETPAIR, [6]uint64{unix.AF_UNIX, unix.SOCK_SEQPACKET | unix.SOCK_CLOEXEC, 0, scratchPair}, true},
+		{"socketpair stream", unix.SYS_SOCKETPAIR, [6]uint64{unix.AF_UNIX, unix.SOCK_STREAM, 0, scratchPair}, false},
+		{"socket", unix.SYS_SOCKET, [6]uint64{unix.AF_INET, unix.SOCK_STREAM}, false},
+		{"recvmsg", unix.SYS_RECVMSG, [6]uint64{stubSockFD, scratchMsghdr, unix.MSG_CMSG_CLOEXEC}, true},
+		{"recvmsg other fd", unix.SYS_RECVMSG, [6]uint64{4, scratchMsghdr, unix.MSG_CMSG_CLOEXEC}, false},
+		{"close_range inherited", unix.SYS_CLOSE_RANGE, [6]uint64{stubMemFD + 1, math.MaxUint32, 0}, true},
+		{"close_range other", unix.SYS_CLOSE_RANGE, [6]uint64{0, math.MaxUint32, 0}, false},
+		{"recvmsg peek", unix.SYS_RECVMSG, [6]uint64{0, scratchMsghdr, unix.MSG_PEEK}, false},
+		{"sendmsg", unix.SYS_SENDMSG, [6]uint64{0, scratchMsghdr, 0}, false},
+		{"close", unix.SYS_CLOSE, [6]uint64{1}, true},
 		{"munmap", unix.SYS_MUNMAP, [6]uint64{0x400000, 0x1000}, true},
 		{"clone fork", unix.SYS_CLONE, [6]uint64{stubCloneFlags}, true},
 		{"clone thread", unix.SYS_CLONE, [6]uint64{unix.CLONE_VM | unix.CLONE_THREAD | unix.CLONE_SIGHAND}, false},
@@ -107,17 +125,13 @@ func TestStubFilter(t *testing.T) {
 	}
 }
 
-func newPlatform(t *testing.T) (*Platform, *pgalloc.MemoryFile) {
-	mf, err := pgalloc.New("ptrace-test")
+func newPlatform(t testing.TB) (*Platform, *platformtest.MemoryFile) {
+	mf := platformtest.NewMemoryFile(t)
+	p, err := New(mf.FD())
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := New(mf)
-	if err != nil {
-		mf.Release()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Release(); mf.Release() })
+	t.Cleanup(p.Release)
 	return p, mf
 }
 
@@ -167,13 +181,10 @@ func TestVsyscallMeetsWall(t *testing.T) {
 	ctx, _ := p.NewContext()
 	// mov rax, 0xffffffffff600000 (gettimeofday); call rax; syscall
 	code := []byte{0x48, 0xc7, 0xc0, 0x00, 0x00, 0x60, 0xff, 0xff, 0xd0, 0x0f, 0x05}
-	off, _ := mf.Allocate(pgalloc.PageSize)
-	copy(mf.Slice(off, pgalloc.PageSize), code)
-	if err := as.MapFile(0x400000, off, pgalloc.PageSize, platform.AnyAccess); err != nil {
+	if err := as.MapFile(0x400000, mf.FD(), mf.Page(t, code), linux.PageSize, platform.AnyAccess); err != nil {
 		t.Fatal(err)
 	}
-	stackOff, _ := mf.Allocate(pgalloc.PageSize)
-	if err := as.MapFile(0x500000, stackOff, pgalloc.PageSize, platform.ReadWrite); err != nil {
+	if err := as.MapFile(0x500000, mf.FD(), mf.Page(t, nil), linux.PageSize, platform.ReadWrite); err != nil {
 		t.Fatal(err)
 	}
 	st := arch.NewInitialState(0x400000, 0x501000)
@@ -213,12 +224,8 @@ func children(t *testing.T) []int {
 // template and every stub, seized or not, released or not.
 func TestReleaseLeavesNothing(t *testing.T) {
 	before := len(children(t))
-	mf, err := pgalloc.New("ptrace-test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mf.Release()
-	p, err := New(mf)
+	mf := platformtest.NewMemoryFile(t)
+	p, err := New(mf.FD())
 	if err != nil {
 		t.Fatal(err)
 	}

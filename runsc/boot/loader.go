@@ -139,7 +139,7 @@ func (l *Loader) build() (int, error) {
 		return statusBootFailed, err
 	}
 	l.mf = mf
-	plat, err := ptrace.New(mf)
+	plat, err := ptrace.New(mf.FD())
 	if err != nil {
 		return statusBootFailed, fmt.Errorf("starting ptrace platform: %w", err)
 	}

@@ -11,10 +11,13 @@ import (
 
 	"github.com/google/subcommands"
 
+	"github.com/cocoon-sandbox/cocoon/platform"
+	_ "github.com/cocoon-sandbox/cocoon/platform/platforms"
 	"github.com/cocoon-sandbox/cocoon/runsc/boot"
 	"github.com/cocoon-sandbox/cocoon/runsc/boot/filter"
 	"github.com/cocoon-sandbox/cocoon/runsc/sandbox"
 	"github.com/cocoon-sandbox/cocoon/runsc/specutils"
+	"github.com/cocoon-sandbox/cocoon/seccomp"
 )
 
 // Boot implements subcommands.Command for "boot", the sandbox process that
@@ -57,6 +60,10 @@ func (b *Boot) Execute(_ context.Context, f *flag.FlagSet, args ...any) subcomma
 	if err != nil {
 		return usageError("boot: %v", err)
 	}
+	plat, err := platform.Lookup(conf.Platform)
+	if err != nil {
+		return usageError("boot: --platform: %v", err)
+	}
 	specFile := os.NewFile(uintptr(b.specFD), "spec")
 	data, err := io.ReadAll(specFile)
 	specFile.Close()
@@ -76,19 +83,19 @@ func (b *Boot) Execute(_ context.Context, f *flag.FlagSet, args ...any) subcomma
 		Stdio:        stdio,
 		// An empty root, then only the capabilities that drive the
 		// stubs (CAP_SYS_PTRACE, CAP_KILL) and no_new_privs, then
-		// the seccomp allowlist.
-		Confine: confineSentry,
+		// the seccomp allowlist with the platform's rules.
+		Confine: func() error { return confineSentry(plat.SeccompRules()) },
 		Debug:   conf.Debug,
 	}))
 }
 
 // confineSentry is sandbox.ConfineSentry, then the sentry's seccomp
-// allowlist (runsc/boot/filter) on every thread.
-func confineSentry() error {
+// allowlist (runsc/boot/filter) with the platform's rules on every thread.
+func confineSentry(platformRules []seccomp.SyscallRule) error {
 	if err := sandbox.ConfineSentry(); err != nil {
 		return err
 	}
-	return filter.Install()
+	return filter.Install(platformRules)
 }
 
 // parseStdioFDs parses "0,1,2".

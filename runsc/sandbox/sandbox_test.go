@@ -150,7 +150,7 @@ func fakeBoot(args []string) int {
 			return 7
 		}
 		defer mf.Release()
-		if plat, err = ptrace.New(mf); err != nil {
+		if plat, err = ptrace.New(mf.FD()); err != nil {
 			fmt.Fprintln(os.Stderr, "boot:", err)
 			return 7
 		}
@@ -236,7 +236,7 @@ func runStub(p *ptrace.Platform, mf *pgalloc.MemoryFile, ctx platform.Context) e
 		return err
 	}
 	copy(mf.Slice(off, pgalloc.PageSize), []byte{0x0f, 0x05, 0xeb, 0xfe}) // syscall; jmp .
-	if err := as.MapFile(0x400000, off, pgalloc.PageSize, platform.AnyAccess); err != nil {
+	if err := as.MapFile(0x400000, mf.FD(), off, pgalloc.PageSize, platform.AnyAccess); err != nil {
 		return err
 	}
 	st := arch.NewInitialState(0x400000, 0x500000)

@@ -53,10 +53,12 @@ func (t *Task) Start() {
 }
 
 // run is the task goroutine: switch into the application, handle the event,
-// deliver signals, repeat. It locks itself to its OS thread for good, as
-// the ptrace platform requires (the thread ends with the goroutine).
+// deliver signals, repeat. If the platform needs it (ptrace does), it locks
+// itself to its OS thread for good, and the thread ends with the goroutine.
 func (t *Task) run() {
-	runtime.LockOSThread()
+	if t.k.Platform.NeedsLockedThread() {
+		runtime.LockOSThread()
+	}
 	ctx, err := t.k.Platform.NewContext()
 	if err != nil {
 		t.Logf("creating platform context: %v", err)

@@ -30,7 +30,7 @@ func runOnPtrace(t *testing.T, path string, argv []string) runResult {
 	defer runtime.UnlockOSThread()
 	m0, _ := newMM(t) // makes sure testMF exists
 	_ = m0
-	p, err := ptrace.New(testMF)
+	p, err := ptrace.New(testMF.FD())
 	if err != nil {
 		t.Skipf("ptrace platform unavailable: %v", err)
 	}

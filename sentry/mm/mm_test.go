@@ -262,8 +262,8 @@ func TestFaultWindowAndAccErr(t *testing.T) {
 		t.Fatal(err)
 	}
 	calls := as.TakeCalls()
-	if len(calls) != 1 || calls[0].Addr != base || calls[0].Length != faultWindow*linux.PageSize || calls[0].Perms != platform.ReadWrite {
-		t.Fatalf("fault mapped %+v, want one MapFile of the 16-page window at %#x", calls, base)
+	if len(calls) != 1 || calls[0].Addr != base || calls[0].FD != m.mf.FD() || calls[0].Length != faultWindow*linux.PageSize || calls[0].Perms != platform.ReadWrite {
+		t.Fatalf("fault mapped %+v, want one MapFile of the memory file (FD %d) for the 16-page window at %#x", calls, m.mf.FD(), base)
 	}
 	// The window's last (partial) part is clipped to the VMA.
 	if _, err := m.HandleFault(base + 39*linux.PageSize); err != nil {

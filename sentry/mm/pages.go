@@ -201,7 +201,7 @@ func (m *MemoryManager) mapRangeLocked(v *vma, start, end uintptr) error {
 		if at == runStart {
 			return nil
 		}
-		if err := m.as.MapFile(runStart, runOff, at-runStart, v.perms); err != nil {
+		if err := m.as.MapFile(runStart, m.mf.FD(), runOff, at-runStart, v.perms); err != nil {
 			return err
 		}
 		for a := runStart; a < at; a += linux.PageSize {

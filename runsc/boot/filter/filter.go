@@ -1,13 +1,16 @@
 // Package filter is the sentry's seccomp allowlist: the host system calls
 // that `runsc boot` may make once sandbox.ConfineSentry has moved it into
-// an empty root with only CAP_SYS_PTRACE and CAP_KILL.
+// an empty root with only the platform's capabilities.
 //
 // The list is reviewed data: every rule says why the sentry needs the
 // call, and restricts the arguments where that is practical. It was
-// derived from the sentry's host calls (platform/ptrace, sentry/pgalloc,
-// sentry/fsimpl/host and gofer, fsgofer/client) and checked by running the
-// syscall and end-to-end suites with the default action set to
-// SECCOMP_RET_TRAP (the Go runtime prints the trapped call's stack).
+// derived from the sentry's host calls (sentry/pgalloc, sentry/fsimpl/host
+// and gofer, fsgofer/client) and checked by running the syscall and
+// end-to-end suites with the default action set to SECCOMP_RET_TRAP (the Go
+// runtime prints the trapped call's stack). The platform's own host calls
+// are not listed here: its constructor gives them
+// (platform.Constructor.SeccompRules), with their reasons, and New adds
+// them.
 //
 // Anything not listed kills the whole process: there is no execve, mount,
 // open/openat (the sentry reaches host files only through FDs it was
@@ -18,37 +21,32 @@ package filter
 
 import (
 	"fmt"
+	"os"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/cocoon-sandbox/cocoon/seccomp"
 )
 
-// Rules returns the sentry's allowlist.
+// Rules returns the sentry's own allowlist, without the platform's rules,
+// for the calling process (signals are allowed to its own PID only).
 func Rules() []seccomp.SyscallRule {
 	A := seccomp.Allow
 	anyv := seccomp.Any
 	eq := seccomp.EqualTo
+	self := eq(uint64(os.Getpid()))
 	return []seccomp.SyscallRule{
-		// --- The ptrace platform (platform/ptrace) -------------------
-		// Seizing, stopping, resuming and reading/writing the
-		// registers of stubs, and injecting system calls into them.
-		A(unix.SYS_PTRACE),
-		// Reaping stop and exit events of stubs.
-		A(unix.SYS_WAIT4),
-		A(unix.SYS_WAITID),
-		// Interrupt: SIGSTOP to a stub thread; Release: SIGKILL to a
-		// stub; the runtime's preemption signals (SIGURG) to its own
-		// threads. kill(2) is not limited to SIGKILL: the runtime
-		// re-raises a fatal signal on itself with kill(getpid(), sig)
-		// (raiseproc, dieFromSignal). Both reach only the sandbox's
-		// own PID namespace: the sentry and its stubs.
-		A(unix.SYS_TGKILL),
-		A(unix.SYS_KILL),
-		// Pinning a tracer thread to the CPU of its stub (affinity.go).
-		// Only the calling thread (pid 0); sysmon also reads it to
+		// --- The Go runtime's signals and CPU set --------------------
+		// Preemption (SIGURG) and signal forwarding to the runtime's
+		// own threads (signalM: tgkill(getpid(), tid, sig)), and the
+		// re-raise of a fatal signal on itself (raiseproc,
+		// dieFromSignal: kill(getpid(), sig)): the sentry's own PID
+		// only. A platform that signals other processes says so in
+		// its rules.
+		A(unix.SYS_TGKILL, self),
+		A(unix.SYS_KILL, self),
+		// sysmon re-reads the calling thread's CPU set (pid 0) to
 		// re-derive GOMAXPROCS.
-		A(unix.SYS_SCHED_SETAFFINITY, eq(0)),
 		A(unix.SYS_SCHED_GETAFFINITY, eq(0)),
 
 		// --- The memory file (sentry/pgalloc) and host FDs -----------
@@ -106,28 +104,30 @@ func Rules() []seccomp.SyscallRule {
 		// Random bytes for the application (getrandom, AT_RANDOM)
 		// through crypto/rand; the vDSO falls back to the syscall.
 		A(unix.SYS_GETRANDOM),
-		// ptrace.New reads its own capabilities (privileges.go).
-		A(unix.SYS_CAPGET),
-		A(unix.SYS_GETEUID),
 		// The rest of what the Go runtime needs is
-		// seccomp.GoRuntimeRules.
+		// seccomp.GoRuntimeRules; what the platform needs, its
+		// constructor's SeccompRules.
 	}
 }
 
-// New returns the sentry's whole filter: Rules and the Go runtime's.
-func New() *seccomp.Filter {
+// New returns the sentry's whole filter: Rules, the platform's rules
+// (platform.Constructor.SeccompRules of the platform the sentry runs) and
+// the Go runtime's.
+func New(platformRules []seccomp.SyscallRule) *seccomp.Filter {
+	rules := append(Rules(), platformRules...)
 	return &seccomp.Filter{
-		Rules:   append(Rules(), seccomp.GoRuntimeRules()...),
+		Rules:   append(rules, seccomp.GoRuntimeRules()...),
 		Default: seccomp.ActionKillProcess,
 		BadArch: seccomp.ActionKillProcess,
 	}
 }
 
-// Install loads the sentry's filter on every thread (TSYNC).
+// Install loads the sentry's filter, with the platform's rules, on every
+// thread (TSYNC).
 //
 // Preconditions: sandbox.ConfineSentry has run.
-func Install() error {
-	prog, err := New().Build()
+func Install(platformRules []seccomp.SyscallRule) error {
+	prog, err := New(platformRules).Build()
 	if err != nil {
 		return fmt.Errorf("building sentry seccomp filter: %w", err)
 	}

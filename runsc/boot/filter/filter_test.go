@@ -1,31 +1,98 @@
 package filter
 
 import (
+	"os"
 	"testing"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/cocoon-sandbox/cocoon/platform"
+	_ "github.com/cocoon-sandbox/cocoon/platform/platforms"
 	"github.com/cocoon-sandbox/cocoon/seccomp"
 	"github.com/cocoon-sandbox/cocoon/seccomp/seccomptest"
 )
 
 var call = seccomptest.Call
 
-func TestEveryRuleAllows(t *testing.T) {
-	prog, err := New().Build()
+// build returns the sentry's filter for the platform called name ("" for
+// none).
+func build(t *testing.T, name string) (prog []unix.SockFilter, platformRules []seccomp.SyscallRule) {
+	t.Helper()
+	if name != "" {
+		c, err := platform.Lookup(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		platformRules = c.SeccompRules()
+	}
+	prog, err := New(platformRules).Build()
 	if err != nil {
 		t.Fatal(err)
 	}
-	seccomptest.ExpectRulesAllowed(t, prog, Rules())
-	seccomptest.ExpectRulesAllowed(t, prog, seccomp.GoRuntimeRules())
+	return prog, platformRules
 }
 
-// TestAdversarial checks what a subverted sentry must not be able to do.
-func TestAdversarial(t *testing.T) {
-	prog, err := New().Build()
-	if err != nil {
-		t.Fatal(err)
+func TestEveryRuleAllows(t *testing.T) {
+	for _, name := range platform.Names() {
+		t.Run(name, func(t *testing.T) {
+			prog, platformRules := build(t, name)
+			seccomptest.ExpectRulesAllowed(t, prog, Rules())
+			seccomptest.ExpectRulesAllowed(t, prog, platformRules)
+			seccomptest.ExpectRulesAllowed(t, prog, seccomp.GoRuntimeRules())
+		})
 	}
+}
+
+// TestPlatformRules checks that the platform's host calls are allowed
+// through its rules only: without them the sentry cannot trace, wait for
+// or signal another process, and the Go runtime can still signal itself.
+func TestPlatformRules(t *testing.T) {
+	self := uint64(os.Getpid())
+	other := self + 1
+	bare, _ := build(t, "")
+	withPtrace, _ := build(t, "ptrace")
+	ptraceCalls := []seccomptest.Case{
+		{Name: "ptrace", Data: call(unix.SYS_PTRACE, unix.PTRACE_SYSEMU, other)},
+		{Name: "wait4", Data: call(unix.SYS_WAIT4, other)},
+		{Name: "kill other sigkill", Data: call(unix.SYS_KILL, other, uint64(unix.SIGKILL))},
+		{Name: "tgkill other sigstop", Data: call(unix.SYS_TGKILL, other, other, uint64(unix.SIGSTOP))},
+		{Name: "sched_setaffinity self", Data: call(unix.SYS_SCHED_SETAFFINITY, 0, 8)},
+	}
+	runtimeCalls := []seccomptest.Case{
+		{Name: "tgkill self sigurg", Data: call(unix.SYS_TGKILL, self, self+3, uint64(unix.SIGURG))},
+		{Name: "kill self sigabrt", Data: call(unix.SYS_KILL, self, uint64(unix.SIGABRT))},
+		{Name: "sched_getaffinity self", Data: call(unix.SYS_SCHED_GETAFFINITY, 0)},
+	}
+	t.Run("without", func(t *testing.T) {
+		seccomptest.ExpectAction(t, bare, seccomp.ActionKillProcess, ptraceCalls)
+		seccomptest.ExpectAction(t, bare, seccomp.ActionAllow, runtimeCalls)
+		seccomptest.ExpectAction(t, bare, seccomp.ActionKillProcess, []seccomptest.Case{
+			{Name: "kill other sigterm", Data: call(unix.SYS_KILL, other, uint64(unix.SIGTERM))},
+			{Name: "tgkill other sigurg", Data: call(unix.SYS_TGKILL, other, other, uint64(unix.SIGURG))},
+		})
+	})
+	t.Run("ptrace", func(t *testing.T) {
+		seccomptest.ExpectAction(t, withPtrace, seccomp.ActionAllow, ptraceCalls)
+		seccomptest.ExpectAction(t, withPtrace, seccomp.ActionAllow, runtimeCalls)
+		seccomptest.ExpectAction(t, withPtrace, seccomp.ActionKillProcess, []seccomptest.Case{
+			{Name: "kill other sigterm", Data: call(unix.SYS_KILL, other, uint64(unix.SIGTERM))},
+			{Name: "tgkill other sigurg", Data: call(unix.SYS_TGKILL, other, other, uint64(unix.SIGURG))},
+		})
+	})
+}
+
+// TestAdversarial checks what a subverted sentry must not be able to do,
+// on every platform.
+func TestAdversarial(t *testing.T) {
+	for _, name := range platform.Names() {
+		t.Run(name, func(t *testing.T) {
+			prog, _ := build(t, name)
+			adversarial(t, prog)
+		})
+	}
+}
+
+func adversarial(t *testing.T, prog []unix.SockFilter) {
 	seccomptest.ExpectAction(t, prog, seccomp.ActionKillProcess, []seccomptest.Case{
 		{Name: "execve", Data: call(unix.SYS_EXECVE)},
 		{Name: "execveat", Data: call(unix.SYS_EXECVEAT)},

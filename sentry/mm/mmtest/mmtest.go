@@ -46,11 +46,15 @@ func (p *Platform) NewContext() (platform.Context, error) {
 	return nil, fmt.Errorf("mmtest platform cannot run threads")
 }
 
+// NeedsLockedThread implements platform.Platform.
+func (p *Platform) NeedsLockedThread() bool { return false }
+
 // Release implements platform.Platform.
 func (p *Platform) Release() {}
 
 // Mapping is what one page of a fake address space maps.
 type Mapping struct {
+	FD    int
 	Off   uint64
 	Perms platform.AccessType
 }
@@ -59,6 +63,7 @@ type Mapping struct {
 type Call struct {
 	Unmap  bool
 	Addr   uintptr
+	FD     int
 	Off    uint64
 	Length uintptr
 	Perms  platform.AccessType
@@ -73,15 +78,15 @@ type AddressSpace struct {
 }
 
 // MapFile implements platform.AddressSpace.
-func (as *AddressSpace) MapFile(addr uintptr, off uint64, length uintptr, at platform.AccessType) error {
+func (as *AddressSpace) MapFile(addr uintptr, fd int, off uint64, length uintptr, at platform.AccessType) error {
 	as.mu.Lock()
 	defer as.mu.Unlock()
 	if addr%linux.PageSize != 0 || length%linux.PageSize != 0 || off%linux.PageSize != 0 || length == 0 {
 		return fmt.Errorf("unaligned MapFile(%#x, %#x, %#x)", addr, off, length)
 	}
-	as.Calls = append(as.Calls, Call{Addr: addr, Off: off, Length: length, Perms: at})
+	as.Calls = append(as.Calls, Call{Addr: addr, FD: fd, Off: off, Length: length, Perms: at})
 	for a := uintptr(0); a < length; a += linux.PageSize {
-		as.Pages[addr+a] = Mapping{Off: off + uint64(a), Perms: at}
+		as.Pages[addr+a] = Mapping{FD: fd, Off: off + uint64(a), Perms: at}
 	}
 	return nil
 }
