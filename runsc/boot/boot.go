@@ -13,6 +13,7 @@
 package boot
 
 import (
+	"github.com/cocoon-sandbox/cocoon/platform"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -42,6 +43,12 @@ type Args struct {
 	// when it ends or fails to boot, for runsc calls made after this
 	// process is gone.
 	ExitStatusFD int
+
+	// Platform is the platform to run the application on, from the
+	// registry (--platform), and PlatformName its name. Its devices are
+	// opened before Confine.
+	Platform     platform.Constructor
+	PlatformName string
 
 	// Confine moves the process into an empty root (pivot_root, old root
 	// unmounted) and drops its privileges once the platform is set up;

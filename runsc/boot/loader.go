@@ -16,7 +16,6 @@ import (
 
 	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/platform"
-	"github.com/cocoon-sandbox/cocoon/platform/ptrace"
 	"github.com/cocoon-sandbox/cocoon/runsc/control"
 	"github.com/cocoon-sandbox/cocoon/sentry/arch"
 	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/gofer"
@@ -139,9 +138,16 @@ func (l *Loader) build() (int, error) {
 		return statusBootFailed, err
 	}
 	l.mf = mf
-	plat, err := ptrace.New(mf.FD())
+	if args.Platform == nil {
+		return statusBootFailed, errors.New("no platform given")
+	}
+	devices, err := platform.OpenDevices(args.Platform.Requirements())
 	if err != nil {
-		return statusBootFailed, fmt.Errorf("starting ptrace platform: %w", err)
+		return statusBootFailed, err
+	}
+	plat, err := args.Platform.New(platform.Options{MemoryFileFD: mf.FD(), Devices: devices})
+	if err != nil {
+		return statusBootFailed, fmt.Errorf("starting the %s platform: %w", args.PlatformName, err)
 	}
 	l.plat = plat
 	host := readHostFacts()

@@ -17,7 +17,6 @@ import (
 	"github.com/cocoon-sandbox/cocoon/runsc/boot/filter"
 	"github.com/cocoon-sandbox/cocoon/runsc/sandbox"
 	"github.com/cocoon-sandbox/cocoon/runsc/specutils"
-	"github.com/cocoon-sandbox/cocoon/seccomp"
 )
 
 // Boot implements subcommands.Command for "boot", the sandbox process that
@@ -81,21 +80,23 @@ func (b *Boot) Execute(_ context.Context, f *flag.FlagSet, args ...any) subcomma
 		ControllerFD: b.controllerFD,
 		ExitStatusFD: b.exitFD,
 		Stdio:        stdio,
+		Platform:     plat,
+		PlatformName: conf.Platform,
 		// An empty root, then only the capabilities that drive the
 		// stubs (CAP_SYS_PTRACE, CAP_KILL) and no_new_privs, then
 		// the seccomp allowlist with the platform's rules.
-		Confine: func() error { return confineSentry(plat.SeccompRules()) },
+		Confine: func() error { return confineSentry(plat) },
 		Debug:   conf.Debug,
 	}))
 }
 
 // confineSentry is sandbox.ConfineSentry, then the sentry's seccomp
 // allowlist (runsc/boot/filter) with the platform's rules on every thread.
-func confineSentry(platformRules []seccomp.SyscallRule) error {
-	if err := sandbox.ConfineSentry(); err != nil {
+func confineSentry(plat platform.Constructor) error {
+	if err := sandbox.ConfineSentry(plat.Requirements().Capabilities); err != nil {
 		return err
 	}
-	return filter.Install(platformRules)
+	return filter.Install(plat.SeccompRules())
 }
 
 // parseStdioFDs parses "0,1,2".

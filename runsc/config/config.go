@@ -7,6 +7,8 @@ package config
 import (
 	"flag"
 	"fmt"
+
+	"github.com/cocoon-sandbox/cocoon/platform"
 )
 
 // Defaults of the global flags.
@@ -81,7 +83,7 @@ func RegisterFlags(fs *flag.FlagSet) *Config {
 	fs.BoolVar(&c.Debug, "debug", false, "enable debug logging.")
 	fs.StringVar(&c.DebugLog, "debug-log", "", "additional location for logs (a file path); logs go to stderr when empty.")
 	fs.IntVar(&c.DebugLogFD, "debug-log-fd", -1, "internal: inherited FD of the debug log, set by runsc for boot and gofer.")
-	fs.StringVar(&c.Platform, "platform", DefaultPlatform, "specifies which platform to use: ptrace.")
+	fs.StringVar(&c.Platform, "platform", DefaultPlatform, "specifies which platform to use (the registered ones: ptrace).")
 	fs.StringVar(&c.Network, "network", DefaultNetwork, "specifies which network to use: none (sandbox and host are not supported yet).")
 	fs.StringVar(&c.Overlay2, "overlay2", DefaultOverlay2, "overlay over the root file system: root:memory (none is not supported yet).")
 	fs.StringVar(&c.Log, "log", "", "file path where runsc writes its own errors and warnings, for its caller.")
@@ -101,12 +103,10 @@ func (c *Config) Validate() error {
 	if c.RootDir == "" {
 		return fmt.Errorf("--root must not be empty")
 	}
-	switch c.Platform {
-	case "ptrace":
-	case "systrap", "kvm":
-		return fmt.Errorf("--platform=%s: not supported yet (only ptrace is)", c.Platform)
-	default:
-		return fmt.Errorf("--platform=%s: unknown platform (only ptrace is supported)", c.Platform)
+	if _, err := platform.Lookup(c.Platform); err != nil {
+		// The registry says which names exist (platform/platforms
+		// registers them all).
+		return fmt.Errorf("--platform=%s: %w", c.Platform, err)
 	}
 	switch c.Network {
 	case "none":

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	_ "github.com/cocoon-sandbox/cocoon/platform/platforms" // the registry Validate asks
 )
 
 func parse(t *testing.T, args ...string) (*Config, error) {
@@ -42,7 +44,7 @@ func TestValidate(t *testing.T) {
 	}{
 		{name: "all set", args: []string{"--root=/tmp/x", "--debug", "--debug-log=/tmp/l", "--platform=ptrace", "--network=none", "--overlay2=root:memory"}},
 		{name: "single dash", args: []string{"-root", "/tmp/x", "-debug"}},
-		{name: "kvm", args: []string{"--platform=kvm"}, wantErr: "--platform=kvm: not supported yet"},
+		{name: "kvm", args: []string{"--platform=kvm"}, wantErr: `--platform=kvm: unknown platform "kvm" (known: ptrace)`},
 		{name: "bogus platform", args: []string{"--platform=foo"}, wantErr: "unknown platform"},
 		{name: "network sandbox", args: []string{"--network=sandbox"}, wantErr: "--network=sandbox: not supported yet"},
 		{name: "network host", args: []string{"--network=host"}, wantErr: "--network=host: not supported yet"},

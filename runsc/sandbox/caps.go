@@ -7,18 +7,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// SentryCapabilities are the only capabilities the sandbox process keeps
-// once it is confined (DropSentryPrivileges). Stubs run as nobody and are
-// not dumpable (platform/ptrace), so the sentry, still uid 0, needs:
-//
-//   - CAP_SYS_PTRACE: to seize and drive a stub of another user that is not
-//     dumpable (ptrace_may_access() in kernel/ptrace.c); also what lets it
-//     trace under Yama ptrace_scope 1 or 2.
-//   - CAP_KILL: to signal a process of another user: tgkill(SIGSTOP) for
-//     Interrupt, kill(SIGKILL) when an address space or the platform is
-//     released.
-var SentryCapabilities = []uintptr{unix.CAP_KILL, unix.CAP_SYS_PTRACE}
-
 // GoferCapabilities are the only capabilities the gofer keeps once it is
 // confined (DropGoferPrivileges). The sentry checks the application's
 // permissions itself and asks the gofer to act as root over the served tree:
@@ -48,13 +36,15 @@ var GoferCapabilities = []uintptr{
 }
 
 // ConfineSentry is the sandbox process's confinement, run once the platform
-// is up: Confine (empty root), then DropSentryPrivileges. It is the Confine
+// is up: Confine (empty root), then DropSentryPrivileges(caps), caps being
+// what the platform's Requirements ask for (ptrace: CAP_SYS_PTRACE and
+// CAP_KILL, to drive and kill stubs of another user). It is the Confine
 // hook `runsc boot` gives boot.Run.
-func ConfineSentry() error {
+func ConfineSentry(caps []uintptr) error {
 	if err := Confine(); err != nil {
 		return err
 	}
-	return DropSentryPrivileges()
+	return DropSentryPrivileges(caps)
 }
 
 // ConfineGofer is the gofer's confinement before it serves: SetupGoferRoot,
@@ -67,9 +57,9 @@ func ConfineGofer(dir string, readOnly bool) error {
 }
 
 // DropSentryPrivileges leaves every thread of the calling process with
-// SentryCapabilities only (see dropPrivileges).
-func DropSentryPrivileges() error {
-	if err := dropPrivileges(SentryCapabilities); err != nil {
+// caps only (see dropPrivileges).
+func DropSentryPrivileges(caps []uintptr) error {
+	if err := dropPrivileges(caps); err != nil {
 		return fmt.Errorf("dropping sandbox privileges: %w", err)
 	}
 	return nil

@@ -94,7 +94,7 @@ func childrenOf(t *testing.T, pid int) []int {
 // TestPrivilegesDropped starts a sandbox process that brings up the ptrace
 // platform and confines itself as `runsc boot` does, and a real gofer, and
 // checks from the host what each process may still do: the sandbox keeps
-// only SentryCapabilities on every thread, and with them still seizes,
+// only the ptrace platform's capabilities on every thread, and with them still seizes,
 // runs, interrupts and kills its stubs; the stubs run as nobody with no
 // capabilities under their seccomp filter; the gofer keeps only
 // GoferCapabilities and still serves.
@@ -121,7 +121,7 @@ func TestPrivilegesDropped(t *testing.T) {
 		t.Errorf("sandbox reported\n  %q\nwant\n  %q", out, wantOut)
 	}
 
-	checkThreads(t, "sandbox", s.Sandbox.PID, SentryCapabilities)
+	checkThreads(t, "sandbox", s.Sandbox.PID, ptraceCapabilities())
 	checkThreads(t, "gofer", s.Gofer.PID, GoferCapabilities)
 
 	stubs := childrenOf(t, s.Sandbox.PID)

@@ -12,7 +12,7 @@
 // running: ConfineSentry (sandbox: Confine to an empty root, then
 // DropSentryPrivileges) and ConfineGofer (gofer: SetupGoferRoot makes the
 // served directory its root, then DropGoferPrivileges). The privilege
-// drops leave every thread with only SentryCapabilities or
+// drops leave every thread with only the platform's capabilities or
 // GoferCapabilities, an empty bounding set and no_new_privs (caps.go).
 //
 // Locking: a Sandbox is used by one goroutine at a time. Two runsc
@@ -279,6 +279,9 @@ func (s *Sandbox) start(args *Args) error {
 		"--exit-fd="+strconv.Itoa(BootExitFD),
 		"--stdio-fds=0,1,2",
 		args.ID)
+	// A PID namespace always: the sandbox's own isolation, and what
+	// ptrace's Requirements.PIDNamespace asks (its rules let the sentry
+	// signal any PID in it).
 	cloneFlags := uintptr(unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWIPC | unix.CLONE_NEWUTS)
 	if args.Conf.Network == "none" {
 		// No network at all: the sentry gets an empty network namespace.

@@ -19,6 +19,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/fsgofer/client"
 	"github.com/cocoon-sandbox/cocoon/fsgofer/filter"
 	"github.com/cocoon-sandbox/cocoon/fsgofer/server"
@@ -156,7 +157,7 @@ func fakeBoot(args []string) int {
 		}
 		defer plat.Release()
 	}
-	if err := ConfineSentry(); !confined(err) {
+	if err := ConfineSentry(ptraceCapabilities()); !confined(err) {
 		fmt.Fprintln(os.Stderr, "boot:", err)
 		return 6
 	}
@@ -231,12 +232,12 @@ func runStub(p *ptrace.Platform, mf *pgalloc.MemoryFile, ctx platform.Context) e
 	if err != nil {
 		return err
 	}
-	off, err := mf.Allocate(pgalloc.PageSize)
+	off, err := mf.Allocate(linux.PageSize)
 	if err != nil {
 		return err
 	}
-	copy(mf.Slice(off, pgalloc.PageSize), []byte{0x0f, 0x05, 0xeb, 0xfe}) // syscall; jmp .
-	if err := as.MapFile(0x400000, mf.FD(), off, pgalloc.PageSize, platform.AnyAccess); err != nil {
+	copy(mf.Slice(off, linux.PageSize), []byte{0x0f, 0x05, 0xeb, 0xfe}) // syscall; jmp .
+	if err := as.MapFile(0x400000, mf.FD(), off, linux.PageSize, platform.AnyAccess); err != nil {
 		return err
 	}
 	st := arch.NewInitialState(0x400000, 0x500000)
@@ -581,4 +582,13 @@ func TestExitStatus(t *testing.T) {
 			t.Errorf("%s: ExitStatus(%#x) = %d, want %d", tc.name, uint32(tc.ws), got, tc.want)
 		}
 	}
+}
+
+// ptraceCapabilities are what the ptrace platform asks the sandbox to keep.
+func ptraceCapabilities() []uintptr {
+	c, err := platform.Lookup("ptrace")
+	if err != nil {
+		panic(err)
+	}
+	return c.Requirements().Capabilities
 }

@@ -16,10 +16,6 @@ import (
 	"github.com/cocoon-sandbox/cocoon/abi/linux"
 )
 
-// PageSize is linux.PageSize, for the callers outside the sentry
-// (platform/) that still name it here.
-const PageSize = linux.PageSize
-
 // maxFileSize is the size of the memory file's reservation in the sentry's
 // address space. The file is sparse: only pages in use take memory.
 const maxFileSize = 64 << 30
