@@ -23,6 +23,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/cocoon-sandbox/cocoon/runsc/cgroup"
 	"github.com/cocoon-sandbox/cocoon/runsc/config"
 	"github.com/cocoon-sandbox/cocoon/runsc/console"
 	"github.com/cocoon-sandbox/cocoon/runsc/control"
@@ -414,4 +415,13 @@ func List(rootDir string) ([]string, error) {
 		}
 	}
 	return ids, nil // ReadDir sorts by name
+}
+
+// Stats returns the figures of the container's cgroup.
+func (c *Container) Stats() (cgroup.Stats, error) {
+	c.refresh()
+	if c.Status != Created && c.Status != Running {
+		return cgroup.Stats{}, fmt.Errorf("container %q: %w", c.ID, ErrNotRunning)
+	}
+	return c.Sandbox.Stats()
 }

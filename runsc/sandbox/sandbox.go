@@ -35,6 +35,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/cocoon-sandbox/cocoon/runsc/cgroup"
 	"github.com/cocoon-sandbox/cocoon/runsc/config"
 	"github.com/cocoon-sandbox/cocoon/runsc/control"
 	"github.com/cocoon-sandbox/cocoon/runsc/log"
@@ -129,6 +130,8 @@ type Sandbox struct {
 	ControlSocket string `json:"controlSocket"`
 	// ExitFile is the path of the exit file.
 	ExitFile string `json:"exitFile"`
+	// Cgroup is the container's cgroup, if the spec names one.
+	Cgroup *cgroup.Cgroup `json:"cgroup,omitempty"`
 
 	// children is set in the runsc process that started the sandbox,
 	// which reaps both processes.
@@ -223,6 +226,12 @@ func (s *Sandbox) start(args *Args) error {
 	// own copies once started.
 	defer sandboxEnd.Close()
 	defer goferEnd.Close()
+
+	leave, err := s.enterCgroup(args)
+	if err != nil {
+		return err
+	}
+	defer leave()
 
 	var pdeath unix.Signal
 	if args.Foreground {
@@ -439,9 +448,12 @@ func (s *Sandbox) Destroy() error {
 			ch.gofer.Process.Kill()
 			<-ch.goferDone
 		}
-		return nil
+		return s.removeCgroup()
 	}
-	return errors.Join(s.Sandbox.kill(killTimeout), s.Gofer.kill(killTimeout))
+	if err := errors.Join(s.Sandbox.kill(killTimeout), s.Gofer.kill(killTimeout)); err != nil {
+		return err
+	}
+	return s.removeCgroup()
 }
 
 // WaitGone waits for the sandbox process to exit, then gives the gofer
