@@ -288,6 +288,7 @@ func (b *bench) containers() {
 	if runscMean > 0 && runcMean > 0 {
 		fmt.Printf("  %-38s %14.1fx\n", "runsc run / runc run", float64(runscMean)/float64(runcMean))
 	}
+	b.lifecycle(bundle)
 	if b.runsc != "" {
 		start := time.Now()
 		r := testutil.Run(testutil.Cmd{Args: []string{b.runsc, "do", "/bin/true"}, Dir: b.dir})
