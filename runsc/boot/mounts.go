@@ -8,6 +8,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/cocoon-sandbox/cocoon/runsc/specutils"
 	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/dev"
 	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/kernfs"
 	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/proc"
@@ -44,7 +45,7 @@ func planMount(k *kernel.Kernel, host proc.HostFacts, m specs.Mount) (p mountPla
 		ReadOnly: flags.readOnly, NoDev: flags.noDev, NoExec: flags.noExec, NoSuid: flags.noSuid,
 		FSType: m.Type, Source: m.Source,
 	}
-	if flags.bind {
+	if specutils.IsBind(m) {
 		return p, fmt.Sprintf("bind mount of %q at %q is not supported yet; skipped", m.Source, m.Destination), nil
 	}
 	switch m.Type {

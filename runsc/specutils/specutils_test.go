@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 func TestValidateID(t *testing.T) {
@@ -239,5 +241,24 @@ func TestDefaultSpecValid(t *testing.T) {
 		if hasUserNS != rootless || (len(s.Linux.UIDMappings) == 1) != rootless {
 			t.Errorf("DefaultSpec(rootless=%t): user namespace %t, uid mappings %v", rootless, hasUserNS, s.Linux.UIDMappings)
 		}
+	}
+}
+
+func TestCheckBindSources(t *testing.T) {
+	bundle := t.TempDir()
+	if err := os.Mkdir(filepath.Join(bundle, "data"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ok := &specs.Spec{Mounts: []specs.Mount{
+		{Destination: "/proc", Type: "proc", Source: "proc"},
+		{Destination: "/data", Type: "bind", Source: "data"},
+		{Destination: "/etc/hosts", Type: "none", Source: "/etc/hosts", Options: []string{"rbind", "ro"}},
+	}}
+	if err := CheckBindSources(bundle, ok); err != nil {
+		t.Errorf("existing sources: %v", err)
+	}
+	bad := &specs.Spec{Mounts: []specs.Mount{ok.Mounts[0], {Destination: "/x", Type: "bind", Source: "/nonexistent/cocoon"}}}
+	if err := CheckBindSources(bundle, bad); err == nil || !strings.Contains(err.Error(), "mounts[1].source") {
+		t.Errorf("missing source: %v, want an error naming mounts[1].source", err)
 	}
 }

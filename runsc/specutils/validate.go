@@ -1,7 +1,11 @@
 package specutils
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -139,6 +143,45 @@ func validateHooks(h *specs.Hooks) error {
 			if hook.Timeout != nil && *hook.Timeout <= 0 {
 				return fmt.Errorf("hooks.%s[%d].timeout %d must be positive", list.name, i, *hook.Timeout)
 			}
+		}
+	}
+	return nil
+}
+
+// IsBind says whether a spec mount is a bind mount ("bind" type, or the
+// bind/rbind option with any type, as runc reads it).
+func IsBind(m specs.Mount) bool {
+	if m.Type == "bind" {
+		return true
+	}
+	for _, o := range m.Options {
+		if o == "bind" || o == "rbind" {
+			return true
+		}
+	}
+	return false
+}
+
+// CheckBindSources checks that the source of every bind mount exists on
+// the host (relative sources are relative to the bundle), as runc fails a
+// create whose bind source is missing.
+func CheckBindSources(bundleDir string, spec *specs.Spec) error {
+	for i, m := range spec.Mounts {
+		if !IsBind(m) {
+			continue
+		}
+		src := m.Source
+		if src == "" {
+			return fmt.Errorf("mounts[%d].source: a bind mount needs a source", i)
+		}
+		if !filepath.IsAbs(src) {
+			src = filepath.Join(bundleDir, src)
+		}
+		if _, err := os.Stat(src); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("mounts[%d].source %q does not exist", i, m.Source)
+			}
+			return fmt.Errorf("mounts[%d].source %q: %w", i, m.Source, err)
 		}
 	}
 	return nil

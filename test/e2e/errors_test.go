@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
 	"github.com/cocoon-sandbox/cocoon/test/testutil"
 )
 
@@ -45,5 +47,36 @@ func TestBadInput(t *testing.T) {
 		root := t.TempDir()
 		oneLineError(t, runRunsc(t, "--root", root, "run", "--bundle", bundle, "c1"))
 		noFilesUnder(t, root)
+	})
+	t.Run("bad-spec-values", func(t *testing.T) {
+		// Each fails create with the field named, and leaves no state.
+		for name, edit := range map[string]func(*specs.Spec){
+			"missing bind source": func(s *specs.Spec) {
+				s.Mounts = append(s.Mounts, specs.Mount{Destination: "/data", Type: "bind", Source: "/nonexistent/cocoon"})
+			},
+			"relative destination": func(s *specs.Spec) { s.Mounts = append(s.Mounts, specs.Mount{Destination: "data", Type: "tmpfs"}) },
+			"unknown namespace": func(s *specs.Spec) {
+				s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: "bogus"})
+			},
+			"no args": func(s *specs.Spec) { s.Process.Args = nil },
+		} {
+			bundle := t.TempDir()
+			if err := testutil.MakeBusyboxBundle(bundle, testutil.BundleOptions{Args: []string{"/bin/true"}}); err != nil {
+				t.Fatal(err)
+			}
+			spec, err := testutil.ReadSpec(bundle)
+			if err != nil {
+				t.Fatal(err)
+			}
+			edit(spec)
+			if err := testutil.WriteSpec(bundle, spec); err != nil {
+				t.Fatal(err)
+			}
+			root := t.TempDir()
+			r := runRunsc(t, "--root", root, "create", "--bundle", bundle, "c1")
+			t.Logf("%s: %s", name, r.Stderr)
+			oneLineError(t, r)
+			noFilesUnder(t, root)
+		}
 	})
 }
