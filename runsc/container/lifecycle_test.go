@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -57,24 +56,11 @@ func helper(args []string) int {
 }
 
 func helperBoot(conf *config.Config, args []string) int {
-	fs := flag.NewFlagSet("boot", flag.ContinueOnError)
-	specFD := fs.Int("spec-fd", -1, "")
-	controllerFD := fs.Int("controller-fd", -1, "")
-	exitFD := fs.Int("exit-fd", -1, "")
-	fs.Int("gofer-fd", -1, "")
-	fs.String("stdio-fds", "", "")
-	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
+	b, err := controltest.ParseBoot(args)
+	if err != nil {
 		return 2
 	}
-	id := fs.Arg(0)
-	data, err := io.ReadAll(os.NewFile(uintptr(*specFD), "spec"))
-	if err != nil {
-		return 3
-	}
-	var spec specs.Spec
-	if err := json.Unmarshal(data, &spec); err != nil {
-		return 4
-	}
+	id, spec, controllerFD, exitFD := b.ID, b.Spec, &b.ControllerFD, &b.ExitFD
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, unix.SIGTERM)
 	ctl := controltest.Serve(*controllerFD, id, sigs)

@@ -102,6 +102,18 @@ func exited(fd int) bool {
 
 // signal sends sig to the process; a process gone is not an error.
 func (p Proc) signal(sig unix.Signal) error {
+	return p.send(sig, 0)
+}
+
+// kill sends SIGKILL to the process and waits up to timeout for it to
+// exit. A process already gone is not an error.
+func (p Proc) kill(timeout time.Duration) error {
+	return p.send(unix.SIGKILL, timeout)
+}
+
+// send sends sig through a pidfd (so a reused PID is never hit) and, with
+// a timeout, waits that long for the process to exit.
+func (p Proc) send(sig unix.Signal, timeout time.Duration) error {
 	fd, err := p.open()
 	if err == errGone {
 		return nil
@@ -111,24 +123,10 @@ func (p Proc) signal(sig unix.Signal) error {
 	}
 	defer unix.Close(fd)
 	if err := unix.PidfdSendSignal(fd, sig, nil, 0); err != nil && err != unix.ESRCH {
-		return fmt.Errorf("signalling %d: %w", p.PID, err)
+		return fmt.Errorf("sending %v to %d: %w", sig, p.PID, err)
 	}
-	return nil
-}
-
-// kill sends SIGKILL to the process and waits up to timeout for it to
-// exit. A process already gone is not an error.
-func (p Proc) kill(timeout time.Duration) error {
-	fd, err := p.open()
-	if err == errGone {
+	if timeout == 0 {
 		return nil
-	}
-	if err != nil {
-		return err
-	}
-	defer unix.Close(fd)
-	if err := unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0); err != nil && err != unix.ESRCH {
-		return fmt.Errorf("killing %d: %w", p.PID, err)
 	}
 	return waitExit(fd, p.PID, timeout)
 }

@@ -2,7 +2,6 @@ package sandbox
 
 import (
 	"bufio"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -109,23 +108,11 @@ func fakeGofer(args []string) int {
 // confinement and driven after it, as the sentry does) or "gofer-ops"
 // (goferOps through a real gofer, then exit 0).
 func fakeBoot(args []string) int {
-	fs := flag.NewFlagSet("boot", flag.ContinueOnError)
-	goferFD := fs.Int("gofer-fd", -1, "")
-	specFD := fs.Int("spec-fd", -1, "")
-	controllerFD := fs.Int("controller-fd", -1, "")
-	exitFD := fs.Int("exit-fd", -1, "")
-	stdioFDs := fs.String("stdio-fds", "", "")
-	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
+	b, err := controltest.ParseBoot(args)
+	if err != nil {
 		return 2
 	}
-	specData, err := io.ReadAll(os.NewFile(uintptr(*specFD), "spec"))
-	if err != nil {
-		return 3
-	}
-	var spec specs.Spec
-	if err := json.Unmarshal(specData, &spec); err != nil {
-		return 4
-	}
+	spec, goferFD, controllerFD, exitFD, stdioFDs := b.Spec, &b.GoferFD, &b.ControllerFD, &b.ExitFD, &b.StdioFDs
 	var goferMsg []byte
 	if os.Getenv(realGoferEnv) != "" {
 		goferMsg = readThroughGofer(*goferFD, "marker")
@@ -139,7 +126,7 @@ func fakeBoot(args []string) int {
 	}
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, unix.SIGTERM)
-	ctl := controltest.Serve(*controllerFD, fs.Arg(0), sigs)
+	ctl := controltest.Serve(*controllerFD, b.ID, sigs)
 	defer ctl.Stop()
 	var (
 		plat *ptrace.Platform

@@ -7,8 +7,13 @@ package controltest
 
 import (
 	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
 	"os"
 	"sync"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"golang.org/x/sys/unix"
 
@@ -94,3 +99,39 @@ func (c *Fake) Exited(exitFD int, status int) {
 
 // Stop stops serving.
 func (c *Fake) Stop() { c.srv.Stop() }
+
+// BootArgs are the arguments `runsc boot` gets from the launcher, as a
+// fake sandbox parses them.
+type BootArgs struct {
+	ID                                    string
+	GoferFD, ControllerFD, ExitFD, SpecFD int
+	StdioFDs                              string
+	Spec                                  specs.Spec
+}
+
+// ParseBoot parses the boot subcommand's flags and container ID, and
+// reads the spec from its FD.
+func ParseBoot(args []string) (*BootArgs, error) {
+	var a BootArgs
+	fs := flag.NewFlagSet("boot", flag.ContinueOnError)
+	fs.IntVar(&a.GoferFD, "gofer-fd", -1, "")
+	fs.IntVar(&a.SpecFD, "spec-fd", -1, "")
+	fs.IntVar(&a.ControllerFD, "controller-fd", -1, "")
+	fs.IntVar(&a.ExitFD, "exit-fd", -1, "")
+	fs.StringVar(&a.StdioFDs, "stdio-fds", "", "")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() != 1 {
+		return nil, fmt.Errorf("want one container ID, got %q", fs.Args())
+	}
+	a.ID = fs.Arg(0)
+	data, err := io.ReadAll(os.NewFile(uintptr(a.SpecFD), "spec"))
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(data, &a.Spec); err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
