@@ -1,0 +1,270 @@
+// Package kerneltest runs kernel tasks in-process, for unit tests of the
+// kernel that the race detector can see: a fake platform whose contexts
+// play the application with Go functions instead of machine code, and a
+// harness (Env) that boots a kernel over it and starts container inits.
+//
+// An application is a Program: a Go function that runs on its own
+// goroutine and makes system calls through its App. The task goroutine and
+// the program goroutine hand control to each other, so exactly one of them
+// runs at a time, as a CPU switches between the sentry and the
+// application. The fake models the application's instruction pointer with
+// made-up code addresses:
+//
+//   - every system call gets a fresh "site": Switch returns EventSyscall
+//     with rip = site+2 (after the syscall instruction); rip = site+2 on
+//     the next Switch means "it returned", rip = site means "restart it";
+//   - a signal handler is a Go function registered at an address
+//     (Platform.Handler); when the kernel points rip at it, the program
+//     runs it, and its return makes rt_sigreturn, which brings rip back to
+//     the interrupted site;
+//   - a program's entry is an address too: an init's (Platform.Entry), or,
+//     for a forked child, its parent's fork site + 2, where the child
+//     resumes with rax = 0.
+//
+// Limits: the program's Go code between two system calls is atomic (an
+// Interrupt takes effect at the next system call; a program that waits
+// must wait in a system call); the program touches its memory only
+// through the kernel (App.Load32 and friends are test-only system calls,
+// see Syscalls); exec is not supported (rip jumps to an unknown address
+// and Switch fails).
+//
+// Address spaces come from mmtest (record-only); contexts are this
+// package's. The Platform is safe for concurrent use (mu guards the entry
+// tables); a context follows platform.Context's rules.
+package kerneltest
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/cocoon-sandbox/cocoon/platform"
+	"github.com/cocoon-sandbox/cocoon/sentry/arch"
+	"github.com/cocoon-sandbox/cocoon/sentry/mm/mmtest"
+)
+
+// Program is the application code of a task.
+type Program func(a *App)
+
+// Handler is a signal handler: it runs on the program's goroutine with
+// the signal number, the addresses of the siginfo and the ucontext (rdi,
+// rsi, rdx at entry).
+type Handler func(a *App, sig int, info, uctx uintptr)
+
+// codeBase is the first made-up code address; sites are codeStep apart.
+const (
+	codeBase = 0x10000000
+	codeStep = 16
+)
+
+// Platform is a fake platform.Platform running Programs.
+type Platform struct {
+	*mmtest.Platform
+
+	mu sync.Mutex
+	// next is the next free code address.
+	next uintptr
+	// entries maps an address to the program that starts there; each is
+	// taken by the first context that starts at it.
+	entries map[uintptr]Program
+	// handlers maps an address to the signal handler there.
+	handlers map[uintptr]Handler
+}
+
+// NewPlatform returns a fake platform.
+func NewPlatform() *Platform {
+	return &Platform{
+		Platform: mmtest.NewPlatform(),
+		next:     codeBase,
+		entries:  make(map[uintptr]Program),
+		handlers: make(map[uintptr]Handler),
+	}
+}
+
+// alloc returns a fresh code address.
+func (p *Platform) alloc() uintptr {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	a := p.next
+	p.next += codeStep
+	return a
+}
+
+// Entry registers prog and returns its entry address, the rip to start a
+// task at.
+func (p *Platform) Entry(prog Program) uintptr {
+	a := p.alloc()
+	p.setEntry(a, prog)
+	return a
+}
+
+func (p *Platform) setEntry(addr uintptr, prog Program) {
+	p.mu.Lock()
+	p.entries[addr] = prog
+	p.mu.Unlock()
+}
+
+func (p *Platform) takeEntry(addr uintptr) Program {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	prog := p.entries[addr]
+	delete(p.entries, addr)
+	return prog
+}
+
+// Handler registers h and returns its address, for sa_handler.
+func (p *Platform) Handler(h Handler) uintptr {
+	a := p.alloc()
+	p.mu.Lock()
+	p.handlers[a] = h
+	p.mu.Unlock()
+	return a
+}
+
+func (p *Platform) handler(addr uintptr) Handler {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.handlers[addr]
+}
+
+// NewContext implements platform.Platform.
+func (p *Platform) NewContext() (platform.Context, error) {
+	return &context{p: p, intr: make(chan struct{}, 1)}, nil
+}
+
+// site is a system call the program made and waits on.
+type site struct {
+	addr uintptr
+	// sigreturn marks the rt_sigreturn that ends a handler: it never
+	// returns to its site.
+	sigreturn bool
+}
+
+// context runs one program. Its fields belong to the task goroutine,
+// except intr (any goroutine may Interrupt).
+type context struct {
+	p    *Platform
+	intr chan struct{}
+	app  *App
+	// sites are the system calls the program is inside, innermost last
+	// (a handler's calls above the call it interrupted).
+	sites []site
+	// restart is set when the kernel rewound rip to the innermost site.
+	restart bool
+	// fp is the FP state last loaded.
+	fp []byte
+}
+
+// Switch implements platform.Context.
+func (c *context) Switch(as platform.AddressSpace, st *arch.State) (platform.Event, platform.SignalInfo, error) {
+	select {
+	case <-c.intr:
+		return platform.EventInterrupted, platform.SignalInfo{}, nil
+	default:
+	}
+	if st.FPDirty {
+		c.fp = append(c.fp[:0], st.FP...)
+		st.FPDirty = false
+	}
+	if c.app == nil {
+		rip := uintptr(st.Regs.Rip)
+		prog := c.p.takeEntry(rip)
+		if prog == nil {
+			return 0, platform.SignalInfo{}, fmt.Errorf("kerneltest: no program at %#x: %w", rip, platform.ErrContextBroken)
+		}
+		c.app = startApp(c.p, prog)
+		// The program waits at its entry as if inside a call that
+		// returns there, so that a handler can run before its first
+		// instruction.
+		c.sites = append(c.sites, site{addr: rip - 2})
+	}
+	if err := c.resume(st); err != nil {
+		return 0, platform.SignalInfo{}, err
+	}
+	return c.next(st), platform.SignalInfo{}, nil
+}
+
+// resume gives the program what the kernel decided, as rip says: the
+// result of its innermost call, a restart of it, a handler to run, or the
+// end of a handler.
+func (c *context) resume(st *arch.State) error {
+	rip := uintptr(st.Regs.Rip)
+	for len(c.sites) > 0 {
+		top := c.sites[len(c.sites)-1]
+		switch {
+		case top.sigreturn:
+			// The registers are the interrupted ones again: the handler
+			// is over; look at rip again for what it interrupted.
+			c.sites = c.sites[:len(c.sites)-1]
+			c.app.res <- resume{done: true}
+			continue
+		case rip == top.addr+2:
+			c.sites = c.sites[:len(c.sites)-1]
+			c.app.res <- resume{rv: st.Regs.Rax}
+			return nil
+		case rip == top.addr:
+			c.restart = true
+			return nil
+		}
+		if h := c.p.handler(rip); h != nil {
+			r := &st.Regs
+			c.app.res <- resume{handler: h, sig: int(r.Rdi), info: uintptr(r.Rsi), uctx: uintptr(r.Rdx)}
+			return nil
+		}
+		return fmt.Errorf("kerneltest: program at unknown address %#x: %w", rip, platform.ErrContextBroken)
+	}
+	return fmt.Errorf("kerneltest: program has no call to return to: %w", platform.ErrContextBroken)
+}
+
+// next waits for the program's next system call and loads it into st.
+func (c *context) next(st *arch.State) platform.Event {
+	r := &st.Regs
+	if c.restart {
+		c.restart = false
+		r.Rip += 2
+		return platform.EventSyscall
+	}
+	req := <-c.app.req
+	addr := c.p.alloc()
+	nr := req.nr
+	if req.sigreturn {
+		// The handler's ret pops the return address (sa_restorer),
+		// which makes rt_sigreturn.
+		r.Rsp += 8
+		nr = sysRtSigreturn
+	}
+	if req.child != nil {
+		c.p.setEntry(addr+2, req.child)
+	}
+	r.Rax, r.Orig_rax = uint64(nr), uint64(nr)
+	a := req.args
+	r.Rdi, r.Rsi, r.Rdx, r.R10, r.R8, r.R9 = uint64(a[0]), uint64(a[1]), uint64(a[2]), uint64(a[3]), uint64(a[4]), uint64(a[5])
+	r.Rip = uint64(addr + 2)
+	c.sites = append(c.sites, site{addr: addr, sigreturn: req.sigreturn})
+	return platform.EventSyscall
+}
+
+// SaveFP implements platform.Context.
+func (c *context) SaveFP(as platform.AddressSpace, st *arch.State) error {
+	if !st.FPDirty {
+		if c.fp == nil {
+			c.fp = arch.InitialFP()
+		}
+		st.FP = append(st.FP[:0], c.fp...)
+	}
+	return nil
+}
+
+// Interrupt implements platform.Context.
+func (c *context) Interrupt() {
+	select {
+	case c.intr <- struct{}{}:
+	default:
+	}
+}
+
+// Release implements platform.Context: the program's goroutine ends.
+func (c *context) Release() {
+	if c.app != nil {
+		close(c.app.dead)
+	}
+}
