@@ -30,6 +30,8 @@ type request struct {
 	child Program
 	// sigreturn: the handler returned.
 	sigreturn bool
+	// restart (the context's own): issue the call in the registers again.
+	restart bool
 }
 
 // resume is what the program finds when it runs again.
@@ -146,4 +148,14 @@ func (a *App) load(addr uintptr, size int) uint64 {
 
 func (a *App) store(addr uintptr, size int, v uint64) {
 	a.Syscall(SysStore, addr, uintptr(size), uintptr(v))
+}
+
+// Await blocks the program in its own code (not in a system call) until ch
+// is ready. If the task dies meanwhile, the program's goroutine ends.
+func (a *App) Await(ch <-chan struct{}) {
+	select {
+	case <-ch:
+	case <-a.dead:
+		runtime.Goexit()
+	}
 }

@@ -13,20 +13,25 @@
 //   - every system call gets a fresh "site": Switch returns EventSyscall
 //     with rip = site+2 (after the syscall instruction); rip = site+2 on
 //     the next Switch means "it returned", rip = site means "restart it";
+//
 //   - a signal handler is a Go function registered at an address
 //     (Platform.Handler); when the kernel points rip at it, the program
 //     runs it, and its return makes rt_sigreturn, which brings rip back to
 //     the interrupted site;
+//
 //   - a program's entry is an address too: an init's (Platform.Entry), or,
 //     for a forked child, its parent's fork site + 2, where the child
 //     resumes with rax = 0.
 //
-// Limits: the program's Go code between two system calls is atomic (an
-// Interrupt takes effect at the next system call; a program that waits
-// must wait in a system call); the program touches its memory only
-// through the kernel (App.Load32 and friends are test-only system calls,
-// see Syscalls); exec is not supported (rip jumps to an unknown address
-// and Switch fails).
+//   - a program interrupted while it runs Go code between two calls (say,
+//     waiting on a channel of the test) is "at" a fresh address too; a
+//     handler the kernel delivers there runs when the program reaches its
+//     next system call, which then goes ahead.
+//
+// Limits: the program touches its memory only through the kernel
+// (App.Load32 and friends are test-only system calls, SysLoad and
+// SysStore); exec is not supported (rip jumps to an unknown address and
+// Switch fails).
 //
 // Address spaces come from mmtest (record-only); contexts are this
 // package's. The Platform is safe for concurrent use (mu guards the entry
@@ -131,12 +136,19 @@ func (p *Platform) NewContext() (platform.Context, error) {
 	return &context{p: p, intr: make(chan struct{}, 1)}, nil
 }
 
-// site is a system call the program made and waits on.
+// site is a system call the program made and waits on, or the place where
+// it was interrupted.
 type site struct {
 	addr uintptr
 	// sigreturn marks the rt_sigreturn that ends a handler: it never
 	// returns to its site.
 	sigreturn bool
+	// running marks where an Interrupt found the program running its own
+	// code: returning there lets it go on.
+	running bool
+	// held, at a running site, is the call the program reached while a
+	// handler was delivered: it is issued once the handler is over.
+	held *request
 }
 
 // context runs one program. Its fields belong to the task goroutine,
@@ -148,8 +160,12 @@ type context struct {
 	// sites are the system calls the program is inside, innermost last
 	// (a handler's calls above the call it interrupted).
 	sites []site
-	// restart is set when the kernel rewound rip to the innermost site.
-	restart bool
+	// waiting is set while the program's goroutine waits for an answer
+	// (App.wait); clear while it runs its own code.
+	waiting bool
+	// issue is the call next issues without asking the program: a
+	// restart, or a call held while a handler ran.
+	issue *request
 	// fp is the FP state last loaded.
 	fp []byte
 }
@@ -176,6 +192,7 @@ func (c *context) Switch(as platform.AddressSpace, st *arch.State) (platform.Eve
 		// returns there, so that a handler can run before its first
 		// instruction.
 		c.sites = append(c.sites, site{addr: rip - 2})
+		c.waiting = true
 	}
 	if err := c.resume(st); err != nil {
 		return 0, platform.SignalInfo{}, err
@@ -183,47 +200,84 @@ func (c *context) Switch(as platform.AddressSpace, st *arch.State) (platform.Eve
 	return c.next(st), platform.SignalInfo{}, nil
 }
 
+func (c *context) pop() site {
+	top := c.sites[len(c.sites)-1]
+	c.sites = c.sites[:len(c.sites)-1]
+	return top
+}
+
+// answer hands r to the program's goroutine, which then runs until its
+// next call, or, for the end of a handler, goes back to waiting.
+func (c *context) answer(r resume) {
+	c.app.res <- r
+	c.waiting = r.done
+}
+
 // resume gives the program what the kernel decided, as rip says: the
 // result of its innermost call, a restart of it, a handler to run, or the
 // end of a handler.
 func (c *context) resume(st *arch.State) error {
-	rip := uintptr(st.Regs.Rip)
+	r := &st.Regs
+	rip := uintptr(r.Rip)
 	for len(c.sites) > 0 {
-		top := c.sites[len(c.sites)-1]
+		top := &c.sites[len(c.sites)-1]
 		switch {
 		case top.sigreturn:
 			// The registers are the interrupted ones again: the handler
 			// is over; look at rip again for what it interrupted.
-			c.sites = c.sites[:len(c.sites)-1]
-			c.app.res <- resume{done: true}
+			c.pop()
+			c.answer(resume{done: true})
 			continue
+		case rip == top.addr+2 && top.running:
+			c.issue = c.pop().held
+			return nil
 		case rip == top.addr+2:
-			c.sites = c.sites[:len(c.sites)-1]
-			c.app.res <- resume{rv: st.Regs.Rax}
+			c.pop()
+			c.answer(resume{rv: r.Rax})
 			return nil
 		case rip == top.addr:
-			c.restart = true
+			// Restarted: the registers hold the call again.
+			c.issue = &request{restart: true}
 			return nil
 		}
-		if h := c.p.handler(rip); h != nil {
-			r := &st.Regs
-			c.app.res <- resume{handler: h, sig: int(r.Rdi), info: uintptr(r.Rsi), uctx: uintptr(r.Rdx)}
-			return nil
+		h := c.p.handler(rip)
+		if h == nil {
+			return fmt.Errorf("kerneltest: program at unknown address %#x: %w", rip, platform.ErrContextBroken)
 		}
-		return fmt.Errorf("kerneltest: program at unknown address %#x: %w", rip, platform.ErrContextBroken)
+		if !c.waiting {
+			// Interrupted while running its own code (top is a running
+			// site): the handler runs once it reaches its next call.
+			req := <-c.app.req
+			top.held = &req
+		}
+		c.answer(resume{handler: h, sig: int(r.Rdi), info: uintptr(r.Rsi), uctx: uintptr(r.Rdx)})
+		return nil
 	}
 	return fmt.Errorf("kerneltest: program has no call to return to: %w", platform.ErrContextBroken)
 }
 
-// next waits for the program's next system call and loads it into st.
+// next waits for the program's next system call and loads it into st, or
+// returns EventInterrupted if Interrupt comes first.
 func (c *context) next(st *arch.State) platform.Event {
 	r := &st.Regs
-	if c.restart {
-		c.restart = false
+	var req request
+	if c.issue != nil {
+		req, c.issue = *c.issue, nil
+	} else {
+		select {
+		case req = <-c.app.req:
+		case <-c.intr:
+			addr := c.p.alloc()
+			r.Rip = uint64(addr + 2)
+			c.sites = append(c.sites, site{addr: addr, running: true})
+			return platform.EventInterrupted
+		}
+	}
+	c.waiting = true
+	if req.restart {
 		r.Rip += 2
 		return platform.EventSyscall
 	}
-	req := <-c.app.req
 	addr := c.p.alloc()
 	nr := req.nr
 	if req.sigreturn {
