@@ -129,8 +129,8 @@ func boot(args *Args, logf func(string, ...any)) (int, error) {
 		return userStatus(err), err
 	}
 	u := spec.Process.User
-	creds := kernel.Credentials{RUID: u.UID, EUID: u.UID, SUID: u.UID, RGID: u.GID, EGID: u.GID, SGID: u.GID, Groups: u.AdditionalGids}
-	m, img, err := kernel.LoadImage(k, ctx, fsctx, &creds, exe, argv, env)
+	creds := kernel.NewCredentials(u.UID, u.GID, u.AdditionalGids)
+	m, img, err := kernel.LoadImage(k, ctx, fsctx, creds, exe, argv, env)
 	if err != nil {
 		return userStatus(err), execError(argv[0], err)
 	}

@@ -44,7 +44,7 @@ func (t *Task) Rlimit(res int, newLim *RLimit) (RLimit, error) {
 		if newLim.Cur > newLim.Max {
 			return RLimit{}, unix.EINVAL
 		}
-		if newLim.Max > old.Max && t.creds.EUID != 0 {
+		if newLim.Max > old.Max && !t.Credentials().HasCapability(unix.CAP_SYS_RESOURCE) {
 			return RLimit{}, unix.EPERM
 		}
 		t.rlimits[res] = *newLim

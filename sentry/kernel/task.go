@@ -14,13 +14,6 @@ import (
 	"github.com/cocoon-sandbox/cocoon/sentry/vfs"
 )
 
-// Credentials are a task's user and group IDs.
-type Credentials struct {
-	RUID, EUID, SUID uint32
-	RGID, EGID, SGID uint32
-	Groups           []uint32
-}
-
 type exitState int
 
 const (
@@ -36,6 +29,9 @@ type Task struct {
 	tid int32
 	// containerID names the task's container (container.go); immutable.
 	containerID string
+	// creds are the task's credentials (task_identity.go): replaced, never
+	// modified, by the task goroutine; read from anywhere.
+	creds atomic.Pointer[Credentials]
 
 	// Owned by the task goroutine.
 	st        arch.State
@@ -43,7 +39,6 @@ type Task struct {
 	mm        *mm.MemoryManager
 	fdTable   *vfs.FDTable
 	fsContext *vfs.FSContext
-	creds     Credentials
 	scratch   []byte
 	rlimits   rlimits
 	// clearChildTID is the CLONE_CHILD_CLEARTID / set_tid_address address.
@@ -154,9 +149,6 @@ func (t *Task) MemoryManager() *mm.MemoryManager { return t.mm }
 // State returns the task's register state.
 func (t *Task) State() *arch.State { return &t.st }
 
-// Credentials returns the task's credentials.
-func (t *Task) Credentials() *Credentials { return &t.creds }
-
 func (t *Task) copyIn(addr uintptr, dst []byte) (int, error)  { return t.mm.CopyIn(addr, dst) }
 func (t *Task) copyOut(addr uintptr, src []byte) (int, error) { return t.mm.CopyOut(addr, src) }
 func (t *Task) copyInString(addr uintptr, maxLen int) (string, error) {
@@ -234,16 +226,23 @@ func (t *Task) Nice() int32 {
 	return t.nice
 }
 
-// SetNice sets the task's nice value, clamped to -20..19. Lowering it
-// needs root (EACCES).
-func (t *Task) SetNice(n int32) error {
+// SetNice sets target's nice value to n, clamped to -20..19, for t
+// (setpriority(2), Linux's set_one_prio): t needs its effective user ID to
+// be target's real or effective one, or CAP_SYS_NICE (EPERM); lowering the
+// value needs CAP_SYS_NICE (EACCES; RLIMIT_NICE is not consulted).
+func (t *Task) SetNice(target *Task, n int32) error {
 	n = max(-20, min(19, n))
+	c, tc := t.Credentials(), target.Credentials()
+	privileged := c.HasCapability(unix.CAP_SYS_NICE)
+	if c.EUID != tc.RUID && c.EUID != tc.EUID && !privileged {
+		return unix.EPERM
+	}
 	t.k.mu.Lock()
 	defer t.k.mu.Unlock()
-	if n < t.nice && t.creds.EUID != 0 {
+	if n < target.nice && !privileged {
 		return unix.EACCES
 	}
-	t.nice = n
+	target.nice = n
 	return nil
 }
 

@@ -73,7 +73,6 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 		containerID: t.containerID,
 		st:          t.childState(o),
 		mm:          childMM,
-		creds:       t.creds,
 		rlimits:     t.rlimits,
 		children:    make(map[*Task]struct{}),
 		childEvent:  make(chan struct{}, 1),
@@ -83,6 +82,7 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 		// A shared table needs shared ownership; copy for now.
 		t.k.logUnsupported(56)
 	}
+	child.creds.Store(t.Credentials())
 	child.fdTable = t.fdTable.Fork()
 	child.fsContext = t.fsContext.Fork()
 	t.sigMu.Lock()
@@ -181,7 +181,7 @@ type NewInitOptions struct {
 	State       arch.State
 	FDTable     *vfs.FDTable
 	FSContext   *vfs.FSContext
-	Creds       Credentials
+	Creds       *Credentials
 	Name        string
 	Image       string
 }
@@ -196,7 +196,6 @@ func (k *Kernel) CreateInit(o NewInitOptions) (*Task, error) {
 		mm:          o.MM,
 		fdTable:     o.FDTable,
 		fsContext:   o.FSContext,
-		creds:       o.Creds,
 		rlimits:     defaultRlimits(),
 		children:    make(map[*Task]struct{}),
 		childEvent:  make(chan struct{}, 1),
@@ -204,6 +203,7 @@ func (k *Kernel) CreateInit(o NewInitOptions) (*Task, error) {
 		handlers:    &signalHandlers{},
 		exitSignal:  linux.SIGCHLD,
 	}
+	t.creds.Store(o.Creds)
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if _, ok := k.containers[o.ContainerID]; ok {

@@ -59,11 +59,13 @@ func (f execFile) Size() (int64, error) {
 // Execve replaces the task's program (execve(2)). On success the task runs
 // the new image when the syscall returns; on failure nothing has changed.
 func (t *Task) Execve(pathname string, argv, envv []string) error {
-	m, img, err := LoadImage(t.k, t, t.fsContext, &t.creds, pathname, argv, envv)
+	creds := t.Credentials().forExec()
+	m, img, err := LoadImage(t.k, t, t.fsContext, creds, pathname, argv, envv)
 	if err != nil {
 		return err
 	}
 	// The point of no return.
+	t.creds.Store(creds)
 	old := t.mm
 	t.mm = m
 	if old != nil {

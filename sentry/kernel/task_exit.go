@@ -111,7 +111,7 @@ func (t *Task) finishExit() {
 			if s, ok := t.exitStatus.Signaled(); ok {
 				status = int32(s)
 			}
-			sigchld = &linux.SignalInfo{Signo: int32(t.exitSignal), Code: waitCode(t.exitStatus), PID: t.tid, UID: t.creds.RUID, Status: status}
+			sigchld = &linux.SignalInfo{Signo: int32(t.exitSignal), Code: waitCode(t.exitStatus), PID: t.tid, UID: t.Credentials().RUID, Status: status}
 		}
 		notify(parent.childEvent)
 	}
@@ -197,7 +197,7 @@ func (t *Task) Wait(o WaitOptions) (*WaitResult, error) {
 			var r *WaitResult
 			switch {
 			case c.exitState == exitZombie && o.Exited:
-				r = &WaitResult{PID: c.tid, UID: c.creds.RUID, Status: c.exitStatus, Code: waitCode(c.exitStatus)}
+				r = &WaitResult{PID: c.tid, UID: c.Credentials().RUID, Status: c.exitStatus, Code: waitCode(c.exitStatus)}
 				if !o.NoReap {
 					c.exitState = exitDead
 					delete(t.children, c)
@@ -205,12 +205,12 @@ func (t *Task) Wait(o WaitOptions) (*WaitResult, error) {
 					t.childrenUserTime += c.UserTime() + c.childrenUserTime
 				}
 			case c.exitState == exitRunning && o.Stopped && c.stopReport != 0:
-				r = &WaitResult{PID: c.tid, UID: c.creds.RUID, Status: linux.Stopped(c.stopReport), Code: linux.CLD_STOPPED}
+				r = &WaitResult{PID: c.tid, UID: c.Credentials().RUID, Status: linux.Stopped(c.stopReport), Code: linux.CLD_STOPPED}
 				if !o.NoReap {
 					c.stopReport = 0
 				}
 			case c.exitState == exitRunning && o.Continued && c.contReport:
-				r = &WaitResult{PID: c.tid, UID: c.creds.RUID, Status: linux.Continued, Code: linux.CLD_CONTINUED}
+				r = &WaitResult{PID: c.tid, UID: c.Credentials().RUID, Status: linux.Continued, Code: linux.CLD_CONTINUED}
 				if !o.NoReap {
 					c.contReport = false
 				}

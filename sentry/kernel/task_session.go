@@ -126,7 +126,7 @@ func (t *Task) KillPID(pid int32, sig linux.Signal) error {
 		if o.unkillableInit(sig, false /* fromOutside */) {
 			continue
 		}
-		o.SendSignal(&linux.SignalInfo{Signo: int32(sig), Code: linux.SI_USER, PID: t.tid, UID: t.creds.RUID})
+		o.SendSignal(&linux.SignalInfo{Signo: int32(sig), Code: linux.SI_USER, PID: t.tid, UID: t.Credentials().RUID})
 	}
 	return nil
 }
@@ -144,7 +144,7 @@ func (t *Task) TKill(tid int32, sig linux.Signal) error {
 		return unix.EPERM
 	}
 	if sig != 0 && !o.unkillableInit(sig, false /* fromOutside */) {
-		o.SendSignal(&linux.SignalInfo{Signo: int32(sig), Code: linux.SI_TKILL, PID: t.tid, UID: t.creds.RUID})
+		o.SendSignal(&linux.SignalInfo{Signo: int32(sig), Code: linux.SI_TKILL, PID: t.tid, UID: t.Credentials().RUID})
 	}
 	return nil
 }
@@ -170,12 +170,12 @@ func (t *Task) unkillableInit(sig linux.Signal, fromOutside bool) bool {
 }
 
 // maySignal reports whether t may send sig to o (kill(2)'s permission
-// rule): root may signal anyone; others need their real or effective user
-// ID to match the target's real or saved one; SIGCONT within a session is
-// always allowed.
+// rule, Linux's check_kill_permission): with CAP_KILL it may signal
+// anyone; otherwise its real or effective user ID must match the target's
+// real or saved one; SIGCONT within a session is always allowed.
 func (t *Task) maySignal(o *Task, sig linux.Signal) bool {
-	c, oc := &t.creds, &o.creds
-	if c.EUID == 0 || t == o {
+	c, oc := t.Credentials(), o.Credentials()
+	if t == o || c.HasCapability(unix.CAP_KILL) {
 		return true
 	}
 	if c.EUID == oc.SUID || c.EUID == oc.RUID || c.RUID == oc.SUID || c.RUID == oc.RUID {

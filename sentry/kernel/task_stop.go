@@ -70,6 +70,6 @@ func (t *Task) notifyParentJobControl(parent *Task, code, status int32) {
 	noStop := parent.handlers.actions[linux.SIGCHLD].Flags&linux.SA_NOCLDSTOP != 0
 	parent.sigMu.Unlock()
 	if !noStop {
-		parent.SendSignal(&linux.SignalInfo{Signo: int32(linux.SIGCHLD), Code: code, PID: t.tid, UID: t.creds.RUID, Status: status})
+		parent.SendSignal(&linux.SignalInfo{Signo: int32(linux.SIGCHLD), Code: code, PID: t.tid, UID: t.Credentials().RUID, Status: status})
 	}
 }

@@ -95,7 +95,7 @@ func New(t testing.TB, table []kernel.Syscall) *Env {
 
 // StartInit creates container id with an init that runs prog with creds,
 // starts it and returns it.
-func (e *Env) StartInit(id string, creds kernel.Credentials, prog Program) *kernel.Task {
+func (e *Env) StartInit(id string, creds *kernel.Credentials, prog Program) *kernel.Task {
 	e.t.Helper()
 	m, err := mm.New(e.P, e.mf)
 	if err != nil {
@@ -145,7 +145,7 @@ func (e *Env) Wait(id string) linux.WaitStatus {
 
 // Run runs prog as the init of a new container with creds and returns its
 // exit status.
-func (e *Env) Run(creds kernel.Credentials, prog Program) linux.WaitStatus {
+func (e *Env) Run(creds *kernel.Credentials, prog Program) linux.WaitStatus {
 	e.t.Helper()
 	id := e.t.Name()
 	e.StartInit(id, creds, prog)
