@@ -110,6 +110,9 @@ type Task struct {
 
 	// interruptCh receives a token when the task should stop blocking.
 	interruptCh chan struct{}
+	// sharedCtx publishes ctx to other goroutines, for interrupt: set once
+	// the task goroutine made it, nil again once it is released.
+	sharedCtx atomic.Pointer[platform.Context]
 
 	// runState is what /proc shows as the task's state: running,
 	// sleeping (in Block) or stopped (job control). Atomic.

@@ -166,8 +166,10 @@ func (t *Task) interrupt() {
 	case t.interruptCh <- struct{}{}:
 	default:
 	}
-	if c := t.ctx; c != nil {
-		c.Interrupt()
+	// A signal queued before the context exists is seen by the
+	// deliverSignals that precedes the first Switch.
+	if c := t.sharedCtx.Load(); c != nil {
+		(*c).Interrupt()
 	}
 }
 
