@@ -20,6 +20,9 @@ type App struct {
 	// dead is closed when the task's context is released; the program's
 	// goroutine then ends at its next system call.
 	dead chan struct{}
+	// preempt receives when a handler waits for the program to reach a
+	// system call (see Await).
+	preempt chan struct{}
 }
 
 // request is a system call of the program.
@@ -46,7 +49,7 @@ type resume struct {
 }
 
 func startApp(p *Platform, prog Program) *App {
-	a := &App{p: p, req: make(chan request), res: make(chan resume), dead: make(chan struct{})}
+	a := &App{p: p, req: make(chan request), res: make(chan resume), dead: make(chan struct{}), preempt: make(chan struct{}, 1)}
 	go func() {
 		a.wait()
 		prog(a)
@@ -150,12 +153,19 @@ func (a *App) store(addr uintptr, size int, v uint64) {
 	a.Syscall(SysStore, addr, uintptr(size), uintptr(v))
 }
 
-// Await blocks the program in its own code (not in a system call) until ch
-// is ready. If the task dies meanwhile, the program's goroutine ends.
+// Await waits in the program's own code (not in a system call) until ch
+// is ready, as a program spinning on a flag would: when a signal handler
+// is to run, it makes a call (sched_yield) so that the handler can run.
+// If the task dies meanwhile, the program's goroutine ends.
 func (a *App) Await(ch <-chan struct{}) {
-	select {
-	case <-ch:
-	case <-a.dead:
-		runtime.Goexit()
+	for {
+		select {
+		case <-ch:
+			return
+		case <-a.preempt:
+			a.Syscall(unix.SYS_SCHED_YIELD)
+		case <-a.dead:
+			runtime.Goexit()
+		}
 	}
 }

@@ -23,10 +23,13 @@
 //     for a forked child, its parent's fork site + 2, where the child
 //     resumes with rax = 0.
 //
-//   - a program interrupted while it runs Go code between two calls (say,
-//     waiting on a channel of the test) is "at" a fresh address too; a
-//     handler the kernel delivers there runs when the program reaches its
-//     next system call, which then goes ahead.
+//   - a program interrupted while it runs Go code between two calls is
+//     "at" a fresh address too; a handler the kernel delivers there runs
+//     when the program reaches its next system call, which then goes
+//     ahead. App.Await, the way for a program to wait in its own code (on
+//     a channel of the test), makes a call (sched_yield) when that
+//     happens, as a C program spinning on a flag that its handler sets
+//     would.
 //
 // Limits: the program touches its memory only through the kernel
 // (App.Load32 and friends are test-only system calls, SysLoad and
@@ -246,7 +249,12 @@ func (c *context) resume(st *arch.State) error {
 		}
 		if !c.waiting {
 			// Interrupted while running its own code (top is a running
-			// site): the handler runs once it reaches its next call.
+			// site): the handler runs once it reaches its next call,
+			// which App.Await makes at once.
+			select {
+			case c.app.preempt <- struct{}{}:
+			default:
+			}
 			req := <-c.app.req
 			top.held = &req
 		}
@@ -275,7 +283,9 @@ func (c *context) next(st *arch.State) platform.Event {
 	}
 	c.waiting = true
 	if req.restart {
+		// The syscall instruction again: its number is in rax.
 		r.Rip += 2
+		r.Orig_rax = r.Rax
 		return platform.EventSyscall
 	}
 	addr := c.p.alloc()
