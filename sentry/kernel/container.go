@@ -10,17 +10,18 @@ import (
 )
 
 // A sandbox's kernel runs one or more containers. Each container has its
-// own init task, the reaper of its orphans; the container ends when its
-// init exits, and every task still in it is then killed, as when the init
-// of a PID namespace dies. Tasks inherit their parent's container.
+// own init process, the reaper of its orphans; the container ends when its
+// init exits, and every process still in it is then killed, as when the
+// init of a PID namespace dies. Processes inherit their parent's
+// container.
 //
 // The container set lives under Kernel.mu.
 
 // container is one container of the kernel.
 type container struct {
 	id string
-	// init is the container's first task, nil once it exited.
-	init *Task
+	// init is the container's first process, nil once it exited.
+	init *ThreadGroup
 	// exited is closed once init has exited; status is set before.
 	exited chan struct{}
 	status linux.WaitStatus
@@ -37,7 +38,7 @@ var (
 )
 
 // ContainerID returns the ID of the container the task belongs to.
-func (t *Task) ContainerID() string { return t.containerID }
+func (t *Task) ContainerID() string { return t.tg.containerID }
 
 // containerLocked returns the container id, or nil.
 // Preconditions: k.mu is held.
@@ -45,17 +46,17 @@ func (k *Kernel) containerLocked(id string) *container {
 	return k.containers[id]
 }
 
-// isInitLocked reports whether t is the init of its container.
+// isInitLocked reports whether tg is the init of its container.
 // Preconditions: k.mu is held.
-func (t *Task) isInitLocked() bool {
-	c := t.k.containers[t.containerID]
-	return c != nil && c.init == t
+func (tg *ThreadGroup) isInitLocked() bool {
+	c := tg.k.containers[tg.containerID]
+	return c != nil && c.init == tg
 }
 
-// initOfLocked returns the live init of t's container, or nil.
+// initOfLocked returns the live init of tg's container, or nil.
 // Preconditions: k.mu is held.
-func (t *Task) initOfLocked() *Task {
-	c := t.k.containers[t.containerID]
+func (tg *ThreadGroup) initOfLocked() *ThreadGroup {
+	c := tg.k.containers[tg.containerID]
 	if c == nil || c.init == nil || c.init.exitState != exitRunning {
 		return nil
 	}
@@ -101,11 +102,11 @@ func (k *Kernel) SignalContainer(id string, sig linux.Signal, all bool) error {
 		k.mu.Unlock()
 		return fmt.Errorf("container %q: %w", id, ErrNoContainer)
 	}
-	var targets []*Task
+	var targets []*ThreadGroup
 	if all {
-		for _, t := range k.tasks {
-			if t.containerID == id && t.exitState == exitRunning {
-				targets = append(targets, t)
+		for _, tg := range k.threadGroups {
+			if tg.containerID == id && tg.exitState == exitRunning {
+				targets = append(targets, tg)
 			}
 		}
 	} else if c.init != nil && c.init.exitState == exitRunning {
@@ -118,11 +119,11 @@ func (k *Kernel) SignalContainer(id string, sig linux.Signal, all bool) error {
 	if sig == 0 {
 		return nil
 	}
-	for _, t := range targets {
-		if t.unkillableInit(sig, true /* fromOutside */) {
+	for _, tg := range targets {
+		if tg.unkillableInit(sig, true /* fromOutside */) {
 			continue
 		}
-		t.SendSignal(&linux.SignalInfo{Signo: int32(sig), Code: linux.SI_USER})
+		tg.SendSignal(&linux.SignalInfo{Signo: int32(sig), Code: linux.SI_USER})
 	}
 	return nil
 }
@@ -153,9 +154,9 @@ func (k *Kernel) ContainerProcesses(id string) ([]ProcessInfo, error) {
 		return nil, fmt.Errorf("container %q: %w", id, ErrNoContainer)
 	}
 	var ts []*Task
-	for _, t := range k.tasks {
-		if t.containerID == id && t.exitState == exitRunning {
-			ts = append(ts, t)
+	for _, tg := range k.threadGroups {
+		if tg.containerID == id && tg.exitState == exitRunning {
+			ts = append(ts, tg.leader)
 		}
 	}
 	k.mu.Unlock()
@@ -186,34 +187,34 @@ func (k *Kernel) Containers() []string {
 	return ids
 }
 
-// KillAll kills every task of the kernel, whatever its container (the
+// KillAll kills every process of the kernel, whatever its container (the
 // sandbox is going away).
 func (k *Kernel) KillAll() {
 	k.mu.Lock()
-	ts := make([]*Task, 0, len(k.tasks))
-	for _, t := range k.tasks {
-		ts = append(ts, t)
+	tgs := make([]*ThreadGroup, 0, len(k.threadGroups))
+	for _, tg := range k.threadGroups {
+		tgs = append(tgs, tg)
 	}
 	k.mu.Unlock()
-	for _, t := range ts {
-		t.SendSignal(&linux.SignalInfo{Signo: int32(linux.SIGKILL), Code: linux.SI_KERNEL})
+	for _, tg := range tgs {
+		tg.SendSignal(&linux.SignalInfo{Signo: int32(linux.SIGKILL), Code: linux.SI_KERNEL})
 	}
 }
 
-// containerInitExited ends container c after its init t exited: every task
-// left in it is killed, and waiters are released.
-// Preconditions: k.mu is not held; c.init was t and is now nil, c.status
-// is set.
+// containerInitExited ends container c after its init exited: every
+// process left in it is killed, and waiters are released.
+// Preconditions: k.mu is not held; c.init was the init and is now nil,
+// c.status is set.
 func (k *Kernel) containerInitExited(c *container) {
 	k.mu.Lock()
-	var ts []*Task
-	for _, o := range k.tasks {
+	var tgs []*ThreadGroup
+	for _, o := range k.threadGroups {
 		if o.containerID == c.id && o.exitState == exitRunning {
-			ts = append(ts, o)
+			tgs = append(tgs, o)
 		}
 	}
 	k.mu.Unlock()
-	for _, o := range ts {
+	for _, o := range tgs {
 		o.SendSignal(&linux.SignalInfo{Signo: int32(linux.SIGKILL), Code: linux.SI_KERNEL})
 	}
 	close(c.exited)
