@@ -387,3 +387,53 @@ func TestInitSignals(t *testing.T) {
 	})
 	wantEq(t, "init status", ws, linux.Exited(7))
 }
+
+// TestProcessAndThreadDirected: kill(2) queues on the process, tgkill(2)
+// on the thread; the thread sees both.
+func TestProcessAndThreadDirected(t *testing.T) {
+	e := newEnv(t)
+	ws := e.Run(rootCreds(), func(a *kerneltest.App) {
+		blocked, checked := make(chan struct{}), make(chan struct{})
+		set := linux.SIGUSR1.Mask() | linux.SIGUSR2.Mask()
+		pid, _ := a.Fork(func(a *kerneltest.App) {
+			sigprocmask(a, linux.SIG_BLOCK, set)
+			close(blocked)
+			a.Await(checked)
+			wantEq(t, "sigpending", sigpending(a), set)
+		})
+		a.Await(blocked)
+		kill(a, pid, linux.SIGUSR1)
+		a.Call(unix.SYS_TGKILL, uintptr(pid), uintptr(pid), uintptr(linux.SIGUSR2))
+		thread, process := e.K.TaskByTID(pid).PendingSignalSets()
+		wantEq(t, "thread-directed", thread, linux.SIGUSR2.Mask())
+		wantEq(t, "process-directed", process, linux.SIGUSR1.Mask())
+		close(checked)
+		_, ws, _ := wait4(a, pid, 0)
+		wantEq(t, "child status", ws, linux.Exited(0))
+	})
+	wantEq(t, "status", ws, linux.Exited(0))
+}
+
+// TestSigqueuePermission: rt_sigqueueinfo and rt_tgsigqueueinfo check
+// kill(2)'s permission.
+func TestSigqueuePermission(t *testing.T) {
+	e := newEnv(t)
+	ws := e.Run(rootCreds(), func(a *kerneltest.App) {
+		init := uintptr(getpid(a))
+		pid, _ := a.Fork(func(a *kerneltest.App) {
+			setresuid(a, 1000, 1000, 1000)
+			a.Store32(infoAddr+8, ^uint32(0) /* SI_QUEUE */)
+			_, errno := a.Call(unix.SYS_RT_SIGQUEUEINFO, init, uintptr(linux.SIGUSR1), infoAddr)
+			wantErrno(t, "rt_sigqueueinfo to root", errno, unix.EPERM)
+			_, errno = a.Call(unix.SYS_RT_TGSIGQUEUEINFO, init, init, uintptr(linux.SIGUSR1), infoAddr)
+			wantErrno(t, "rt_tgsigqueueinfo to root", errno, unix.EPERM)
+			self := uintptr(getpid(a))
+			sigaction(a, linux.SIGUSR1, linux.SIG_IGN, 0, 0)
+			_, errno = a.Call(unix.SYS_RT_SIGQUEUEINFO, self, uintptr(linux.SIGUSR1), infoAddr)
+			wantErrno(t, "rt_sigqueueinfo to itself", errno, 0)
+		})
+		_, ws, _ := wait4(a, pid, 0)
+		wantEq(t, "child status", ws, linux.Exited(0))
+	})
+	wantEq(t, "status", ws, linux.Exited(0))
+}
