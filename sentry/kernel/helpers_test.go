@@ -48,6 +48,12 @@ func wantEq[T comparable](t *testing.T, what string, got, want T) {
 	}
 }
 
+// errnoOf makes system call nr and returns only its errno.
+func errnoOf(a *kerneltest.App, nr uintptr, args ...uintptr) unix.Errno {
+	_, errno := a.Call(nr, args...)
+	return errno
+}
+
 func exit(a *kerneltest.App, code int) { a.Syscall(unix.SYS_EXIT_GROUP, uintptr(code)) }
 
 func getpid(a *kerneltest.App) int32 { return int32(a.Syscall(unix.SYS_GETPID)) }

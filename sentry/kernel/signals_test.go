@@ -107,46 +107,44 @@ func TestExitStatuses(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		prog kerneltest.Program
-		// signal, if set, is what the parent sends once the child sleeps.
+		// signal, if set, is what the parent sends once the child is in
+		// state ("S" sleeping, "T" stopped; "" running its own code).
 		signal linux.Signal
+		state  string
 		want   linux.WaitStatus
 	}{
-		{"exit", func(a *kerneltest.App) { a.Syscall(unix.SYS_EXIT, 3) }, 0, linux.Exited(3)},
-		{"exit_group", func(a *kerneltest.App) { exit(a, 300) }, 0, linux.Exited(300 & 0xff)},
-		{"return", func(a *kerneltest.App) {}, 0, linux.Exited(0)},
-		{"SIGTERM", pauseForever, linux.SIGTERM, linux.Killed(linux.SIGTERM, false)},
-		{"SIGQUIT dumps core", pauseForever, linux.SIGQUIT, linux.Killed(linux.SIGQUIT, true)},
-		{"SIGKILL", pauseForever, linux.SIGKILL, linux.Killed(linux.SIGKILL, false)},
+		{"exit", func(a *kerneltest.App) { a.Syscall(unix.SYS_EXIT, 3) }, 0, "", linux.Exited(3)},
+		{"exit_group", func(a *kerneltest.App) { exit(a, 300) }, 0, "", linux.Exited(300 & 0xff)},
+		{"return", func(a *kerneltest.App) {}, 0, "", linux.Exited(0)},
+		{"SIGTERM", pauseForever, linux.SIGTERM, "S", linux.Killed(linux.SIGTERM, false)},
+		{"SIGQUIT dumps core", pauseForever, linux.SIGQUIT, "S", linux.Killed(linux.SIGQUIT, true)},
+		{"SIGKILL", pauseForever, linux.SIGKILL, "S", linux.Killed(linux.SIGKILL, false)},
 		{"SIGKILL while all blocked", func(a *kerneltest.App) {
 			sigprocmask(a, linux.SIG_SETMASK, ^linux.SignalSet(0))
 			pauseForever(a)
-		}, linux.SIGKILL, linux.Killed(linux.SIGKILL, false)},
+		}, linux.SIGKILL, "S", linux.Killed(linux.SIGKILL, false)},
 		{"SIGKILL in a pipe read", func(a *kerneltest.App) {
 			r, _ := pipe(a)
 			a.Call(unix.SYS_READ, r, kerneltest.DataAddr+0x700, 1)
-		}, linux.SIGKILL, linux.Killed(linux.SIGKILL, false)},
+		}, linux.SIGKILL, "S", linux.Killed(linux.SIGKILL, false)},
 		{"SIGKILL in wait4", func(a *kerneltest.App) {
 			a.Fork(pauseForever)
 			wait4(a, -1, 0)
-		}, linux.SIGKILL, linux.Killed(linux.SIGKILL, false)},
+		}, linux.SIGKILL, "S", linux.Killed(linux.SIGKILL, false)},
 		{"SIGKILL in its own code", func(a *kerneltest.App) {
 			a.Await(make(chan struct{}))
-		}, linux.SIGKILL, linux.Killed(linux.SIGKILL, false)},
+		}, linux.SIGKILL, "", linux.Killed(linux.SIGKILL, false)},
 		{"SIGKILL when stopped", func(a *kerneltest.App) {
 			kill(a, getpid(a), linux.SIGSTOP)
-		}, linux.SIGKILL, linux.Killed(linux.SIGKILL, false)},
+		}, linux.SIGKILL, "T", linux.Killed(linux.SIGKILL, false)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
 			ws := e.Run(rootCreds(), func(a *kerneltest.App) {
 				pid, _ := a.Fork(tc.prog)
 				if tc.signal != 0 {
-					state := "S"
-					if tc.name == "SIGKILL when stopped" {
-						state = "T"
-					}
-					if tc.name != "SIGKILL in its own code" {
-						blockedIn(t, e, pid, state)
+					if tc.state != "" {
+						blockedIn(t, e, pid, tc.state)
 					}
 					wantErrno(t, "kill", kill(a, pid, tc.signal), 0)
 				}
