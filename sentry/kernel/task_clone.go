@@ -124,14 +124,18 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 	if o.Flags&CLONE_PARENT_SETTID != 0 {
 		t.CopyOut(o.ParentTID, tidBuf[:])
 	}
+	// The child's goroutine owns child.vforkDone once started (it clears
+	// it): the parent waits on its own copy.
+	var vforkDone chan struct{}
 	if o.Flags&CLONE_VFORK != 0 {
-		child.vforkDone = make(chan struct{})
+		vforkDone = make(chan struct{})
+		child.vforkDone = vforkDone
 	}
 	child.Start()
-	if child.vforkDone != nil {
+	if vforkDone != nil {
 		// Wait uninterruptibly as Linux does (TASK_KILLABLE): only a
 		// kill ends the wait early.
-		t.waitVfork(child.vforkDone)
+		t.waitVfork(vforkDone)
 	}
 	return tid, nil
 }
