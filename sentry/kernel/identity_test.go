@@ -152,3 +152,51 @@ func TestCredentialsRace(t *testing.T) {
 	close(done)
 	wg.Wait()
 }
+
+// TestSetpriorityPermission: changing another process's nice value needs
+// the same user ID or CAP_SYS_NICE (EPERM), lowering it CAP_SYS_NICE
+// (EACCES).
+func TestSetpriorityPermission(t *testing.T) {
+	e := newEnv(t)
+	ws := e.Run(rootCreds(), func(a *kerneltest.App) {
+		const prioProcess = 0
+		init := uintptr(getpid(a))
+		pid, _ := a.Fork(func(a *kerneltest.App) {
+			setresuid(a, 1000, 1000, 1000)
+			wantErrno(t, "renice root's process", errnoOf(a, unix.SYS_SETPRIORITY, prioProcess, init, 5), unix.EPERM)
+			wantErrno(t, "raise its own", errnoOf(a, unix.SYS_SETPRIORITY, prioProcess, 0, 5), 0)
+			wantEq(t, "getpriority (20 - nice)", a.Syscall(unix.SYS_GETPRIORITY, prioProcess, 0), 15)
+			wantErrno(t, "lower its own", errnoOf(a, unix.SYS_SETPRIORITY, prioProcess, 0, 0), unix.EACCES)
+		})
+		_, ws, _ := wait4(a, pid, 0)
+		wantEq(t, "child status", ws, linux.Exited(0))
+		wantErrno(t, "root lowers", errnoOf(a, unix.SYS_SETPRIORITY, prioProcess, 0, ^uintptr(4) /* -5 */), 0)
+		wantEq(t, "root's nice", a.Syscall(unix.SYS_GETPRIORITY, prioProcess, 0), 25)
+	})
+	wantEq(t, "status", ws, linux.Exited(0))
+}
+
+// TestRlimitNeedsCapability: raising a hard limit needs CAP_SYS_RESOURCE;
+// lowering one does not.
+func TestRlimitNeedsCapability(t *testing.T) {
+	e := newEnv(t)
+	ws := e.Run(rootCreds(), func(a *kerneltest.App) {
+		lim := uintptr(kerneltest.DataAddr + 0x700)
+		set := func(a *kerneltest.App, cur, max uint64) unix.Errno {
+			a.Store64(lim, cur)
+			a.Store64(lim+8, max)
+			return errnoOf(a, unix.SYS_SETRLIMIT, unix.RLIMIT_NOFILE, lim)
+		}
+		wantErrno(t, "root lowers", set(a, 64, 512), 0)
+		wantErrno(t, "root raises", set(a, 64, 1024), 0)
+		pid, _ := a.Fork(func(a *kerneltest.App) {
+			setresuid(a, 1000, 1000, 1000)
+			wantErrno(t, "user lowers", set(a, 64, 256), 0)
+			wantErrno(t, "user raises", set(a, 64, 512), unix.EPERM)
+			wantErrno(t, "cur above max", set(a, 300, 256), unix.EINVAL)
+		})
+		_, ws, _ := wait4(a, pid, 0)
+		wantEq(t, "child status", ws, linux.Exited(0))
+	})
+	wantEq(t, "status", ws, linux.Exited(0))
+}

@@ -1,11 +1,15 @@
 package kernel_test
 
 import (
+	"errors"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/cocoon-sandbox/cocoon/abi/linux"
+	"github.com/cocoon-sandbox/cocoon/sentry/kernel"
 	"github.com/cocoon-sandbox/cocoon/sentry/kernel/kerneltest"
 )
 
@@ -176,4 +180,68 @@ func TestPdeathsig(t *testing.T) {
 		wantEq(t, "orphan status", ws, linux.Killed(linux.SIGUSR1, false))
 	})
 	wantEq(t, "status", ws, linux.Exited(0))
+}
+
+// TestVfork: the parent resumes only once the vfork child exited.
+func TestVfork(t *testing.T) {
+	e := newEnv(t)
+	ws := e.Run(rootCreds(), func(a *kerneltest.App) {
+		var exited atomic.Bool
+		// A page the parent has: the child writes it in place.
+		a.Store32(kerneltest.DataAddr+0x700, 1)
+		pid, errno := a.Vfork(func(a *kerneltest.App) {
+			// The child writes the parent's memory.
+			a.Store32(kerneltest.DataAddr+0x700, 42)
+			exited.Store(true)
+			exit(a, 6)
+		})
+		wantErrno(t, "vfork", errno, 0)
+		wantEq(t, "child exited before vfork returned", exited.Load(), true)
+		wantEq(t, "the child's store", a.Load32(kerneltest.DataAddr+0x700), 42)
+		_, ws, _ := wait4(a, pid, 0)
+		wantEq(t, "child status", ws, linux.Exited(6))
+	})
+	wantEq(t, "status", ws, linux.Exited(0))
+}
+
+// TestSignalContainer: from outside, init gets SIGKILL always and other
+// signals only if it handles them; all reaches every process.
+func TestSignalContainer(t *testing.T) {
+	e := newEnv(t)
+	id := t.Name()
+	c := newCounter()
+	children := make(chan int32, 1)
+	e.StartInit(id, rootCreds(), func(a *kerneltest.App) {
+		sigaction(a, linux.SIGUSR1, a.Handler(c.handle), 0, 0)
+		pid, _ := a.Fork(pauseForever)
+		children <- pid
+		pauseForever(a)
+	})
+	child := <-children
+	blockedIn(t, e, child, "S")
+	if err := e.K.SignalContainer(id, linux.SIGTERM, false /* all */); err != nil {
+		t.Fatalf("SIGTERM: %v", err)
+	}
+	if err := e.K.SignalContainer(id, linux.SIGUSR1, false /* all */); err != nil {
+		t.Fatalf("SIGUSR1: %v", err)
+	}
+	select {
+	case <-c.ran:
+	case <-time.After(kerneltest.Timeout):
+		t.Fatal("init's handler did not run")
+	}
+	if err := e.K.SignalContainer(id, linux.SIGKILL, false /* all */); err != nil {
+		t.Fatalf("SIGKILL: %v", err)
+	}
+	wantEq(t, "container status", e.Wait(id), linux.Killed(linux.SIGKILL, false))
+	// The container's other processes are killed with it.
+	if !e.K.WaitTasks(kerneltest.Timeout) {
+		t.Fatal("processes outlived their container")
+	}
+	if err := e.K.SignalContainer(id, 0, true /* all */); !errors.Is(err, kernel.ErrNoProcess) {
+		t.Errorf("signal 0 after the end: %v, want ErrNoProcess", err)
+	}
+	if err := e.K.SignalContainer("nope", linux.SIGKILL, false); !errors.Is(err, kernel.ErrNoContainer) {
+		t.Errorf("unknown container: %v", err)
+	}
 }

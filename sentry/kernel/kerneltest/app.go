@@ -122,8 +122,14 @@ func split(rv uintptr) (uintptr, unix.Errno) {
 
 // Fork forks (fork(2)); the child runs child from the fork's return. It
 // returns the child's PID, or an errno.
-func (a *App) Fork(child Program) (int32, unix.Errno) {
-	a.send(request{nr: unix.SYS_FORK, child: child})
+func (a *App) Fork(child Program) (int32, unix.Errno) { return a.spawn(unix.SYS_FORK, child) }
+
+// Vfork is vfork(2): the child runs child in the parent's memory, and Vfork
+// returns once the child exits (or execs).
+func (a *App) Vfork(child Program) (int32, unix.Errno) { return a.spawn(unix.SYS_VFORK, child) }
+
+func (a *App) spawn(nr uintptr, child Program) (int32, unix.Errno) {
+	a.send(request{nr: nr, child: child})
 	pid, errno := split(uintptr(a.wait()))
 	return int32(pid), errno
 }
