@@ -214,8 +214,8 @@ func (l *Loader) createContainer(id string, argv, env []string, u specsUser, fsc
 	if err != nil {
 		return userStatus(err), err
 	}
-	creds := kernel.Credentials{RUID: u.UID, EUID: u.UID, SUID: u.UID, RGID: u.GID, EGID: u.GID, SGID: u.GID, Groups: u.AdditionalGids}
-	m, img, err := kernel.LoadImage(l.k, ctx, fsctx, &creds, exe, argv, env)
+	creds := kernel.NewCredentials(u.UID, u.GID, u.AdditionalGids)
+	m, img, err := kernel.LoadImage(l.k, ctx, fsctx, creds, exe, argv, env)
 	if err != nil {
 		return userStatus(err), execError(argv[0], err)
 	}

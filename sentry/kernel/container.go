@@ -10,17 +10,18 @@ import (
 )
 
 // A sandbox's kernel runs one or more containers. Each container has its
-// own init task, the reaper of its orphans; the container ends when its
-// init exits, and every task still in it is then killed, as when the init
-// of a PID namespace dies. Tasks inherit their parent's container.
+// own init process, the reaper of its orphans; the container ends when its
+// init exits, and every process still in it is then killed, as when the
+// init of a PID namespace dies. Processes inherit their parent's
+// container.
 //
 // The container set lives under Kernel.mu.
 
 // container is one container of the kernel.
 type container struct {
 	id string
-	// init is the container's first task, nil once it exited.
-	init *Task
+	// init is the container's first process, nil once it exited.
+	init *ThreadGroup
 	// exited is closed once init has exited; status is set before.
 	exited chan struct{}
 	status linux.WaitStatus
@@ -37,7 +38,7 @@ var (
 )
 
 // ContainerID returns the ID of the container the task belongs to.
-func (t *Task) ContainerID() string { return t.containerID }
+func (t *Task) ContainerID() string { return t.tg.containerID }
 
 // containerLocked returns the container id, or nil.
 // Preconditions: k.mu is held.
@@ -45,17 +46,17 @@ func (k *Kernel) containerLocked(id string) *container {
 	return k.containers[id]
 }
 
-// isInitLocked reports whether t is the init of its container.
+// isInitLocked reports whether tg is the init of its container.
 // Preconditions: k.mu is held.
-func (t *Task) isInitLocked() bool {
-	c := t.k.containers[t.containerID]
-	return c != nil && c.init == t
+func (tg *ThreadGroup) isInitLocked() bool {
+	c := tg.k.containers[tg.containerID]
+	return c != nil && c.init == tg
 }
 
-// initOfLocked returns the live init of t's container, or nil.
+// initOfLocked returns the live init of tg's container, or nil.
 // Preconditions: k.mu is held.
-func (t *Task) initOfLocked() *Task {
-	c := t.k.containers[t.containerID]
+func (tg *ThreadGroup) initOfLocked() *ThreadGroup {
+	c := tg.k.containers[tg.containerID]
 	if c == nil || c.init == nil || c.init.exitState != exitRunning {
 		return nil
 	}
@@ -92,39 +93,12 @@ func (k *Kernel) ContainerExited(id string) <-chan struct{} {
 // one: SIGKILL and SIGSTOP always, any other signal only if the init
 // handles it (pid_namespaces(7)). Signal 0 checks that the target exists.
 func (k *Kernel) SignalContainer(id string, sig linux.Signal, all bool) error {
-	if sig != 0 && !sig.Valid() {
-		return fmt.Errorf("signal %d: %w", sig, errInvalidSignal)
-	}
-	k.mu.Lock()
-	c := k.containerLocked(id)
-	if c == nil {
-		k.mu.Unlock()
-		return fmt.Errorf("container %q: %w", id, ErrNoContainer)
-	}
-	var targets []*Task
-	if all {
-		for _, t := range k.tasks {
-			if t.containerID == id && t.exitState == exitRunning {
-				targets = append(targets, t)
-			}
+	return k.signalContainer(id, sig, linux.SI_USER, func(c *container, tg *ThreadGroup) bool {
+		if all {
+			return true
 		}
-	} else if c.init != nil && c.init.exitState == exitRunning {
-		targets = append(targets, c.init)
-	}
-	k.mu.Unlock()
-	if len(targets) == 0 {
-		return fmt.Errorf("container %q: %w", id, ErrNoProcess)
-	}
-	if sig == 0 {
-		return nil
-	}
-	for _, t := range targets {
-		if t.unkillableInit(sig, true /* fromOutside */) {
-			continue
-		}
-		t.SendSignal(&linux.SignalInfo{Signo: int32(sig), Code: linux.SI_USER})
-	}
-	return nil
+		return tg == c.init
+	})
 }
 
 // errInvalidSignal is returned for a signal number out of range.
@@ -135,27 +109,49 @@ var errInvalidSignal = errors.New("invalid signal")
 // ^C, ^\, ^Z or window change on the container's terminal becomes. The
 // container's init is spared what it does not handle, as from outside.
 func (k *Kernel) SignalProcessGroup(id string, pgid int32, sig linux.Signal) error {
-	if !sig.Valid() {
+	return k.signalContainer(id, sig, linux.SI_KERNEL, func(_ *container, tg *ThreadGroup) bool {
+		return tg.pgid == pgid
+	})
+}
+
+// SignalProcess sends sig (SI_USER, from outside) to the process of
+// container id whose PID is pid: `runsc kill --pid`.
+func (k *Kernel) SignalProcess(id string, pid int32, sig linux.Signal) error {
+	return k.signalContainer(id, sig, linux.SI_USER, func(_ *container, tg *ThreadGroup) bool {
+		return tg.ID() == pid
+	})
+}
+
+// signalContainer sends sig with code to the live processes of container
+// id that pick selects, from outside the container: its init ignores
+// what it does not handle, SIGKILL and SIGSTOP aside. Signal 0 only
+// checks that there is a target.
+func (k *Kernel) signalContainer(id string, sig linux.Signal, code int32, pick func(*container, *ThreadGroup) bool) error {
+	if sig != 0 && !sig.Valid() {
 		return fmt.Errorf("signal %d: %w", sig, errInvalidSignal)
 	}
 	k.mu.Lock()
-	if k.containerLocked(id) == nil {
+	c := k.containerLocked(id)
+	if c == nil {
 		k.mu.Unlock()
 		return fmt.Errorf("container %q: %w", id, ErrNoContainer)
 	}
-	var targets []*Task
-	for _, t := range k.tasks {
-		if t.containerID == id && t.pgid == pgid && t.exitState == exitRunning {
-			targets = append(targets, t)
+	var targets []*ThreadGroup
+	for _, tg := range k.threadGroups {
+		if tg.containerID == id && tg.exitState == exitRunning && pick(c, tg) {
+			targets = append(targets, tg)
 		}
 	}
 	k.mu.Unlock()
 	if len(targets) == 0 {
-		return fmt.Errorf("container %q, process group %d: %w", id, pgid, ErrNoProcess)
+		return fmt.Errorf("container %q: %w", id, ErrNoProcess)
 	}
-	for _, t := range targets {
-		if !t.unkillableInit(sig, true /* fromOutside */) {
-			t.SendSignal(&linux.SignalInfo{Signo: int32(sig), Code: linux.SI_KERNEL})
+	if sig == 0 {
+		return nil
+	}
+	for _, tg := range targets {
+		if !tg.unkillableInit(sig, true /* fromOutside */) {
+			tg.SendSignal(&linux.SignalInfo{Signo: int32(sig), Code: code})
 		}
 	}
 	return nil
@@ -184,9 +180,9 @@ func (k *Kernel) ContainerProcesses(id string) ([]ProcessInfo, error) {
 		return nil, fmt.Errorf("container %q: %w", id, ErrNoContainer)
 	}
 	var ts []*Task
-	for _, t := range k.tasks {
-		if t.containerID == id && t.exitState == exitRunning {
-			ts = append(ts, t)
+	for _, tg := range k.threadGroups {
+		if tg.containerID == id && tg.exitState == exitRunning {
+			ts = append(ts, tg.leader)
 		}
 	}
 	k.mu.Unlock()
@@ -217,34 +213,34 @@ func (k *Kernel) Containers() []string {
 	return ids
 }
 
-// KillAll kills every task of the kernel, whatever its container (the
+// KillAll kills every process of the kernel, whatever its container (the
 // sandbox is going away).
 func (k *Kernel) KillAll() {
 	k.mu.Lock()
-	ts := make([]*Task, 0, len(k.tasks))
-	for _, t := range k.tasks {
-		ts = append(ts, t)
+	tgs := make([]*ThreadGroup, 0, len(k.threadGroups))
+	for _, tg := range k.threadGroups {
+		tgs = append(tgs, tg)
 	}
 	k.mu.Unlock()
-	for _, t := range ts {
-		t.SendSignal(&linux.SignalInfo{Signo: int32(linux.SIGKILL), Code: linux.SI_KERNEL})
+	for _, tg := range tgs {
+		tg.SendSignal(&linux.SignalInfo{Signo: int32(linux.SIGKILL), Code: linux.SI_KERNEL})
 	}
 }
 
-// containerInitExited ends container c after its init t exited: every task
-// left in it is killed, and waiters are released.
-// Preconditions: k.mu is not held; c.init was t and is now nil, c.status
-// is set.
+// containerInitExited ends container c after its init exited: every
+// process left in it is killed, and waiters are released.
+// Preconditions: k.mu is not held; c.init was the init and is now nil,
+// c.status is set.
 func (k *Kernel) containerInitExited(c *container) {
 	k.mu.Lock()
-	var ts []*Task
-	for _, o := range k.tasks {
+	var tgs []*ThreadGroup
+	for _, o := range k.threadGroups {
 		if o.containerID == c.id && o.exitState == exitRunning {
-			ts = append(ts, o)
+			tgs = append(tgs, o)
 		}
 	}
 	k.mu.Unlock()
-	for _, o := range ts {
+	for _, o := range tgs {
 		o.SendSignal(&linux.SignalInfo{Signo: int32(linux.SIGKILL), Code: linux.SI_KERNEL})
 	}
 	close(c.exited)

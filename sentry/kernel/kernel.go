@@ -1,15 +1,23 @@
 // Package kernel is the sentry's process model: the Kernel, its tasks (one
-// goroutine per application thread), process relationships, signals,
-// blocking, exec, exit and wait.
+// goroutine per application thread), the thread groups (processes) they
+// belong to, process relationships, signals, blocking, exec, exit and wait.
 //
 // Lock order, outermost first:
 //
-//	Kernel.mu (the task tree: TIDs, parents, children, zombies, groups)
-//	  Task.sigMu (one task's signal state and handlers)
+//	Kernel.mu (the process tree: TIDs and TGIDs, parents, children,
+//	           zombies, process groups and sessions, names, thread lists)
+//	  ThreadGroup.sigMu (the process's signal state: handlers, its pending
+//	                     signals, group stop and exit, and each of its
+//	                     threads' masks, pending signals and alternate
+//	                     stacks; Linux's siglock)
+//	    realTimer.mu (ITIMER_REAL)
+//	ThreadGroup.limitsMu (resource limits; a leaf)
 //
+// No two ThreadGroup.sigMu are held at once. Credentials take no lock:
+// they are immutable values behind an atomic pointer (task_identity.go).
 // A task's register state, memory manager, FD table and FS context are
 // owned by its goroutine and touched only there (other tasks read a few of
-// them under Kernel.mu for /proc).
+// them for /proc; the memory manager and FD table lock themselves).
 package kernel
 
 import (
@@ -53,9 +61,12 @@ type Kernel struct {
 	unsupported sync.Map
 
 	mu sync.Mutex
-	// tasks maps every live or zombie TID to its task.
-	tasks   map[int32]*Task
-	nextTID int32
+	// tasks maps every live TID, and the TID of every zombie leader, to
+	// its task.
+	tasks map[int32]*Task
+	// threadGroups maps every live or zombie TGID to its process.
+	threadGroups map[int32]*ThreadGroup
+	nextTID      int32
 	// containers maps container IDs to their containers (container.go).
 	containers map[string]*container
 }
@@ -84,18 +95,19 @@ func New(c Config) *Kernel {
 		c.VFS.SetFIFOOpener(f.open)
 	}
 	return &Kernel{
-		Platform:   c.Platform,
-		MemoryFile: c.MemoryFile,
-		vfs:        c.VFS,
-		table:      c.Table,
-		Hostname:   c.Hostname,
-		Release:    Release,
-		Version:    Version,
-		bootTime:   time.Now(),
-		Logf:       c.Logf,
-		tasks:      make(map[int32]*Task),
-		nextTID:    1,
-		containers: make(map[string]*container),
+		Platform:     c.Platform,
+		MemoryFile:   c.MemoryFile,
+		vfs:          c.VFS,
+		table:        c.Table,
+		Hostname:     c.Hostname,
+		Release:      Release,
+		Version:      Version,
+		bootTime:     time.Now(),
+		Logf:         c.Logf,
+		tasks:        make(map[int32]*Task),
+		threadGroups: make(map[int32]*ThreadGroup),
+		nextTID:      1,
+		containers:   make(map[string]*container),
 	}
 }
 
@@ -135,11 +147,26 @@ func (k *Kernel) TIDs() []int32 {
 	defer k.mu.Unlock()
 	var tids []int32
 	for tid, t := range k.tasks {
-		if t.exitState == exitRunning {
+		if t.tg.exitState == exitRunning {
 			tids = append(tids, tid)
 		}
 	}
 	return tids
+}
+
+// addLocked enters the new process tg, with its leader, in the tables.
+// Preconditions: k.mu is held; the leader's TID is allocated.
+func (k *Kernel) addLocked(tg *ThreadGroup) {
+	k.tasks[tg.leader.tid] = tg.leader
+	k.threadGroups[tg.ID()] = tg
+}
+
+// removeLocked reaps tg: it leaves the tables and its TGID is free.
+// Preconditions: k.mu is held; tg has no live task.
+func (k *Kernel) removeLocked(tg *ThreadGroup) {
+	tg.exitState = exitDead
+	delete(k.tasks, tg.leader.tid)
+	delete(k.threadGroups, tg.ID())
 }
 
 // allocTIDLocked returns a free TID.
@@ -152,7 +179,9 @@ func (k *Kernel) allocTIDLocked() (int32, error) {
 		if k.nextTID >= maxTID {
 			k.nextTID = 2
 		}
-		if _, ok := k.tasks[tid]; !ok {
+		_, task := k.tasks[tid]
+		_, group := k.threadGroups[tid]
+		if !task && !group {
 			return tid, nil
 		}
 	}

@@ -34,29 +34,45 @@ func defaultRlimits() rlimits {
 	return r
 }
 
-// Rlimit reads and optionally replaces resource limit res (prlimit64).
+// Rlimit reads and optionally replaces resource limit res of the task's
+// process (prlimit64). Raising a hard limit needs CAP_SYS_RESOURCE.
 func (t *Task) Rlimit(res int, newLim *RLimit) (RLimit, error) {
 	if res < 0 || res >= numRlimits {
 		return RLimit{}, unix.EINVAL
 	}
-	old := t.rlimits[res]
+	tg := t.tg
+	tg.limitsMu.Lock()
+	defer tg.limitsMu.Unlock()
+	old := tg.rlimits[res]
 	if newLim != nil {
 		if newLim.Cur > newLim.Max {
 			return RLimit{}, unix.EINVAL
 		}
-		if newLim.Max > old.Max && t.creds.EUID != 0 {
+		if newLim.Max > old.Max && !t.Credentials().HasCapability(unix.CAP_SYS_RESOURCE) {
 			return RLimit{}, unix.EPERM
 		}
-		t.rlimits[res] = *newLim
+		tg.rlimits[res] = *newLim
 	}
 	return old, nil
 }
 
+// limits returns a copy of the process's resource limits (for fork).
+func (tg *ThreadGroup) limits() rlimits {
+	tg.limitsMu.Lock()
+	defer tg.limitsMu.Unlock()
+	return tg.rlimits
+}
+
 // FileSizeLimit returns the soft RLIMIT_FSIZE (vfs.FileSizeLimiter):
 // RLimInfinity, math.MaxUint64, for none.
-func (t *Task) FileSizeLimit() uint64 { return t.rlimits[unix.RLIMIT_FSIZE].Cur }
+func (t *Task) FileSizeLimit() uint64 {
+	tg := t.tg
+	tg.limitsMu.Lock()
+	defer tg.limitsMu.Unlock()
+	return tg.rlimits[unix.RLIMIT_FSIZE].Cur
+}
 
-// realTimer is ITIMER_REAL: it sends SIGALRM to its task.
+// realTimer is ITIMER_REAL: it sends SIGALRM to its process.
 type realTimer struct {
 	mu       sync.Mutex
 	timer    *time.Timer
@@ -74,16 +90,17 @@ func (r *realTimer) stop() {
 	r.deadline = time.Time{}
 }
 
-// SetRealTimer arms ITIMER_REAL (alarm, setitimer) to fire after value and
-// then every interval (0: once). It returns the previous remaining time and
-// interval.
+// SetRealTimer arms the process's ITIMER_REAL (alarm, setitimer) to fire
+// after value and then every interval (0: once). It returns the previous
+// remaining time and interval.
 func (t *Task) SetRealTimer(value, interval time.Duration) (time.Duration, time.Duration) {
-	t.sigMu.Lock()
-	if t.itimer == nil {
-		t.itimer = &realTimer{}
+	tg := t.tg
+	tg.sigMu.Lock()
+	if tg.itimer == nil {
+		tg.itimer = &realTimer{}
 	}
-	r := t.itimer
-	t.sigMu.Unlock()
+	r := tg.itimer
+	tg.sigMu.Unlock()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var oldRemain time.Duration
@@ -103,7 +120,7 @@ func (t *Task) SetRealTimer(value, interval time.Duration) (time.Duration, time.
 		r.deadline = time.Now().Add(value)
 		var fire func()
 		fire = func() {
-			t.SendSignalNo(linux.SIGALRM)
+			tg.SendSignal(&linux.SignalInfo{Signo: int32(linux.SIGALRM), Code: linux.SI_KERNEL})
 			r.mu.Lock()
 			defer r.mu.Unlock()
 			if r.interval > 0 {
@@ -120,9 +137,9 @@ func (t *Task) SetRealTimer(value, interval time.Duration) (time.Duration, time.
 
 // RealTimer returns the remaining time and interval of ITIMER_REAL.
 func (t *Task) RealTimer() (time.Duration, time.Duration) {
-	t.sigMu.Lock()
-	r := t.itimer
-	t.sigMu.Unlock()
+	t.tg.sigMu.Lock()
+	r := t.tg.itimer
+	t.tg.sigMu.Unlock()
 	if r == nil {
 		return 0, 0
 	}

@@ -1,7 +1,6 @@
 package kernel
 
 import (
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -14,13 +13,6 @@ import (
 	"github.com/cocoon-sandbox/cocoon/sentry/vfs"
 )
 
-// Credentials are a task's user and group IDs.
-type Credentials struct {
-	RUID, EUID, SUID uint32
-	RGID, EGID, SGID uint32
-	Groups           []uint32
-}
-
 type exitState int
 
 const (
@@ -29,13 +21,17 @@ const (
 	exitDead
 )
 
-// Task is one application thread (and, without CLONE_THREAD support yet,
-// its whole thread group: TID == TGID).
+// Task is one application thread, run by one goroutine (task_run.go).
+// What it shares with the other threads of its process is its
+// ThreadGroup's.
 type Task struct {
 	k   *Kernel
 	tid int32
-	// containerID names the task's container (container.go); immutable.
-	containerID string
+	// tg is the task's process. Immutable.
+	tg *ThreadGroup
+	// creds are the task's credentials (task_identity.go): replaced, never
+	// modified, by the task goroutine; read from anywhere.
+	creds atomic.Pointer[Credentials]
 
 	// Owned by the task goroutine.
 	st        arch.State
@@ -43,9 +39,7 @@ type Task struct {
 	mm        *mm.MemoryManager
 	fdTable   *vfs.FDTable
 	fsContext *vfs.FSContext
-	creds     Credentials
 	scratch   []byte
-	rlimits   rlimits
 	// clearChildTID is the CLONE_CHILD_CLEARTID / set_tid_address address.
 	clearChildTID uintptr
 	// vforkDone is closed when a vfork child execs or exits.
@@ -57,64 +51,35 @@ type Task struct {
 	userTime time.Duration
 
 	// Guarded by k.mu.
-	parent *Task
-	// exitSignal is sent to the parent when the task exits (SIGCHLD).
-	exitSignal linux.Signal
-	children   map[*Task]struct{}
-	exitState  exitState
-	exitStatus linux.WaitStatus
-	// exitStatusSet is true once the first exit status is recorded.
-	exitStatusSet bool
-	pgid, sid     int32
-	// name is the command name (comm); image is the executable path.
-	name, image string
-	// execed is set once the task called execve (setpgid then refuses a
-	// parent's change: EACCES).
-	execed bool
-	// pdeathSignal is sent to the task when its parent exits
+	//
+	// name is the command name (comm).
+	name string
+	// pdeathSignal is sent to the task's process when the parent exits
 	// (PR_SET_PDEATHSIG).
 	pdeathSignal linux.Signal
 	// nice is the task's nice value (-20..19).
 	nice int32
-	// childrenUserTime sums the user time of reaped children
-	// (RUSAGE_CHILDREN).
-	childrenUserTime time.Duration
+
 	// cpuTime mirrors userTime for other goroutines (clock_gettime of
 	// another process, /proc), in nanoseconds. Atomic.
 	cpuTime atomic.Int64
-	// childEvent is signalled when a child changes state (for wait).
-	childEvent chan struct{}
-	// stopReport and contReport are the job-control changes not yet
-	// reported to a waiting parent (WUNTRACED, WCONTINUED); stopReport
-	// holds the stop signal.
-	stopReport linux.Signal
-	contReport bool
 
-	// sigMu guards the signal state below.
-	sigMu    sync.Mutex
-	handlers *signalHandlers
-	mask     linux.SignalSet
+	// The thread's own signal state, guarded by tg.sigMu.
+	//
+	// mask is the set of blocked signals.
+	mask linux.SignalSet
 	// savedMask is restored after a handler when haveSavedMask (sigsuspend).
 	savedMask     linux.SignalSet
 	haveSavedMask bool
-	// pending has the bit of every signal with a queued instance in
-	// queue: standard signals queue at most once, real-time ones up to
-	// maxQueuedSignals in all.
-	pending linux.SignalSet
-	queue   [linux.SIGRTMAX + 1][]linux.SignalInfo
-	queued  int
-	// Job control (signal(7) stop and continue), also under sigMu:
-	// stopped is set while the task sits in a group stop; continued is
-	// closed and replaced when SIGCONT ends it.
-	stopped   bool
-	continued chan struct{}
-	altStack  altStack
-	// exiting is set once the thread group is being killed or exits.
-	exiting bool
-	itimer  *realTimer
+	// pending are the thread-directed signals (tgkill, faults, SIGPIPE).
+	pending  sigQueue
+	altStack altStack
 
 	// interruptCh receives a token when the task should stop blocking.
 	interruptCh chan struct{}
+	// sharedCtx publishes ctx to other goroutines, for interrupt: set once
+	// the task goroutine made it, nil again once it is released.
+	sharedCtx atomic.Pointer[platform.Context]
 
 	// runState is what /proc shows as the task's state: running,
 	// sleeping (in Block) or stopped (job control). Atomic.
@@ -142,7 +107,7 @@ func (t *Task) StateString() string {
 	return "R (running)"
 }
 
-// TID returns the task's thread ID (and thread-group ID).
+// TID returns the task's thread ID.
 func (t *Task) TID() int32 { return t.tid }
 
 // Kernel returns the task's kernel.
@@ -154,23 +119,20 @@ func (t *Task) MemoryManager() *mm.MemoryManager { return t.mm }
 // State returns the task's register state.
 func (t *Task) State() *arch.State { return &t.st }
 
-// Credentials returns the task's credentials.
-func (t *Task) Credentials() *Credentials { return &t.creds }
-
 func (t *Task) copyIn(addr uintptr, dst []byte) (int, error)  { return t.mm.CopyIn(addr, dst) }
 func (t *Task) copyOut(addr uintptr, src []byte) (int, error) { return t.mm.CopyOut(addr, src) }
 func (t *Task) copyInString(addr uintptr, maxLen int) (string, error) {
 	return t.mm.CopyInString(addr, maxLen)
 }
 
-// Parent returns the parent's TID, or 0 for init.
+// PPID returns the PID of the task's parent process, or 0 for init.
 func (t *Task) PPID() int32 {
 	t.k.mu.Lock()
 	defer t.k.mu.Unlock()
-	if t.parent == nil {
-		return 0
+	if p := t.tg.parent; p != nil {
+		return p.ID()
 	}
-	return t.parent.tid
+	return 0
 }
 
 // Name returns the task's command name.
@@ -190,25 +152,25 @@ func (t *Task) SetName(name string) {
 	t.k.mu.Unlock()
 }
 
-// Image returns the path of the task's executable.
+// Image returns the path of the process's executable.
 func (t *Task) Image() string {
 	t.k.mu.Lock()
 	defer t.k.mu.Unlock()
-	return t.image
+	return t.tg.image
 }
 
-// ProcessGroup returns the task's process group and session IDs.
+// ProcessGroup returns the process group and session IDs.
 func (t *Task) ProcessGroup() (pgid, sid int32) {
 	t.k.mu.Lock()
 	defer t.k.mu.Unlock()
-	return t.pgid, t.sid
+	return t.tg.pgid, t.tg.sid
 }
 
-// IsZombie reports whether the task has exited and awaits its parent.
+// IsZombie reports whether the task's process has exited.
 func (t *Task) IsZombie() bool {
 	t.k.mu.Lock()
 	defer t.k.mu.Unlock()
-	return t.exitState != exitRunning
+	return t.tg.exitState != exitRunning
 }
 
 // Logf logs a debug message about the task.
@@ -219,12 +181,12 @@ func (t *Task) Logf(format string, args ...any) {
 // UserTime returns the task's user CPU time.
 func (t *Task) UserTime() time.Duration { return time.Duration(t.cpuTime.Load()) }
 
-// ChildrenUserTime returns the user CPU time of the task's reaped
+// ChildrenUserTime returns the user CPU time of the process's reaped
 // children.
 func (t *Task) ChildrenUserTime() time.Duration {
 	t.k.mu.Lock()
 	defer t.k.mu.Unlock()
-	return t.childrenUserTime
+	return t.tg.childrenUserTime
 }
 
 // Nice returns the task's nice value.
@@ -234,16 +196,23 @@ func (t *Task) Nice() int32 {
 	return t.nice
 }
 
-// SetNice sets the task's nice value, clamped to -20..19. Lowering it
-// needs root (EACCES).
-func (t *Task) SetNice(n int32) error {
+// SetNice sets target's nice value to n, clamped to -20..19, for t
+// (setpriority(2), Linux's set_one_prio): t needs its effective user ID to
+// be target's real or effective one, or CAP_SYS_NICE (EPERM); lowering the
+// value needs CAP_SYS_NICE (EACCES; RLIMIT_NICE is not consulted).
+func (t *Task) SetNice(target *Task, n int32) error {
 	n = max(-20, min(19, n))
+	c, tc := t.Credentials(), target.Credentials()
+	privileged := c.HasCapability(unix.CAP_SYS_NICE)
+	if c.EUID != tc.RUID && c.EUID != tc.EUID && !privileged {
+		return unix.EPERM
+	}
 	t.k.mu.Lock()
 	defer t.k.mu.Unlock()
-	if n < t.nice && t.creds.EUID != 0 {
+	if n < target.nice && !privileged {
 		return unix.EACCES
 	}
-	t.nice = n
+	target.nice = n
 	return nil
 }
 

@@ -31,11 +31,12 @@ func (t *Task) FSContext() *vfs.FSContext { return t.fsContext }
 // VFS returns the sandbox's virtual file system.
 func (t *Task) VFS() *vfs.VFS { return t.k.vfs }
 
-// UID returns the task's effective user ID (vfs.Context).
-func (t *Task) UID() uint32 { return t.creds.EUID }
+// UID returns the task's file-system user ID, what file permission checks
+// use (vfs.Context).
+func (t *Task) UID() uint32 { return t.Credentials().FSUID }
 
-// GID returns the task's effective group ID (vfs.Context).
-func (t *Task) GID() uint32 { return t.creds.EGID }
+// GID returns the task's file-system group ID (vfs.Context).
+func (t *Task) GID() uint32 { return t.Credentials().FSGID }
 
 // Scratch returns a buffer of n bytes owned by the task, reused across
 // system calls so that handlers do not allocate per call. Its content is
@@ -62,5 +63,5 @@ func (t *Task) RealIDs() vfs.Context { return realIDs{t} }
 
 type realIDs struct{ *Task }
 
-func (r realIDs) UID() uint32 { return r.creds.RUID }
-func (r realIDs) GID() uint32 { return r.creds.RGID }
+func (r realIDs) UID() uint32 { return r.Credentials().RUID }
+func (r realIDs) GID() uint32 { return r.Credentials().RGID }

@@ -70,30 +70,28 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 	}
 	child := &Task{
 		k:           t.k,
-		containerID: t.containerID,
 		st:          t.childState(o),
 		mm:          childMM,
-		creds:       t.creds,
-		rlimits:     t.rlimits,
-		children:    make(map[*Task]struct{}),
-		childEvent:  make(chan struct{}, 1),
 		interruptCh: make(chan struct{}, 1),
 	}
+	child.creds.Store(t.Credentials())
 	if o.Flags&CLONE_FILES != 0 {
 		// A shared table needs shared ownership; copy for now.
 		t.k.logUnsupported(56)
 	}
 	child.fdTable = t.fdTable.Fork()
 	child.fsContext = t.fsContext.Fork()
-	t.sigMu.Lock()
-	child.handlers = t.handlers.fork()
+	parentTG := t.tg
+	parentTG.sigMu.Lock()
+	handlers := parentTG.handlers.fork()
 	child.mask = t.mask
 	child.altStack = t.altStack
-	t.sigMu.Unlock()
+	parentTG.sigMu.Unlock()
+	tg := newThreadGroup(child, parentTG.containerID, handlers, parentTG.limits())
+	child.tg = tg
 	if o.Flags&CLONE_CHILD_CLEARTID != 0 {
 		child.clearChildTID = o.ChildTID
 	}
-	exitSig := o.ExitSignal
 
 	k := t.k
 	k.mu.Lock()
@@ -105,17 +103,17 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 	}
 	child.tid = tid
 	child.fdTable.SetOwner(tid)
-	child.name, child.image = t.name, t.image
-	child.pgid, child.sid = t.pgid, t.sid
-	child.nice = t.nice
-	parent := t
-	if o.Flags&CLONE_PARENT != 0 && t.parent != nil {
-		parent = t.parent
+	child.name, child.nice = t.name, t.nice
+	tg.image = parentTG.image
+	tg.pgid, tg.sid = parentTG.pgid, parentTG.sid
+	parent := parentTG
+	if o.Flags&CLONE_PARENT != 0 && parentTG.parent != nil {
+		parent = parentTG.parent
 	}
-	child.parent = parent
-	child.exitSignal = exitSig
-	parent.children[child] = struct{}{}
-	k.tasks[tid] = child
+	tg.parent = parent
+	tg.exitSignal = o.ExitSignal
+	parent.children[tg] = struct{}{}
+	k.addLocked(tg)
 	k.mu.Unlock()
 
 	var tidBuf [4]byte
@@ -126,14 +124,18 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 	if o.Flags&CLONE_PARENT_SETTID != 0 {
 		t.CopyOut(o.ParentTID, tidBuf[:])
 	}
+	// The child's goroutine owns child.vforkDone once started (it clears
+	// it): the parent waits on its own copy.
+	var vforkDone chan struct{}
 	if o.Flags&CLONE_VFORK != 0 {
-		child.vforkDone = make(chan struct{})
+		vforkDone = make(chan struct{})
+		child.vforkDone = vforkDone
 	}
 	child.Start()
-	if child.vforkDone != nil {
+	if vforkDone != nil {
 		// Wait uninterruptibly as Linux does (TASK_KILLABLE): only a
 		// kill ends the wait early.
-		t.waitVfork(child.vforkDone)
+		t.waitVfork(vforkDone)
 	}
 	return tid, nil
 }
@@ -144,9 +146,9 @@ func (t *Task) waitVfork(done chan struct{}) {
 		case <-done:
 			return
 		case <-t.interruptCh:
-			t.sigMu.Lock()
-			dying := t.exiting || t.pending&linux.SIGKILL.Mask() != 0
-			t.sigMu.Unlock()
+			t.tg.sigMu.Lock()
+			dying := t.tg.exiting || t.pendingLocked()&linux.SIGKILL.Mask() != 0
+			t.tg.sigMu.Unlock()
 			if dying {
 				return
 			}
@@ -181,29 +183,28 @@ type NewInitOptions struct {
 	State       arch.State
 	FDTable     *vfs.FDTable
 	FSContext   *vfs.FSContext
-	Creds       Credentials
+	Creds       *Credentials
 	Name        string
 	Image       string
 }
 
-// CreateInit creates the init task of a new container from a loaded image;
-// Start runs it. The first container's init gets TID 1.
+// CreateInit creates the init process of a new container from a loaded
+// image; Start runs its task. The first container's init gets TID 1.
 func (k *Kernel) CreateInit(o NewInitOptions) (*Task, error) {
 	t := &Task{
 		k:           k,
-		containerID: o.ContainerID,
 		st:          o.State,
 		mm:          o.MM,
 		fdTable:     o.FDTable,
 		fsContext:   o.FSContext,
-		creds:       o.Creds,
-		rlimits:     defaultRlimits(),
-		children:    make(map[*Task]struct{}),
-		childEvent:  make(chan struct{}, 1),
+		name:        o.Name,
 		interruptCh: make(chan struct{}, 1),
-		handlers:    &signalHandlers{},
-		exitSignal:  linux.SIGCHLD,
 	}
+	t.creds.Store(o.Creds)
+	tg := newThreadGroup(t, o.ContainerID, &signalHandlers{}, defaultRlimits())
+	tg.exitSignal = linux.SIGCHLD
+	tg.image = o.Image
+	t.tg = tg
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if _, ok := k.containers[o.ContainerID]; ok {
@@ -217,9 +218,8 @@ func (k *Kernel) CreateInit(o NewInitOptions) (*Task, error) {
 	if t.fdTable != nil {
 		t.fdTable.SetOwner(t.tid)
 	}
-	t.pgid, t.sid = t.tid, t.tid
-	t.name, t.image = o.Name, o.Image
-	k.tasks[t.tid] = t
-	k.containers[o.ContainerID] = &container{id: o.ContainerID, init: t, exited: make(chan struct{})}
+	tg.pgid, tg.sid = tid, tid
+	k.addLocked(tg)
+	k.containers[o.ContainerID] = &container{id: o.ContainerID, init: tg, exited: make(chan struct{})}
 	return t, nil
 }

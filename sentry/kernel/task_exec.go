@@ -58,22 +58,27 @@ func (f execFile) Size() (int64, error) {
 
 // Execve replaces the task's program (execve(2)). On success the task runs
 // the new image when the syscall returns; on failure nothing has changed.
+// (Once threads exist, the other threads of the process must end first, as
+// Linux's de_thread.)
 func (t *Task) Execve(pathname string, argv, envv []string) error {
-	m, img, err := LoadImage(t.k, t, t.fsContext, &t.creds, pathname, argv, envv)
+	creds := t.Credentials().forExec()
+	m, img, err := LoadImage(t.k, t, t.fsContext, creds, pathname, argv, envv)
 	if err != nil {
 		return err
 	}
 	// The point of no return.
+	t.creds.Store(creds)
 	old := t.mm
 	t.mm = m
 	if old != nil {
 		old.Release()
 	}
 	t.fdTable.CloseOnExec()
-	t.sigMu.Lock()
-	t.handlers.resetForExec()
+	tg := t.tg
+	tg.sigMu.Lock()
+	tg.handlers.resetForExec()
 	t.altStack = altStack{}
-	t.sigMu.Unlock()
+	tg.sigMu.Unlock()
 	t.st = arch.NewInitialState(img.Entry, img.StackPointer)
 	t.clearChildTID = 0
 	name := path.Base(pathname)
@@ -81,8 +86,8 @@ func (t *Task) Execve(pathname string, argv, envv []string) error {
 		name = name[:15]
 	}
 	t.k.mu.Lock()
-	t.name, t.image = name, img.ExecPath
-	t.execed = true
+	t.name, tg.image = name, img.ExecPath
+	tg.execed = true
 	t.k.mu.Unlock()
 	if t.vforkDone != nil {
 		close(t.vforkDone)

@@ -1,36 +1,40 @@
 package kernel
 
 import (
+	"slices"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/cocoon-sandbox/cocoon/abi/linux"
 )
 
-// exitGroup starts the exit of the task's thread group with status ws. The
-// task goroutine notices (deliverSignals returns true) and runs
-// finishExit.
+// exitGroup starts the exit of the task's thread group with status ws
+// (the first status recorded wins). Every thread notices (deliverSignals
+// returns true) and runs finishExit.
 func (t *Task) exitGroup(ws linux.WaitStatus) {
+	tg := t.tg
 	t.k.mu.Lock()
-	if t.exitState == exitRunning && !t.exitStatusSet {
-		t.exitStatus = ws
-		t.exitStatusSet = true
+	if tg.exitState == exitRunning && !tg.exitStatusSet {
+		tg.exitStatus = ws
+		tg.exitStatusSet = true
 	}
 	t.k.mu.Unlock()
-	t.sigMu.Lock()
-	t.exiting = true
-	t.sigMu.Unlock()
-	t.interrupt()
+	tg.sigMu.Lock()
+	tg.exiting = true
+	tg.interruptAllLocked()
+	tg.sigMu.Unlock()
 }
 
-// Exit is exit(2) and exit_group(2).
+// Exit is exit(2) and exit_group(2): without threads, exit ends the
+// process too.
 func (t *Task) Exit(code int) error {
 	t.exitGroup(linux.Exited(code))
 	return ErrExit
 }
 
-// Kill makes the task die as if by SIGKILL (used at shutdown).
+// Kill makes the task's process die as if by SIGKILL (used at shutdown).
 func (t *Task) Kill() {
-	t.SendSignalNo(linux.SIGKILL)
+	t.tg.SendSignal(&linux.SignalInfo{Signo: int32(linux.SIGKILL), Code: linux.SI_KERNEL})
 }
 
 // releaseResources drops the task's address space, files and FS context.
@@ -49,16 +53,14 @@ func (t *Task) releaseResources() {
 	}
 }
 
-// finishExit runs on the task goroutine after its last switch: it frees the
-// task's resources, hands its children to init, and becomes a zombie for
-// its parent (or is reaped at once if the parent does not wait).
+// finishExit runs on the task goroutine after its last switch: it frees
+// the task's resources and leaves its thread group; the last thread to
+// leave ends the process (exitLastLocked).
 func (t *Task) finishExit() {
-	t.sigMu.Lock()
-	t.exiting = true
-	if t.itimer != nil {
-		t.itimer.stop()
-	}
-	t.sigMu.Unlock()
+	tg := t.tg
+	tg.sigMu.Lock()
+	tg.exiting = true
+	tg.sigMu.Unlock()
 	// The vfork parent resumes only once the child's view of its memory
 	// is gone.
 	t.releaseResources()
@@ -69,19 +71,110 @@ func (t *Task) finishExit() {
 
 	k := t.k
 	k.mu.Lock()
-	if !t.exitStatusSet {
-		t.exitStatus = linux.Killed(linux.SIGKILL, false)
+	tg.sigMu.Lock()
+	tg.tasks = slices.DeleteFunc(tg.tasks, func(o *Task) bool { return o == t })
+	last := len(tg.tasks) == 0
+	tg.sigMu.Unlock()
+	tg.exitedUserTime += t.UserTime()
+	if t != tg.leader {
+		// A zombie leader stays findable until reaped; other threads go.
+		delete(k.tasks, t.tid)
 	}
-	init := t.initOfLocked()
-	// Orphans go to their container's init (or are reaped if that init
-	// is leaving); those that asked get their parent-death signal.
-	var pdeath []*Task
-	for c := range t.children {
-		if c.pdeathSignal != 0 && c.exitState == exitRunning {
-			pdeath = append(pdeath, c)
+	if !last {
+		k.mu.Unlock()
+		return
+	}
+	after := tg.exitLastLocked()
+	k.mu.Unlock()
+	after()
+}
+
+// exitLastLocked ends the process once its last thread left: its children
+// go to their container's init, it becomes a zombie for its parent (or is
+// reaped at once if the parent does not wait), and a container whose init
+// this was ends. It returns what to do once k.mu is released: the signals
+// to send.
+// Preconditions: k.mu is held; tg has no task left.
+func (tg *ThreadGroup) exitLastLocked() (after func()) {
+	k := tg.k
+	tg.sigMu.Lock()
+	if tg.itimer != nil {
+		tg.itimer.stop()
+	}
+	tg.sigMu.Unlock()
+	if !tg.exitStatusSet {
+		tg.exitStatus = linux.Killed(linux.SIGKILL, false)
+	}
+	pdeath := tg.reparentChildrenLocked()
+	tg.exitState = exitZombie
+	parent := tg.parent
+	reap := parent == nil
+	var sigchld *linux.SignalInfo
+	if parent != nil {
+		parent.sigMu.Lock()
+		act := parent.handlers.actions[linux.SIGCHLD]
+		parent.sigMu.Unlock()
+		if tg.exitSignal == linux.SIGCHLD && (act.Handler == linux.SIG_IGN || act.Flags&linux.SA_NOCLDWAIT != 0) {
+			reap = true
 		}
-		delete(t.children, c)
-		if init != nil && init != t && init.exitState == exitRunning {
+		if tg.exitSignal.Valid() {
+			status := int32(tg.exitStatus.ExitCode())
+			if s, ok := tg.exitStatus.Signaled(); ok {
+				status = int32(s)
+			}
+			sigchld = &linux.SignalInfo{Signo: int32(tg.exitSignal), Code: waitCode(tg.exitStatus), PID: tg.ID(), UID: tg.leader.Credentials().RUID, Status: status}
+		}
+		notify(parent.childEvent)
+	}
+	if reap {
+		if parent != nil {
+			delete(parent.children, tg)
+		}
+		k.removeLocked(tg)
+	}
+	var ended *container
+	if tg.isInitLocked() {
+		ended = k.containers[tg.containerID]
+		ended.status = tg.exitStatus
+		ended.init = nil
+	}
+	return func() {
+		for _, p := range pdeath {
+			p.tg.SendSignal(&linux.SignalInfo{Signo: int32(p.sig), Code: linux.SI_USER, PID: tg.ID()})
+		}
+		if sigchld != nil {
+			parent.SendSignal(sigchld)
+		}
+		if ended != nil {
+			// The container ends with its init: kill everything left.
+			k.containerInitExited(ended)
+		}
+	}
+}
+
+// pdeathSignal is a parent-death signal due to a child process.
+type pdeathSignal struct {
+	tg  *ThreadGroup
+	sig linux.Signal
+}
+
+// reparentChildrenLocked hands tg's children to their container's init,
+// or reaps the zombies among them if that init is leaving (Linux's
+// forget_original_parent), and returns the parent-death signals they
+// asked for.
+// Preconditions: k.mu is held.
+func (tg *ThreadGroup) reparentChildrenLocked() []pdeathSignal {
+	k := tg.k
+	init := tg.initOfLocked()
+	var pdeath []pdeathSignal
+	for c := range tg.children {
+		for _, ct := range c.tasks {
+			if ct.pdeathSignal != 0 && c.exitState == exitRunning {
+				pdeath = append(pdeath, pdeathSignal{c, ct.pdeathSignal})
+			}
+		}
+		delete(tg.children, c)
+		if init != nil && init != tg && init.exitState == exitRunning {
 			c.parent = init
 			init.children[c] = struct{}{}
 			if c.exitState == exitZombie {
@@ -90,55 +183,11 @@ func (t *Task) finishExit() {
 		} else {
 			c.parent = nil
 			if c.exitState == exitZombie {
-				c.exitState = exitDead
-				delete(k.tasks, c.tid)
+				k.removeLocked(c)
 			}
 		}
 	}
-	t.exitState = exitZombie
-	parent := t.parent
-	reap := parent == nil
-	var sigchld *linux.SignalInfo
-	if parent != nil {
-		parent.sigMu.Lock()
-		act := parent.handlers.actions[linux.SIGCHLD]
-		parent.sigMu.Unlock()
-		if t.exitSignal == linux.SIGCHLD && (act.Handler == linux.SIG_IGN || act.Flags&linux.SA_NOCLDWAIT != 0) {
-			reap = true
-		}
-		if t.exitSignal.Valid() {
-			status := int32(t.exitStatus.ExitCode())
-			if s, ok := t.exitStatus.Signaled(); ok {
-				status = int32(s)
-			}
-			sigchld = &linux.SignalInfo{Signo: int32(t.exitSignal), Code: waitCode(t.exitStatus), PID: t.tid, UID: t.creds.RUID, Status: status}
-		}
-		notify(parent.childEvent)
-	}
-	if reap {
-		t.exitState = exitDead
-		if parent != nil {
-			delete(parent.children, t)
-		}
-		delete(k.tasks, t.tid)
-	}
-	var ended *container
-	if t.isInitLocked() {
-		ended = k.containers[t.containerID]
-		ended.status = t.exitStatus
-		ended.init = nil
-	}
-	k.mu.Unlock()
-	for _, c := range pdeath {
-		c.SendSignal(&linux.SignalInfo{Signo: int32(c.PdeathSignal()), Code: linux.SI_USER, PID: t.tid})
-	}
-	if sigchld != nil {
-		parent.SendSignal(sigchld)
-	}
-	if ended != nil {
-		// The container ends with its init: kill everything left.
-		k.containerInitExited(ended)
-	}
+	return pdeath
 }
 
 // notify sends a non-blocking token on a 1-buffered channel.
@@ -185,41 +234,20 @@ func waitCode(ws linux.WaitStatus) int32 {
 // Wait waits for a child to exit (wait4, waitid). It returns ECHILD if no
 // child matches, and (nil, nil) with NoHang when none has exited yet.
 func (t *Task) Wait(o WaitOptions) (*WaitResult, error) {
+	tg := t.tg
+	k := t.k
 	for {
-		k := t.k
 		k.mu.Lock()
 		matched := false
-		for c := range t.children {
-			if !t.waitMatchesLocked(c, o.PID) {
+		for c := range tg.children {
+			if !tg.waitMatchesLocked(c, o.PID) {
 				continue
 			}
 			matched = true
-			var r *WaitResult
-			switch {
-			case c.exitState == exitZombie && o.Exited:
-				r = &WaitResult{PID: c.tid, UID: c.creds.RUID, Status: c.exitStatus, Code: waitCode(c.exitStatus)}
-				if !o.NoReap {
-					c.exitState = exitDead
-					delete(t.children, c)
-					delete(k.tasks, c.tid)
-					t.childrenUserTime += c.UserTime() + c.childrenUserTime
-				}
-			case c.exitState == exitRunning && o.Stopped && c.stopReport != 0:
-				r = &WaitResult{PID: c.tid, UID: c.creds.RUID, Status: linux.Stopped(c.stopReport), Code: linux.CLD_STOPPED}
-				if !o.NoReap {
-					c.stopReport = 0
-				}
-			case c.exitState == exitRunning && o.Continued && c.contReport:
-				r = &WaitResult{PID: c.tid, UID: c.creds.RUID, Status: linux.Continued, Code: linux.CLD_CONTINUED}
-				if !o.NoReap {
-					c.contReport = false
-				}
+			if r := tg.waitOneLocked(c, o); r != nil {
+				k.mu.Unlock()
+				return r, nil
 			}
-			if r == nil {
-				continue
-			}
-			k.mu.Unlock()
-			return r, nil
 		}
 		k.mu.Unlock()
 		if !matched {
@@ -228,22 +256,53 @@ func (t *Task) Wait(o WaitOptions) (*WaitResult, error) {
 		if o.NoHang {
 			return nil, nil
 		}
-		if err := t.Block(t.childEvent); err != nil {
+		if err := t.Block(tg.childEvent); err != nil {
 			return nil, err
 		}
 	}
 }
 
+// waitOneLocked returns child c's change that o asks for, if it has one,
+// and consumes it unless o.NoReap: an exit (the zombie is reaped), a stop
+// or a continue.
+// Preconditions: k.mu is held; c is a child of tg.
+func (tg *ThreadGroup) waitOneLocked(c *ThreadGroup, o WaitOptions) *WaitResult {
+	uid := c.leader.Credentials().RUID
+	switch {
+	case c.exitState == exitZombie && o.Exited:
+		r := &WaitResult{PID: c.ID(), UID: uid, Status: c.exitStatus, Code: waitCode(c.exitStatus)}
+		if !o.NoReap {
+			delete(tg.children, c)
+			tg.k.removeLocked(c)
+			tg.childrenUserTime += c.userTimeLocked() + c.childrenUserTime
+		}
+		return r
+	case c.exitState == exitRunning && o.Stopped && c.stopReport != 0:
+		r := &WaitResult{PID: c.ID(), UID: uid, Status: linux.Stopped(c.stopReport), Code: linux.CLD_STOPPED}
+		if !o.NoReap {
+			c.stopReport = 0
+		}
+		return r
+	case c.exitState == exitRunning && o.Continued && c.contReport:
+		r := &WaitResult{PID: c.ID(), UID: uid, Status: linux.Continued, Code: linux.CLD_CONTINUED}
+		if !o.NoReap {
+			c.contReport = false
+		}
+		return r
+	}
+	return nil
+}
+
 // waitMatchesLocked reports whether child c is selected by pid.
 // Preconditions: k.mu is held.
-func (t *Task) waitMatchesLocked(c *Task, pid int32) bool {
+func (tg *ThreadGroup) waitMatchesLocked(c *ThreadGroup, pid int32) bool {
 	switch {
 	case pid > 0:
-		return c.tid == pid
+		return c.ID() == pid
 	case pid == -1:
 		return true
 	case pid == 0:
-		return c.pgid == t.pgid
+		return c.pgid == tg.pgid
 	default:
 		return c.pgid == -pid
 	}

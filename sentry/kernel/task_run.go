@@ -67,7 +67,11 @@ func (t *Task) run() {
 		return
 	}
 	t.ctx = ctx
-	defer ctx.Release()
+	t.sharedCtx.Store(&ctx)
+	defer func() {
+		t.sharedCtx.Store(nil)
+		ctx.Release()
+	}()
 	for {
 		if t.deliverSignals() {
 			break

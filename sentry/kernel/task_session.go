@@ -17,13 +17,14 @@ func (t *Task) SetPGID(pid, pgid int32) error {
 	k := t.k
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	target := t
-	if pid != 0 && pid != t.tid {
-		c := k.tasks[pid]
-		if c == nil || c.parent != t {
+	tg := t.tg
+	target := tg
+	if pid != 0 && pid != tg.ID() {
+		c := k.threadGroups[pid]
+		if c == nil || c.parent != tg {
 			return unix.ESRCH
 		}
-		if c.sid != t.sid {
+		if c.sid != tg.sid {
 			return unix.EPERM
 		}
 		if c.execed {
@@ -31,18 +32,18 @@ func (t *Task) SetPGID(pid, pgid int32) error {
 		}
 		target = c
 	}
-	if target.sid == target.tid {
+	if target.sid == target.ID() {
 		// A session leader cannot change its group.
 		return unix.EPERM
 	}
 	if pgid == 0 {
-		pgid = target.tid
+		pgid = target.ID()
 	}
-	if pgid != target.tid {
+	if pgid != target.ID() {
 		// The group must exist in the caller's session.
 		found := false
-		for _, o := range k.tasks {
-			if o.pgid == pgid && o.sid == t.sid && o.exitState == exitRunning {
+		for _, o := range k.threadGroups {
+			if o.pgid == pgid && o.sid == tg.sid && o.exitState == exitRunning {
 				found = true
 				break
 			}
@@ -60,44 +61,48 @@ func (t *Task) SetSID() (int32, error) {
 	k := t.k
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	for _, o := range k.tasks {
-		if o.pgid == t.tid && o.exitState == exitRunning {
+	tg := t.tg
+	id := tg.ID()
+	for _, o := range k.threadGroups {
+		if o.pgid == id && o.exitState == exitRunning {
 			return 0, unix.EPERM
 		}
 	}
-	t.sid, t.pgid = t.tid, t.tid
-	return t.tid, nil
+	tg.sid, tg.pgid = id, id
+	return id, nil
 }
 
-// Kill implements kill(2)'s target selection: pid > 0 one process, 0 the
-// caller's group, -1 everyone but init and the caller, < -1 group -pid.
+// KillPID implements kill(2)'s target selection: pid > 0 one process, 0
+// the caller's group, -1 everyone but init and the caller, < -1 group
+// -pid. The signals are process-directed.
 func (t *Task) KillPID(pid int32, sig linux.Signal) error {
 	if sig != 0 && !sig.Valid() {
 		return unix.EINVAL
 	}
 	k := t.k
+	tg := t.tg
 	k.mu.Lock()
-	var targets []*Task
+	var targets []*ThreadGroup
 	switch {
 	case pid > 0:
 		// A zombie can still be signalled (to no effect), as in Linux.
-		if o := k.tasks[pid]; o != nil && o.exitState != exitDead {
+		if o := k.threadGroups[pid]; o != nil && o.exitState != exitDead {
 			targets = append(targets, o)
 		}
 	case pid == -1:
 		// Every process of the caller's container (its PID namespace)
 		// but its init and the caller.
-		for _, o := range k.tasks {
-			if o != t && o.containerID == t.containerID && !o.isInitLocked() && o.exitState == exitRunning {
+		for _, o := range k.threadGroups {
+			if o != tg && o.containerID == tg.containerID && !o.isInitLocked() && o.exitState == exitRunning {
 				targets = append(targets, o)
 			}
 		}
 	default:
 		pgid := -pid
 		if pid == 0 {
-			pgid = t.pgid
+			pgid = tg.pgid
 		}
-		for _, o := range k.tasks {
+		for _, o := range k.threadGroups {
 			if o.pgid == pgid && o.exitState == exitRunning {
 				targets = append(targets, o)
 			}
@@ -110,72 +115,114 @@ func (t *Task) KillPID(pid int32, sig linux.Signal) error {
 		}
 		return unix.ESRCH
 	}
-	permitted := targets[:0]
+	info := &linux.SignalInfo{Signo: int32(sig), Code: linux.SI_USER, PID: tg.ID(), UID: t.Credentials().RUID}
+	permitted := false
 	for _, o := range targets {
-		if t.maySignal(o, sig) {
-			permitted = append(permitted, o)
-		}
-	}
-	if len(permitted) == 0 {
-		return unix.EPERM
-	}
-	if sig == 0 {
-		return nil
-	}
-	for _, o := range permitted {
-		if o.unkillableInit(sig, false /* fromOutside */) {
+		if !t.maySignal(o.leader, sig) {
 			continue
 		}
-		o.SendSignal(&linux.SignalInfo{Signo: int32(sig), Code: linux.SI_USER, PID: t.tid, UID: t.creds.RUID})
+		permitted = true
+		if sig != 0 && !o.unkillableInit(sig, false /* fromOutside */) {
+			o.SendSignal(info)
+		}
+	}
+	if !permitted {
+		return unix.EPERM
 	}
 	return nil
 }
 
-// TKill sends sig to the task with tid (tkill, tgkill).
-func (t *Task) TKill(tid int32, sig linux.Signal) error {
+// TGKill sends sig to thread tid of process tgid (tgkill), or of any
+// process if tgid is 0 (tkill). The signal is thread-directed.
+func (t *Task) TGKill(tgid, tid int32, sig linux.Signal) error {
 	if sig != 0 && !sig.Valid() {
 		return unix.EINVAL
 	}
+	return t.signalThread(tgid, tid, sig, &linux.SignalInfo{Signo: int32(sig), Code: linux.SI_TKILL, PID: t.tg.ID(), UID: t.Credentials().RUID})
+}
+
+// QueueSignal sends info, with the caller's PID and UID, to process tgid
+// (rt_sigqueueinfo, tid 0) or to its thread tid (rt_tgsigqueueinfo), with
+// kill(2)'s permission check.
+func (t *Task) QueueSignal(tgid, tid int32, info linux.SignalInfo) error {
+	sig := linux.Signal(info.Signo)
+	if !sig.Valid() {
+		return unix.EINVAL
+	}
+	info.PID, info.UID = t.tg.ID(), t.Credentials().RUID
+	if tid != 0 {
+		return t.signalThread(tgid, tid, sig, &info)
+	}
+	tg := t.k.threadGroupByID(tgid)
+	if tg == nil {
+		return unix.ESRCH
+	}
+	if !t.maySignal(tg.leader, sig) {
+		return unix.EPERM
+	}
+	if !tg.unkillableInit(sig, false /* fromOutside */) {
+		return tg.SendSignal(&info)
+	}
+	return nil
+}
+
+// signalThread sends info (signal sig, 0 to only check) to thread tid,
+// which must belong to process tgid unless that is 0.
+func (t *Task) signalThread(tgid, tid int32, sig linux.Signal, info *linux.SignalInfo) error {
 	o := t.k.TaskByTID(tid)
-	if o == nil || o.IsZombie() {
+	if o == nil || o.IsZombie() || tgid != 0 && o.tg.ID() != tgid {
 		return unix.ESRCH
 	}
 	if !t.maySignal(o, sig) {
 		return unix.EPERM
 	}
-	if sig != 0 && !o.unkillableInit(sig, false /* fromOutside */) {
-		o.SendSignal(&linux.SignalInfo{Signo: int32(sig), Code: linux.SI_TKILL, PID: t.tid, UID: t.creds.RUID})
+	if sig != 0 && !o.tg.unkillableInit(sig, false /* fromOutside */) {
+		return o.SendSignal(info)
 	}
 	return nil
 }
 
-// unkillableInit reports whether sig must be dropped because t is the init
-// of its container and does not handle it, as for the init of a PID
+// threadGroupByID returns the live or zombie process tgid, or nil.
+func (k *Kernel) threadGroupByID(tgid int32) *ThreadGroup {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if tg := k.threadGroups[tgid]; tg != nil && tg.exitState != exitDead {
+		return tg
+	}
+	return nil
+}
+
+// unkillableInit reports whether sig must be dropped because tg is the
+// init of its container and does not handle it, as for the init of a PID
 // namespace (pid_namespaces(7)): from inside the container only handled
 // signals reach it; from outside (fromOutside), SIGKILL and SIGSTOP are
 // forced and other signals also reach it only if handled.
-func (t *Task) unkillableInit(sig linux.Signal, fromOutside bool) bool {
-	t.k.mu.Lock()
-	isInit := t.isInitLocked()
-	t.k.mu.Unlock()
+func (tg *ThreadGroup) unkillableInit(sig linux.Signal, fromOutside bool) bool {
+	tg.k.mu.Lock()
+	isInit := tg.isInitLocked()
+	tg.k.mu.Unlock()
 	if !isInit {
 		return false
 	}
 	if sig == linux.SIGKILL || sig == linux.SIGSTOP {
 		return !fromOutside
 	}
-	t.sigMu.Lock()
-	defer t.sigMu.Unlock()
-	return t.handlers.actions[sig].Handler == linux.SIG_DFL
+	tg.sigMu.Lock()
+	defer tg.sigMu.Unlock()
+	return tg.handlers.actions[sig].Handler == linux.SIG_DFL
 }
 
 // maySignal reports whether t may send sig to o (kill(2)'s permission
-// rule): root may signal anyone; others need their real or effective user
-// ID to match the target's real or saved one; SIGCONT within a session is
+// rule, Linux's check_kill_permission): a thread may signal its own
+// process; with CAP_KILL anyone; otherwise its real or effective user ID
+// must match the target's real or saved one; SIGCONT within a session is
 // always allowed.
 func (t *Task) maySignal(o *Task, sig linux.Signal) bool {
-	c, oc := &t.creds, &o.creds
-	if c.EUID == 0 || t == o {
+	if t.tg == o.tg {
+		return true
+	}
+	c, oc := t.Credentials(), o.Credentials()
+	if c.HasCapability(unix.CAP_KILL) {
 		return true
 	}
 	if c.EUID == oc.SUID || c.EUID == oc.RUID || c.RUID == oc.SUID || c.RUID == oc.RUID {

@@ -35,13 +35,62 @@ type altStack struct {
 	size  uint64
 }
 
+// sigQueue is a set of pending signals with their siginfo: a standard
+// signal is pending at most once, real-time ones queue.
+type sigQueue struct {
+	// set has the bit of every signal with an instance in queue.
+	set   linux.SignalSet
+	queue [linux.SIGRTMAX + 1][]linux.SignalInfo
+}
+
+// enqueue adds info and reports whether it did (a standard signal already
+// pending is not queued twice).
+func (q *sigQueue) enqueue(info *linux.SignalInfo) bool {
+	sig := linux.Signal(info.Signo)
+	if sig < linux.SIGRTMIN {
+		if q.set&sig.Mask() != 0 {
+			return false
+		}
+		q.queue[sig] = append(q.queue[sig][:0], *info)
+	} else {
+		q.queue[sig] = append(q.queue[sig], *info)
+	}
+	q.set |= sig.Mask()
+	return true
+}
+
+// dequeue removes and returns the first instance of pending signal sig.
+func (q *sigQueue) dequeue(sig linux.Signal) linux.SignalInfo {
+	s := q.queue[sig]
+	info := s[0]
+	copy(s, s[1:])
+	q.queue[sig] = s[:len(s)-1]
+	if len(q.queue[sig]) == 0 {
+		q.set &^= sig.Mask()
+	}
+	return info
+}
+
+// discard drops every instance of the signals in set and returns how many.
+func (q *sigQueue) discard(set linux.SignalSet) int {
+	n := 0
+	for sig := linux.Signal(1); sig <= linux.SIGRTMAX; sig++ {
+		if set&q.set&sig.Mask() != 0 {
+			n += len(q.queue[sig])
+			q.queue[sig] = q.queue[sig][:0]
+			q.set &^= sig.Mask()
+		}
+	}
+	return n
+}
+
 // ignoredLocked reports whether sig would be discarded on arrival.
-// Preconditions: t.sigMu is held.
-func (t *Task) ignoredLocked(sig linux.Signal) bool {
+// Preconditions: tg.sigMu is held.
+func (tg *ThreadGroup) ignoredLocked(sig linux.Signal) bool {
 	if sig == linux.SIGKILL || sig == linux.SIGSTOP {
 		return false
 	}
-	a := t.handlers.actions[sig]
+	a := tg.handlers.actions[sig]
 	if a.Handler == linux.SIG_IGN {
 		return true
 	}
@@ -52,87 +101,112 @@ func (t *Task) ignoredLocked(sig linux.Signal) bool {
 	return false
 }
 
-// maxQueuedSignals bounds the real-time signals queued on one task
+// maxQueuedSignals bounds the real-time signals queued on one process
 // (RLIMIT_SIGPENDING's role).
 const maxQueuedSignals = 4096
 
 // stopSignals are the signals whose default action stops the process.
 const stopSignals = linux.SignalSet(1<<(linux.SIGSTOP-1) | 1<<(linux.SIGTSTP-1) | 1<<(linux.SIGTTIN-1) | 1<<(linux.SIGTTOU-1))
 
-// SendSignal queues a signal for the task (kill, tgkill, SIGCHLD, SIGPIPE).
-// Ignored signals are discarded; standard signals do not queue twice,
-// real-time ones do. SIGCONT resumes a stopped task and discards pending
-// stop signals; a stop signal discards a pending SIGCONT (signal(7)).
-func (t *Task) SendSignal(info *linux.SignalInfo) error {
+// SendSignal queues a process-directed signal (kill, sigqueue, SIGCHLD,
+// SIGALRM, the container's signals): any thread of the process that does
+// not block it takes it.
+func (tg *ThreadGroup) SendSignal(info *linux.SignalInfo) error { return tg.send(nil, info) }
+
+// SendSignal queues a thread-directed signal for the task (tgkill,
+// SIGPIPE): only this thread takes it.
+func (t *Task) SendSignal(info *linux.SignalInfo) error { return t.tg.send(t, info) }
+
+// SendSignalNo is SendSignal for a kernel-generated signal.
+func (t *Task) SendSignalNo(sig linux.Signal) {
+	t.SendSignal(&linux.SignalInfo{Signo: int32(sig), Code: linux.SI_KERNEL})
+}
+
+// send queues info for thread target, or for the whole group if target is
+// nil (Linux's send_signal_locked). Ignored signals are discarded;
+// standard signals do not queue twice, real-time ones do. SIGCONT resumes
+// a stopped group and discards pending stop signals; a stop signal
+// discards a pending SIGCONT (signal(7)).
+func (tg *ThreadGroup) send(target *Task, info *linux.SignalInfo) error {
 	sig := linux.Signal(info.Signo)
 	if !sig.Valid() {
 		return nil
 	}
-	t.sigMu.Lock()
-	if t.exiting {
-		t.sigMu.Unlock()
+	tg.sigMu.Lock()
+	if tg.exiting {
+		tg.sigMu.Unlock()
 		return nil
 	}
 	resumed := false
 	switch {
 	case sig == linux.SIGCONT:
-		t.discardLocked(stopSignals)
-		if t.stopped {
-			t.stopped = false
-			close(t.continued)
-			t.continued = make(chan struct{})
+		tg.discardLocked(stopSignals)
+		if tg.stopped {
+			tg.stopped = false
+			close(tg.continued)
+			tg.continued = make(chan struct{})
 			resumed = true
 		}
 	case stopSignals&sig.Mask() != 0:
-		t.discardLocked(linux.SIGCONT.Mask())
+		tg.discardLocked(linux.SIGCONT.Mask())
 	}
-	if t.ignoredLocked(sig) {
-		t.sigMu.Unlock()
+	if tg.ignoredLocked(sig) {
+		tg.sigMu.Unlock()
 		if resumed {
-			t.reportContinued()
+			tg.reportContinued()
 		}
 		return nil
 	}
-	if sig < linux.SIGRTMIN {
-		if t.pending&sig.Mask() == 0 {
-			t.queue[sig] = append(t.queue[sig][:0], *info)
-			t.queued++
-		}
-	} else {
-		if t.queued >= maxQueuedSignals {
-			t.sigMu.Unlock()
-			return unix.EAGAIN
-		}
-		t.queue[sig] = append(t.queue[sig], *info)
-		t.queued++
+	if sig >= linux.SIGRTMIN && tg.queued >= maxQueuedSignals {
+		tg.sigMu.Unlock()
+		return unix.EAGAIN
 	}
-	t.pending |= sig.Mask()
-	deliverable := t.pending&^t.mask != 0 || sig == linux.SIGKILL
-	t.sigMu.Unlock()
+	q := &tg.pending
+	if target != nil {
+		q = &target.pending
+	}
+	if q.enqueue(info) {
+		tg.queued++
+	}
+	tg.wakeLocked(target, sig)
+	tg.sigMu.Unlock()
 	if resumed {
-		t.reportContinued()
-	}
-	if deliverable {
-		t.interrupt()
+		tg.reportContinued()
 	}
 	return nil
 }
 
-// discardLocked drops every queued instance of the signals in set.
-// Preconditions: t.sigMu is held.
-func (t *Task) discardLocked(set linux.SignalSet) {
-	for sig := linux.Signal(1); sig <= linux.SIGRTMAX; sig++ {
-		if set&t.pending&sig.Mask() != 0 {
-			t.queued -= len(t.queue[sig])
-			t.queue[sig] = t.queue[sig][:0]
-			t.pending &^= sig.Mask()
+// wakeLocked interrupts a thread that will take sig, just queued for
+// target (nil: for the group), as Linux's complete_signal: SIGKILL wakes
+// every thread; a process-directed signal the first thread that does not
+// block it.
+// Preconditions: tg.sigMu is held.
+func (tg *ThreadGroup) wakeLocked(target *Task, sig linux.Signal) {
+	switch {
+	case sig == linux.SIGKILL:
+		tg.interruptAllLocked()
+	case target != nil:
+		if target.mask&sig.Mask() == 0 {
+			target.interrupt()
+		}
+	default:
+		for _, t := range tg.tasks {
+			if t.mask&sig.Mask() == 0 {
+				t.interrupt()
+				return
+			}
 		}
 	}
 }
 
-// SendSignalNo is SendSignal for a kernel-generated signal.
-func (t *Task) SendSignalNo(sig linux.Signal) {
-	t.SendSignal(&linux.SignalInfo{Signo: int32(sig), Code: linux.SI_KERNEL})
+// discardLocked drops every queued instance of the signals in set, for
+// the group and each of its threads.
+// Preconditions: tg.sigMu is held.
+func (tg *ThreadGroup) discardLocked(set linux.SignalSet) {
+	tg.queued -= tg.pending.discard(set)
+	for _, t := range tg.tasks {
+		tg.queued -= t.pending.discard(set)
+	}
 }
 
 // forceSignal delivers a synchronous signal caused by the task's own
@@ -140,18 +214,17 @@ func (t *Task) SendSignalNo(sig linux.Signal) {
 // (death) applies, as Linux's force_sig_info does.
 func (t *Task) forceSignal(info *linux.SignalInfo) {
 	sig := linux.Signal(info.Signo)
-	t.sigMu.Lock()
-	a := &t.handlers.actions[sig]
+	tg := t.tg
+	tg.sigMu.Lock()
+	a := &tg.handlers.actions[sig]
 	if a.Handler == linux.SIG_IGN || t.mask&sig.Mask() != 0 {
 		a.Handler = linux.SIG_DFL
 		t.mask &^= sig.Mask()
 	}
-	if t.pending&sig.Mask() == 0 {
-		t.queue[sig] = append(t.queue[sig][:0], *info)
-		t.queued++
-		t.pending |= sig.Mask()
+	if t.pending.enqueue(info) {
+		tg.queued++
 	}
-	t.sigMu.Unlock()
+	tg.sigMu.Unlock()
 }
 
 // interrupt wakes the task from a blocking wait or out of application code.
@@ -160,16 +233,23 @@ func (t *Task) interrupt() {
 	case t.interruptCh <- struct{}{}:
 	default:
 	}
-	if c := t.ctx; c != nil {
-		c.Interrupt()
+	// A signal queued before the context exists is seen by the
+	// deliverSignals that precedes the first Switch.
+	if c := t.sharedCtx.Load(); c != nil {
+		(*c).Interrupt()
 	}
 }
 
+// pendingLocked returns the signals pending for the task: its own and its
+// process's.
+// Preconditions: tg.sigMu is held.
+func (t *Task) pendingLocked() linux.SignalSet { return t.pending.set | t.tg.pending.set }
+
 // hasDeliverable reports whether a signal is pending and unblocked.
 func (t *Task) hasDeliverable() bool {
-	t.sigMu.Lock()
-	defer t.sigMu.Unlock()
-	return t.exiting || t.pending&(^t.mask|linux.UnblockableSignals) != 0
+	t.tg.sigMu.Lock()
+	defer t.tg.sigMu.Unlock()
+	return t.tg.exiting || t.pendingLocked()&(^t.mask|linux.UnblockableSignals) != 0
 }
 
 // Block waits until ch is ready or the task has a signal to take
@@ -197,14 +277,15 @@ func (t *Task) Block(ch <-chan struct{}) error {
 // token may be stale.
 func (t *Task) Interrupted() <-chan struct{} { return t.interruptCh }
 
-// dequeueLocked removes and returns the lowest deliverable signal.
-// Preconditions: t.sigMu is held.
+// dequeueLocked removes and returns the lowest deliverable signal:
+// SIGKILL first, then the lowest number; the thread's own instance before
+// its process's.
+// Preconditions: tg.sigMu is held.
 func (t *Task) dequeueLocked() (linux.SignalInfo, bool) {
-	ready := t.pending &^ (t.mask &^ linux.UnblockableSignals)
+	ready := t.pendingLocked() &^ (t.mask &^ linux.UnblockableSignals)
 	if ready == 0 {
 		return linux.SignalInfo{}, false
 	}
-	// SIGKILL first, then the lowest number.
 	sig := linux.SIGKILL
 	if ready&sig.Mask() == 0 {
 		for sig = 1; ready&sig.Mask() == 0; sig++ {
@@ -213,19 +294,15 @@ func (t *Task) dequeueLocked() (linux.SignalInfo, bool) {
 	return t.dequeueSignalLocked(sig), true
 }
 
-// dequeueSignalLocked removes the first queued instance of pending signal
-// sig and returns it.
-// Preconditions: t.sigMu is held; sig is pending.
+// dequeueSignalLocked removes the first queued instance of sig, pending
+// for the task, and returns it.
+// Preconditions: tg.sigMu is held; sig is in t.pendingLocked().
 func (t *Task) dequeueSignalLocked(sig linux.Signal) linux.SignalInfo {
-	q := t.queue[sig]
-	info := q[0]
-	copy(q, q[1:])
-	t.queue[sig] = q[:len(q)-1]
-	t.queued--
-	if len(t.queue[sig]) == 0 {
-		t.pending &^= sig.Mask()
+	t.tg.queued--
+	if t.pending.set&sig.Mask() != 0 {
+		return t.pending.dequeue(sig)
 	}
-	return info
+	return t.tg.pending.dequeue(sig)
 }
 
 // deliverSignals takes pending signals before the task returns to the
@@ -233,9 +310,9 @@ func (t *Task) dequeueSignalLocked(sig linux.Signal) linux.SignalInfo {
 // restarts an interrupted syscall. It returns true if the task must stop.
 func (t *Task) deliverSignals() bool {
 	for {
-		t.sigMu.Lock()
-		if t.exiting {
-			t.sigMu.Unlock()
+		t.tg.sigMu.Lock()
+		if t.tg.exiting {
+			t.tg.sigMu.Unlock()
 			return true
 		}
 		info, ok := t.dequeueLocked()
@@ -244,7 +321,7 @@ func (t *Task) deliverSignals() bool {
 				t.mask = t.savedMask
 				t.haveSavedMask = false
 			}
-			t.sigMu.Unlock()
+			t.tg.sigMu.Unlock()
 			if t.restart != restartNone {
 				// No handler ran: restart what was interrupted.
 				t.restartSyscall()
@@ -253,16 +330,16 @@ func (t *Task) deliverSignals() bool {
 			return false
 		}
 		sig := linux.Signal(info.Signo)
-		act := t.handlers.actions[sig]
+		act := t.tg.handlers.actions[sig]
 		if sig == linux.SIGKILL || sig == linux.SIGSTOP {
 			act = linux.SigAction{}
 		}
 		if act.Handler == linux.SIG_IGN {
-			t.sigMu.Unlock()
+			t.tg.sigMu.Unlock()
 			continue
 		}
 		if act.Handler == linux.SIG_DFL {
-			t.sigMu.Unlock()
+			t.tg.sigMu.Unlock()
 			switch linux.DefaultActionOf(sig) {
 			case linux.ActionIgnore, linux.ActionContinue:
 				continue
@@ -297,34 +374,34 @@ func (t *Task) deliverSignals() bool {
 		}
 		if act.Flags&linux.SA_RESETHAND != 0 {
 			// Only the handler is reset; the flags stay (as Linux does).
-			t.handlers.actions[sig].Handler = linux.SIG_DFL
+			t.tg.handlers.actions[sig].Handler = linux.SIG_DFL
 		}
 		alt := t.altStack
-		t.sigMu.Unlock()
+		t.tg.sigMu.Unlock()
 		if err := t.pushSignalFrame(&info, &act, oldMask, alt); err != nil {
 			// The frame could not be written: the process dies of SIGSEGV.
 			t.Logf("signal %d: cannot write frame: %v", sig, err)
 			t.exitGroup(linux.Killed(linux.SIGSEGV, true))
 			return true
 		}
-		t.sigMu.Lock()
+		t.tg.sigMu.Lock()
 		t.mask = newMask &^ linux.UnblockableSignals
-		t.sigMu.Unlock()
+		t.tg.sigMu.Unlock()
 		return false
 	}
 }
 
 // SigAction reads and/or replaces the action of sig (rt_sigaction).
 func (t *Task) SigAction(sig linux.Signal, newAct *linux.SigAction) linux.SigAction {
-	t.sigMu.Lock()
-	defer t.sigMu.Unlock()
-	old := t.handlers.actions[sig]
+	t.tg.sigMu.Lock()
+	defer t.tg.sigMu.Unlock()
+	old := t.tg.handlers.actions[sig]
 	if newAct != nil {
-		t.handlers.actions[sig] = *newAct
-		if t.ignoredLocked(sig) {
+		t.tg.handlers.actions[sig] = *newAct
+		if t.tg.ignoredLocked(sig) {
 			// Setting SIG_IGN (or a default-ignore SIG_DFL) discards the
 			// pending signal.
-			t.discardLocked(sig.Mask())
+			t.tg.discardLocked(sig.Mask())
 		}
 	}
 	return old
@@ -332,40 +409,50 @@ func (t *Task) SigAction(sig linux.Signal, newAct *linux.SigAction) linux.SigAct
 
 // SignalMask returns the blocked set.
 func (t *Task) SignalMask() linux.SignalSet {
-	t.sigMu.Lock()
-	defer t.sigMu.Unlock()
+	t.tg.sigMu.Lock()
+	defer t.tg.sigMu.Unlock()
 	return t.mask
 }
 
 // SetSignalMask replaces the blocked set (SIGKILL and SIGSTOP stay
-// unblocked) and interrupts the task if that unblocks a pending signal.
+// unblocked). A signal it unblocks is taken before the task returns to
+// the application.
 func (t *Task) SetSignalMask(m linux.SignalSet) {
-	t.sigMu.Lock()
+	t.tg.sigMu.Lock()
 	t.mask = m &^ linux.UnblockableSignals
-	t.sigMu.Unlock()
+	t.tg.sigMu.Unlock()
 }
 
 // SetSavedSignalMask installs m as the mask until the next signal handler
 // runs, then restores the current one (sigsuspend, ppoll, pselect).
 func (t *Task) SetSavedSignalMask(m linux.SignalSet) {
-	t.sigMu.Lock()
+	t.tg.sigMu.Lock()
 	t.savedMask = t.mask
 	t.haveSavedMask = true
 	t.mask = m &^ linux.UnblockableSignals
-	t.sigMu.Unlock()
+	t.tg.sigMu.Unlock()
 }
 
-// PendingSignals returns the pending set.
+// PendingSignals returns the signals pending for the task: its own and
+// its process's (rt_sigpending).
 func (t *Task) PendingSignals() linux.SignalSet {
-	t.sigMu.Lock()
-	defer t.sigMu.Unlock()
-	return t.pending
+	t.tg.sigMu.Lock()
+	defer t.tg.sigMu.Unlock()
+	return t.pendingLocked()
+}
+
+// PendingSignalSets returns the thread-directed and the process-directed
+// pending signals apart (/proc's SigPnd and ShdPnd).
+func (t *Task) PendingSignalSets() (thread, process linux.SignalSet) {
+	t.tg.sigMu.Lock()
+	defer t.tg.sigMu.Unlock()
+	return t.pending.set, t.tg.pending.set
 }
 
 // SigAltStack reads and/or replaces the alternate signal stack.
 func (t *Task) SigAltStack(sp, size uint64, flags int32, set bool) (oldSP, oldSize uint64, oldFlags int32, ok bool) {
-	t.sigMu.Lock()
-	defer t.sigMu.Unlock()
+	t.tg.sigMu.Lock()
+	defer t.tg.sigMu.Unlock()
 	cur := t.altStack
 	onStack := cur.size != 0 && t.st.Regs.Rsp-cur.sp < cur.size
 	oldSP, oldSize, oldFlags = cur.sp, cur.size, cur.flags
@@ -395,24 +482,24 @@ func (t *Task) SigAltStack(sp, size uint64, flags int32, set bool) (oldSP, oldSi
 func (t *Task) SigTimedWait(set linux.SignalSet, deadline <-chan struct{}) (linux.SignalInfo, error) {
 	set &^= linux.UnblockableSignals
 	for {
-		t.sigMu.Lock()
-		if ready := t.pending & set; ready != 0 {
+		t.tg.sigMu.Lock()
+		if ready := t.pendingLocked() & set; ready != 0 {
 			sig := linux.Signal(1)
 			for ready&sig.Mask() == 0 {
 				sig++
 			}
 			info := t.dequeueSignalLocked(sig)
-			t.sigMu.Unlock()
+			t.tg.sigMu.Unlock()
 			return info, nil
 		}
 		old := t.mask
 		t.mask &^= set
-		t.sigMu.Unlock()
+		t.tg.sigMu.Unlock()
 		err := t.Block(deadline)
-		t.sigMu.Lock()
+		t.tg.sigMu.Lock()
 		t.mask = old
-		woken := t.pending&set != 0
-		t.sigMu.Unlock()
+		woken := t.pendingLocked()&set != 0
+		t.tg.sigMu.Unlock()
 		switch {
 		case woken:
 			continue

@@ -4,28 +4,30 @@ import (
 	"github.com/cocoon-sandbox/cocoon/abi/linux"
 )
 
-// groupStop stops the task on a stop signal (SIGSTOP, SIGTSTP, SIGTTIN,
-// SIGTTOU with SIG_DFL): the parent is told (wait with WUNTRACED, and
-// SIGCHLD unless it asked for SA_NOCLDSTOP), and the task waits until
-// SIGCONT or SIGKILL, as Linux's do_signal_stop.
+// groupStop stops the task's process on a stop signal (SIGSTOP, SIGTSTP,
+// SIGTTIN, SIGTTOU with SIG_DFL): the parent is told (wait with
+// WUNTRACED, and SIGCHLD unless it asked for SA_NOCLDSTOP), and the task
+// waits until SIGCONT or SIGKILL, as Linux's do_signal_stop. (With
+// threads, each would take part in the group stop; there is one.)
 func (t *Task) groupStop(sig linux.Signal) {
-	t.sigMu.Lock()
-	if t.continued == nil {
-		t.continued = make(chan struct{})
+	tg := t.tg
+	tg.sigMu.Lock()
+	if tg.continued == nil {
+		tg.continued = make(chan struct{})
 	}
-	t.stopped = true
-	cont := t.continued
-	t.sigMu.Unlock()
+	tg.stopped = true
+	cont := tg.continued
+	tg.sigMu.Unlock()
 
 	k := t.k
 	k.mu.Lock()
-	t.stopReport, t.contReport = sig, false
-	parent := t.parent
+	tg.stopReport, tg.contReport = sig, false
+	parent := tg.parent
 	if parent != nil {
 		notify(parent.childEvent)
 	}
 	k.mu.Unlock()
-	t.notifyParentJobControl(parent, linux.CLD_STOPPED, int32(sig))
+	tg.notifyParentJobControl(parent, linux.CLD_STOPPED, int32(sig))
 
 	t.runState.Store(stateStopped)
 	defer t.runState.Store(stateRunning)
@@ -34,12 +36,12 @@ func (t *Task) groupStop(sig linux.Signal) {
 		case <-cont:
 			return
 		case <-t.interruptCh:
-			t.sigMu.Lock()
-			killed := t.exiting || t.pending&linux.SIGKILL.Mask() != 0
+			tg.sigMu.Lock()
+			killed := tg.exiting || t.pendingLocked()&linux.SIGKILL.Mask() != 0
 			if killed {
-				t.stopped = false
+				tg.stopped = false
 			}
-			t.sigMu.Unlock()
+			tg.sigMu.Unlock()
 			if killed {
 				return
 			}
@@ -47,22 +49,22 @@ func (t *Task) groupStop(sig linux.Signal) {
 	}
 }
 
-// reportContinued tells the parent that SIGCONT resumed the task.
-func (t *Task) reportContinued() {
-	k := t.k
+// reportContinued tells the parent that SIGCONT resumed the process.
+func (tg *ThreadGroup) reportContinued() {
+	k := tg.k
 	k.mu.Lock()
-	t.stopReport, t.contReport = 0, true
-	parent := t.parent
+	tg.stopReport, tg.contReport = 0, true
+	parent := tg.parent
 	if parent != nil {
 		notify(parent.childEvent)
 	}
 	k.mu.Unlock()
-	t.notifyParentJobControl(parent, linux.CLD_CONTINUED, int32(linux.SIGCONT))
+	tg.notifyParentJobControl(parent, linux.CLD_CONTINUED, int32(linux.SIGCONT))
 }
 
 // notifyParentJobControl sends the parent SIGCHLD for a stop or continue,
 // unless its SIGCHLD action has SA_NOCLDSTOP.
-func (t *Task) notifyParentJobControl(parent *Task, code, status int32) {
+func (tg *ThreadGroup) notifyParentJobControl(parent *ThreadGroup, code, status int32) {
 	if parent == nil {
 		return
 	}
@@ -70,6 +72,6 @@ func (t *Task) notifyParentJobControl(parent *Task, code, status int32) {
 	noStop := parent.handlers.actions[linux.SIGCHLD].Flags&linux.SA_NOCLDSTOP != 0
 	parent.sigMu.Unlock()
 	if !noStop {
-		parent.SendSignal(&linux.SignalInfo{Signo: int32(linux.SIGCHLD), Code: code, PID: t.tid, UID: t.creds.RUID, Status: status})
+		parent.SendSignal(&linux.SignalInfo{Signo: int32(linux.SIGCHLD), Code: code, PID: tg.ID(), UID: tg.leader.Credentials().RUID, Status: status})
 	}
 }

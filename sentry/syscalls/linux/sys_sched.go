@@ -71,7 +71,7 @@ func Setpriority(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
-	return 0, target.SetNice(int32(a[2]))
+	return 0, t.SetNice(target, int32(a[2]))
 }
 
 func priorityTarget(t *kernel.Task, a arch.SyscallArgs) (*kernel.Task, error) {

@@ -22,19 +22,16 @@ func Tkill(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if int32(a[0]) <= 0 {
 		return 0, unix.EINVAL
 	}
-	return 0, t.TKill(int32(a[0]), linux.Signal(a[1]))
+	return 0, t.TGKill(0 /* any process */, int32(a[0]), linux.Signal(a[1]))
 }
 
-// Tgkill implements Linux syscall tgkill(2). Without threads, TGID == TID.
+// Tgkill implements Linux syscall tgkill(2).
 func Tgkill(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	tgid, tid := int32(a[0]), int32(a[1])
 	if tgid <= 0 || tid <= 0 {
 		return 0, unix.EINVAL
 	}
-	if tgid != tid {
-		return 0, unix.ESRCH
-	}
-	return 0, t.TKill(tid, linux.Signal(a[2]))
+	return 0, t.TGKill(tgid, tid, linux.Signal(a[2]))
 }
 
 // RtSigaction implements Linux syscall rt_sigaction(2).
@@ -288,21 +285,22 @@ func RtSigtimedwait(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 
 // RtSigqueueinfo implements Linux syscall rt_sigqueueinfo(2).
 func RtSigqueueinfo(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
-	return 0, sigqueue(t, int32(a[0]), int32(a[0]), linux.Signal(a[1]), a[2])
+	return 0, sigqueue(t, int32(a[0]), 0 /* the process */, linux.Signal(a[1]), a[2])
 }
 
 // RtTgsigqueueinfo implements Linux syscall rt_tgsigqueueinfo(2).
 func RtTgsigqueueinfo(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
-	if int32(a[0]) != int32(a[1]) {
-		return 0, unix.ESRCH
+	if int32(a[1]) <= 0 {
+		return 0, unix.EINVAL
 	}
 	return 0, sigqueue(t, int32(a[0]), int32(a[1]), linux.Signal(a[2]), a[3])
 }
 
 // sigqueue sends sig with the caller's siginfo (its code and value; the
-// sender's PID and UID are the caller's own).
+// sender's PID and UID are the caller's own) to process tgid, or to its
+// thread tid if that is not 0.
 func sigqueue(t *kernel.Task, tgid, tid int32, sig linux.Signal, infoAddr uintptr) error {
-	if tgid <= 0 || tid <= 0 {
+	if tgid <= 0 || tid < 0 {
 		return unix.EINVAL
 	}
 	if !sig.Valid() {
@@ -315,18 +313,8 @@ func sigqueue(t *kernel.Task, tgid, tid int32, sig linux.Signal, infoAddr uintpt
 	code := int32(le.Uint32(b[8:]))
 	// Only codes a process may forge: negative ones other than SI_TKILL,
 	// unless it signals itself.
-	if (code >= 0 || code == linux.SI_TKILL) && tgid != t.TID() {
+	if (code >= 0 || code == linux.SI_TKILL) && tgid != t.ThreadGroup().ID() {
 		return unix.EPERM
 	}
-	target := t.Kernel().TaskByTID(tid)
-	if target == nil || target.IsZombie() {
-		return unix.ESRCH
-	}
-	return target.SendSignal(&linux.SignalInfo{
-		Signo: int32(sig),
-		Code:  code,
-		PID:   t.TID(),
-		UID:   t.Credentials().RUID,
-		Value: le.Uint64(b[24:]),
-	})
+	return t.QueueSignal(tgid, tid, linux.SignalInfo{Signo: int32(sig), Code: code, Value: le.Uint64(b[24:])})
 }

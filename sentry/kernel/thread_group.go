@@ -1,0 +1,134 @@
+package kernel
+
+import (
+	"sync"
+	"time"
+
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
+)
+
+// ThreadGroup is a process: what its threads share, which Linux keeps in
+// signal_struct and sighand_struct and in the thread-group leader. The
+// signal handlers, the process-directed pending signals, group stop and
+// group exit, the exit status, the resource limits and ITIMER_REAL; the
+// process's place in the tree (parent, children, process group, session,
+// container); the executable image.
+//
+// Without CLONE_THREAD support yet, every thread group has exactly one
+// task, its leader, and TGID == TID; the structures are shaped for more.
+type ThreadGroup struct {
+	k *Kernel
+	// leader is the thread-group leader; its TID is the TGID. Immutable.
+	leader *Task
+	// containerID names the process's container (container.go).
+	// Immutable.
+	containerID string
+
+	// The process tree, guarded by Kernel.mu.
+	//
+	// tasks are the group's live threads, the leader first; changed with
+	// both Kernel.mu and sigMu held, so either is enough to read it.
+	tasks []*Task
+	// parent is the process that waits for this one (nil for a
+	// container's init, or once reparenting found no reaper).
+	parent *ThreadGroup
+	// exitSignal is sent to the parent when the process exits (SIGCHLD
+	// for fork).
+	exitSignal linux.Signal
+	children   map[*ThreadGroup]struct{}
+	exitState  exitState
+	// exitStatus is the process's wait status; exitStatusSet is true
+	// once the first one (exit_group, a fatal signal) is recorded.
+	exitStatus    linux.WaitStatus
+	exitStatusSet bool
+	pgid, sid     int32
+	// image is the path of the executable (/proc/[pid]/exe).
+	image string
+	// execed is set once the process called execve (setpgid then refuses
+	// a parent's change: EACCES).
+	execed bool
+	// exitedUserTime sums the user time of the threads that left.
+	exitedUserTime time.Duration
+	// childrenUserTime sums the user time of reaped children
+	// (RUSAGE_CHILDREN).
+	childrenUserTime time.Duration
+	// stopReport and contReport are the job-control changes not yet
+	// reported to a waiting parent (WUNTRACED, WCONTINUED); stopReport
+	// holds the stop signal.
+	stopReport linux.Signal
+	contReport bool
+
+	// childEvent receives a token when a child changes state (for wait).
+	// Immutable; the channel is safe for concurrent use.
+	childEvent chan struct{}
+
+	// sigMu guards the signal state of the group below and of each of
+	// its tasks (their masks, thread-directed pending signals and
+	// alternate stacks), as Linux's sighand->siglock.
+	sigMu    sync.Mutex
+	handlers *signalHandlers
+	// pending are the process-directed signals (kill(2)), which any
+	// thread that does not block them takes.
+	pending sigQueue
+	// queued counts the signal instances queued on the group and its
+	// tasks (RLIMIT_SIGPENDING's role, for real-time signals).
+	queued int
+	// Job control (signal(7) stop and continue): stopped is set while the
+	// group sits in a group stop; continued is closed and replaced when
+	// SIGCONT ends it.
+	stopped   bool
+	continued chan struct{}
+	// exiting is set once the group is being killed or exits.
+	exiting bool
+	itimer  *realTimer
+
+	// limitsMu guards rlimits.
+	limitsMu sync.Mutex
+	rlimits  rlimits
+}
+
+// newThreadGroup returns a process for leader, with no parent yet.
+func newThreadGroup(leader *Task, containerID string, handlers *signalHandlers, limits rlimits) *ThreadGroup {
+	return &ThreadGroup{
+		k:           leader.k,
+		leader:      leader,
+		containerID: containerID,
+		tasks:       []*Task{leader},
+		children:    make(map[*ThreadGroup]struct{}),
+		childEvent:  make(chan struct{}, 1),
+		handlers:    handlers,
+		rlimits:     limits,
+	}
+}
+
+// ThreadGroup returns the task's process.
+func (t *Task) ThreadGroup() *ThreadGroup { return t.tg }
+
+// ID returns the thread-group ID: the PID of the process.
+func (tg *ThreadGroup) ID() int32 { return tg.leader.tid }
+
+// Leader returns the thread-group leader.
+func (tg *ThreadGroup) Leader() *Task { return tg.leader }
+
+// ContainerID returns the ID of the container the process belongs to.
+func (tg *ThreadGroup) ContainerID() string { return tg.containerID }
+
+// userTimeLocked returns the user CPU time of the group's threads, live
+// or not.
+// Preconditions: k.mu is held.
+func (tg *ThreadGroup) userTimeLocked() time.Duration {
+	d := tg.exitedUserTime
+	for _, t := range tg.tasks {
+		d += t.UserTime()
+	}
+	return d
+}
+
+// interruptAllLocked wakes every thread of the group (a group exit, a
+// SIGKILL).
+// Preconditions: tg.sigMu (or k.mu) is held.
+func (tg *ThreadGroup) interruptAllLocked() {
+	for _, t := range tg.tasks {
+		t.interrupt()
+	}
+}
