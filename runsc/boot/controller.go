@@ -92,6 +92,12 @@ func (l *Loader) ctlSignal(args json.RawMessage, fds []int) (any, error) {
 	if err := l.afterBoot(); err != nil {
 		return nil, err
 	}
+	if a.PID != 0 {
+		if a.All {
+			return nil, control.Errorf(control.CodeInvalid, "pid and all are exclusive")
+		}
+		return nil, controlError(l.k.SignalProcess(a.ID, a.PID, linux.Signal(a.Signal)))
+	}
 	return nil, controlError(l.signal(a.ID, linux.Signal(a.Signal), a.All))
 }
 

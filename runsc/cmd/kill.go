@@ -17,6 +17,7 @@ import (
 // container's init, or with --all to all of its processes, like `runc kill`.
 type Kill struct {
 	all bool
+	pid int
 }
 
 // Name implements subcommands.Command.
@@ -40,6 +41,7 @@ SIGKILL and SIGSTOP.
 func (k *Kill) SetFlags(f *flag.FlagSet) {
 	f.BoolVar(&k.all, "all", false, "send the signal to every process of the container.")
 	f.BoolVar(&k.all, "a", false, "shorthand for --all.")
+	f.IntVar(&k.pid, "pid", 0, "send the signal to this process of the container (its PID inside) instead of the init.")
 }
 
 // Execute implements subcommands.Command.
@@ -59,7 +61,15 @@ func (k *Kill) Execute(_ context.Context, f *flag.FlagSet, args ...any) subcomma
 	if err != nil {
 		return Failure(err)
 	}
-	if err := c.Signal(int(sig), k.all); err != nil {
+	if k.pid != 0 {
+		if k.all || k.pid < 0 {
+			return usageError("--pid wants a positive PID, without --all")
+		}
+		err = c.SignalProcess(int32(k.pid), int(sig))
+	} else {
+		err = c.Signal(int(sig), k.all)
+	}
+	if err != nil {
 		return Failure(err)
 	}
 	return subcommands.ExitSuccess

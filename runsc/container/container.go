@@ -321,11 +321,22 @@ func (c *Container) Start() error {
 // Signal sends sig to the container's init, or with all to every process
 // of the container.
 func (c *Container) Signal(sig int, all bool) error {
+	return c.signal(func(s *sandbox.Sandbox) error { return s.SignalContainer(c.ID, sig, all) })
+}
+
+// SignalProcess sends sig to the container's process pid (as the
+// container sees it).
+func (c *Container) SignalProcess(pid int32, sig int) error {
+	return c.signal(func(s *sandbox.Sandbox) error { return s.SignalProcess(c.ID, pid, sig) })
+}
+
+// signal runs send on a running container's sandbox.
+func (c *Container) signal(send func(*sandbox.Sandbox) error) error {
 	c.refresh()
 	if c.Status != Created && c.Status != Running {
 		return fmt.Errorf("container %q: %w", c.ID, ErrNotRunning)
 	}
-	if err := c.Sandbox.SignalContainer(c.ID, sig, all); err != nil {
+	if err := send(c.Sandbox); err != nil {
 		if errors.Is(err, control.ErrConnection) {
 			return fmt.Errorf("container %q: %w", c.ID, ErrNotRunning)
 		}

@@ -107,6 +107,12 @@ func (cl *Client) Start(id string) error {
 	return cl.Call(MethodStart, &ContainerArgs{ID: id}, nil)
 }
 
+// SignalProcess sends sig to the process of container id whose PID (as
+// the container sees it) is pid.
+func (cl *Client) SignalProcess(id string, pid int32, sig int) error {
+	return cl.Call(MethodSignal, &SignalArgs{ID: id, Signal: sig, PID: pid}, nil)
+}
+
 // Signal sends sig to container id's init, or with all to all of its
 // processes.
 func (cl *Client) Signal(id string, sig int, all bool) error {

@@ -68,6 +68,9 @@ type SignalArgs struct {
 	ID     string `json:"id"`
 	Signal int    `json:"signal"`
 	All    bool   `json:"all,omitempty"`
+	// PID, if not 0, picks one process of the container instead (its
+	// PID as the container sees it).
+	PID int32 `json:"pid,omitempty"`
 }
 
 // ReadyResult is the outcome of building the sandbox's first container.

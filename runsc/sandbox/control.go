@@ -24,6 +24,12 @@ func (s *Sandbox) StartContainer(id string) error {
 	return s.call(func(cl *control.Client) error { return cl.Start(id) })
 }
 
+// SignalProcess sends sig to the process pid (as the container sees it)
+// of container id.
+func (s *Sandbox) SignalProcess(id string, pid int32, sig int) error {
+	return s.call(func(cl *control.Client) error { return cl.SignalProcess(id, pid, sig) })
+}
+
 // SignalContainer sends sig to container id's init, or with all to every
 // process of it.
 func (s *Sandbox) SignalContainer(id string, sig int, all bool) error {

@@ -241,6 +241,33 @@ func TestKillAllAndPs(t *testing.T) {
 		t.Errorf("runsc ps (table): %v", r)
 	}
 
+	// --pid picks one process: one sleep goes, the other stays.
+	var victim int
+	for _, p := range procs {
+		if p.Cmd == "sleep" {
+			victim = p.PID
+		}
+	}
+	c.must("kill", "--pid", strconv.Itoa(victim), c.id, "KILL")
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		r := c.query("ps", "--format", "json", c.id)
+		var left []process
+		json.Unmarshal([]byte(r.Stdout), &left)
+		gone := len(left) == 2
+		for _, p := range left {
+			gone = gone && p.PID != victim
+		}
+		if gone {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after kill --pid %d: ps = %v", victim, r)
+		}
+	}
+	if r := c.query("kill", "--pid", "999", c.id, "KILL"); r.ExitCode == 0 {
+		t.Error("kill --pid of a PID the container lacks succeeded")
+	}
+
 	// The init ignores TERM; --all reaches every process, and KILL
 	// ends the init too.
 	c.must("kill", "--all", c.id, "KILL")
