@@ -32,7 +32,7 @@ var Version = "0.2.0-dev"
 // which --debug-log's %ID% stands for.
 var idCommands = map[string]bool{
 	"create": true, "start": true, "run": true, "state": true, "kill": true,
-	"wait": true, "delete": true, "ps": true, "events": true, "boot": true,
+	"wait": true, "delete": true, "ps": true, "events": true, "exec": true, "exec-wait": true, "boot": true,
 }
 
 func main() {
@@ -47,7 +47,7 @@ func main() {
 	commander.Register(commander.HelpCommand(), "")
 	commander.Register(commander.FlagsCommand(), "")
 	for _, c := range []subcommands.Command{
-		new(cmd.Create), new(cmd.Delete), new(cmd.Do), new(cmd.Events), new(cmd.Features), new(cmd.Kill),
+		new(cmd.Create), new(cmd.Delete), new(cmd.Do), new(cmd.Events), new(cmd.Exec), new(cmd.Features), new(cmd.Kill),
 		new(cmd.List), new(cmd.Ps), new(cmd.Run), new(cmd.Spec), new(cmd.Start),
 		new(cmd.State), new(cmd.Syscalls), new(cmd.Wait),
 	} {
@@ -55,6 +55,7 @@ func main() {
 	}
 	register(new(cmd.Boot), internalGroup)
 	register(new(cmd.Gofer), internalGroup)
+	register(new(cmd.ExecWait), internalGroup)
 	explainGroup := commander.ExplainGroup
 	commander.ExplainGroup = func(w io.Writer, g *subcommands.CommandGroup) {
 		if g.Name() != internalGroup {

@@ -19,6 +19,8 @@ func (l *Loader) methods() map[string]control.HandlerFunc {
 		control.MethodWait:      l.withContainer(l.ctlWait),
 		control.MethodProcesses: l.withContainer(l.ctlProcesses),
 		control.MethodSignal:    l.ctlSignal,
+		control.MethodExec:      l.ctlExec,
+		control.MethodWaitPID:   l.ctlWaitPID,
 	}
 }
 

@@ -69,6 +69,9 @@ type Loader struct {
 	// created holds the init tasks of containers that are built but not
 	// started, by container ID.
 	created map[string]*kernel.Task
+	// roots are the root directories of the containers, by ID: where
+	// exec'd processes start.
+	roots map[string]vfs.VirtualDentry
 }
 
 func newLoader(args *Args) *Loader {
@@ -80,6 +83,7 @@ func newLoader(args *Args) *Loader {
 		ready:    make(chan struct{}),
 		reported: make(chan struct{}),
 		created:  make(map[string]*kernel.Task),
+		roots:    make(map[string]vfs.VirtualDentry),
 	}
 	if args.Debug {
 		l.logf = log.Printf
@@ -209,17 +213,38 @@ func debugOrNil(debug bool) func(string, ...any) {
 
 // createContainer loads the init of container id, ready to Start.
 func (l *Loader) createContainer(id string, argv, env []string, u specsUser, fsctx *vfs.FSContext, fdTable *vfs.FDTable) (int, error) {
+	o, status, err := l.loadProcess(id, argv, env, u, fsctx, fdTable)
+	if err != nil {
+		return status, err
+	}
+	init, err := l.k.CreateInit(o)
+	if err != nil {
+		o.MM.Release()
+		return statusBootFailed, err
+	}
+	// Exec'd processes start from the container's root.
+	root := fsctx.Root()
+	l.mu.Lock()
+	l.created[id] = init
+	l.roots[id] = root
+	l.mu.Unlock()
+	return 0, nil
+}
+
+// loadProcess resolves argv[0] on PATH and loads it with the spec user's
+// credentials, for a new process of container id.
+func (l *Loader) loadProcess(id string, argv, env []string, u specsUser, fsctx *vfs.FSContext, fdTable *vfs.FDTable) (kernel.NewInitOptions, int, error) {
 	ctx := vfs.Background()
 	exe, err := resolveExecutable(ctx, l.k.VFS(), fsctx, argv[0], env)
 	if err != nil {
-		return userStatus(err), err
+		return kernel.NewInitOptions{}, userStatus(err), err
 	}
 	creds := kernel.NewCredentials(u.UID, u.GID, u.AdditionalGids)
 	m, img, err := kernel.LoadImage(l.k, ctx, fsctx, creds, exe, argv, env)
 	if err != nil {
-		return userStatus(err), execError(argv[0], err)
+		return kernel.NewInitOptions{}, userStatus(err), execError(argv[0], err)
 	}
-	init, err := l.k.CreateInit(kernel.NewInitOptions{
+	return kernel.NewInitOptions{
 		ContainerID: id,
 		MM:          m,
 		State:       arch.NewInitialState(img.Entry, img.StackPointer),
@@ -228,15 +253,7 @@ func (l *Loader) createContainer(id string, argv, env []string, u specsUser, fsc
 		Creds:       creds,
 		Name:        path.Base(exe),
 		Image:       img.ExecPath,
-	})
-	if err != nil {
-		m.Release()
-		return statusBootFailed, err
-	}
-	l.mu.Lock()
-	l.created[id] = init
-	l.mu.Unlock()
-	return 0, nil
+	}, 0, nil
 }
 
 // errNotCreated is returned by start for a container that is not waiting

@@ -69,6 +69,7 @@ func newState(rootDir, id, bundle, rootfs string, spec *specs.Spec) (*Container,
 	if spec != nil {
 		c.Annotations = spec.Annotations
 		c.Hooks = spec.Hooks
+		c.Process = spec.Process
 	}
 	if err := c.save(dir); err != nil {
 		os.RemoveAll(dir)
@@ -167,7 +168,7 @@ func Create(a *CreateArgs) (_ *Container, err error) {
 		return nil, err
 	}
 	if a.PidFile != "" {
-		if err := writePidFile(a.PidFile, c.Pid); err != nil {
+		if err := WritePidFile(a.PidFile, c.Pid); err != nil {
 			s.Destroy()
 			return nil, err
 		}
@@ -245,7 +246,7 @@ func (c *Container) Dir() string { return c.dir }
 // (runc's fields): the pid is 0 once the container stopped.
 func (c *Container) OCIState() State {
 	s := c.State
-	s.Sandbox, s.Hooks = nil, nil
+	s.Sandbox, s.Hooks, s.Process = nil, nil, nil
 	if s.Status == Stopped {
 		s.Pid = 0
 	}
@@ -435,4 +436,28 @@ func (c *Container) Stats() (cgroup.Stats, error) {
 		return cgroup.Stats{}, fmt.Errorf("container %q: %w", c.ID, ErrNotRunning)
 	}
 	return c.Sandbox.Stats()
+}
+
+// Exec starts a process in the running container with stdio (three
+// files, or one terminal) and returns its PID in the container.
+func (c *Container) Exec(a *control.ExecArgs, stdio []*os.File) (int32, error) {
+	c.refresh()
+	if c.Status != Running {
+		return 0, fmt.Errorf("cannot exec in container %q: %w (%s)", c.ID, ErrNotRunning, c.Status)
+	}
+	pid, err := c.Sandbox.Exec(c.ID, a, stdio)
+	if err != nil {
+		return 0, fmt.Errorf("exec in container %q: %w", c.ID, err)
+	}
+	return pid, nil
+}
+
+// WaitProcess waits for process pid that Exec started and returns its
+// status as a shell reports it.
+func (c *Container) WaitProcess(pid int32) (int, error) {
+	status, err := c.Sandbox.WaitPID(c.ID, pid)
+	if err != nil {
+		return status, fmt.Errorf("waiting for process %d of container %q: %w", pid, c.ID, err)
+	}
+	return status, nil
 }

@@ -122,7 +122,7 @@ func TestTransitions(t *testing.T) {
 
 func TestWritePidFile(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "pid")
-	if err := writePidFile(p, 4321); err != nil {
+	if err := WritePidFile(p, 4321); err != nil {
 		t.Fatal(err)
 	}
 	if data, _ := os.ReadFile(p); string(data) != "4321" {

@@ -109,8 +109,8 @@ func forward(c *Container, sigs <-chan os.Signal, done <-chan struct{}, tty bool
 	}
 }
 
-// writePidFile writes pid to path atomically, as runc does.
-func writePidFile(path string, pid int) error {
+// WritePidFile writes pid to path atomically, as runc does.
+func WritePidFile(path string, pid int) error {
 	path, err := filepath.Abs(path)
 	if err != nil {
 		return fmt.Errorf("pid file: %w", err)

@@ -38,6 +38,9 @@ type State struct {
 	Sandbox *sandbox.Sandbox `json:"sandbox,omitempty"`
 	// Hooks are the spec's lifecycle hooks, kept for start and delete.
 	Hooks *specs.Hooks `json:"hooks,omitempty"`
+	// Process is the spec's process: what exec starts from (env, cwd,
+	// user) unless told otherwise.
+	Process *specs.Process `json:"process,omitempty"`
 }
 
 // save writes s to dir/state.json atomically (temporary file, fsync,

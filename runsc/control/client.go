@@ -107,6 +107,21 @@ func (cl *Client) Start(id string) error {
 	return cl.Call(MethodStart, &ContainerArgs{ID: id}, nil)
 }
 
+// Exec starts a process in container id with the given stdio FDs (three,
+// or one terminal) and returns its PID in the container.
+func (cl *Client) Exec(a *ExecArgs, stdio ...int) (int32, error) {
+	var r ExecResult
+	err := cl.Call(MethodExec, a, &r, stdio...)
+	return r.PID, err
+}
+
+// WaitPID waits for process pid of container id, started by Exec.
+func (cl *Client) WaitPID(id string, pid int32) (WaitResult, error) {
+	var r WaitResult
+	err := cl.Call(MethodWaitPID, &ProcessArgs{ID: id, PID: pid}, &r)
+	return r, err
+}
+
 // SignalProcess sends sig to the process of container id whose PID (as
 // the container sees it) is pid.
 func (cl *Client) SignalProcess(id string, pid int32, sig int) error {

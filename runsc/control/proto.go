@@ -41,7 +41,40 @@ const (
 	// MethodProcesses lists a container's processes. Args
 	// ContainerArgs; result []Process.
 	MethodProcesses = "Processes"
+	// MethodExec starts a new process in a running container, as runc's
+	// exec. Args ExecArgs, with the process's stdin, stdout and stderr
+	// as three FDs (one FD, a terminal, stands for all three); result
+	// ExecResult.
+	MethodExec = "Exec"
+	// MethodWaitPID waits for a process that Exec started to exit.
+	// Args ProcessArgs; result WaitResult.
+	MethodWaitPID = "WaitPID"
 )
+
+// ExecArgs describes a process to start in a running container.
+type ExecArgs struct {
+	ID             string   `json:"id"`
+	Argv           []string `json:"argv"`
+	Env            []string `json:"env,omitempty"`
+	Cwd            string   `json:"cwd,omitempty"`
+	UID            uint32   `json:"uid"`
+	GID            uint32   `json:"gid"`
+	AdditionalGids []uint32 `json:"additionalGids,omitempty"`
+	// Terminal says the one FD is the process's terminal.
+	Terminal bool `json:"terminal,omitempty"`
+}
+
+// ExecResult is what Exec answers: the new process's PID in the
+// container.
+type ExecResult struct {
+	PID int32 `json:"pid"`
+}
+
+// ProcessArgs names one process of a container by its PID inside.
+type ProcessArgs struct {
+	ID  string `json:"id"`
+	PID int32  `json:"pid"`
+}
 
 // Request is a client's message.
 type Request struct {

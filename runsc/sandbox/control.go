@@ -3,6 +3,7 @@ package sandbox
 import (
 	"errors"
 	"fmt"
+	"os"
 
 	"golang.org/x/sys/unix"
 
@@ -22,6 +23,33 @@ func (s *Sandbox) call(fn func(*control.Client) error) error {
 // StartContainer starts container id's init.
 func (s *Sandbox) StartContainer(id string) error {
 	return s.call(func(cl *control.Client) error { return cl.Start(id) })
+}
+
+// Exec starts a process in container id with stdio (three files, or one
+// terminal) and returns its PID in the container.
+func (s *Sandbox) Exec(id string, a *control.ExecArgs, stdio []*os.File) (int32, error) {
+	fds := make([]int, len(stdio))
+	for i, f := range stdio {
+		fds[i] = int(f.Fd())
+	}
+	a.ID = id
+	var pid int32
+	err := s.call(func(cl *control.Client) (err error) {
+		pid, err = cl.Exec(a, fds...)
+		return err
+	})
+	return pid, err
+}
+
+// WaitPID waits for process pid of container id, started by Exec, and
+// returns its status as a shell reports it.
+func (s *Sandbox) WaitPID(id string, pid int32) (int, error) {
+	var r control.WaitResult
+	err := s.call(func(cl *control.Client) (err error) {
+		r, err = cl.WaitPID(id, pid)
+		return err
+	})
+	return r.Status, err
 }
 
 // SignalProcess sends sig to the process pid (as the container sees it)

@@ -25,6 +25,9 @@ type container struct {
 	// exited is closed once init has exited; status is set before.
 	exited chan struct{}
 	status linux.WaitStatus
+	// execs are the processes started by exec, by PID
+	// (container_exec.go).
+	execs map[int32]*execRecord
 }
 
 // Errors of the container API, for the control server to map.

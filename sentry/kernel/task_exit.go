@@ -132,6 +132,9 @@ func (tg *ThreadGroup) exitLastLocked() (after func()) {
 		}
 		k.removeLocked(tg)
 	}
+	if parent == nil {
+		tg.execExitedLocked()
+	}
 	var ended *container
 	if tg.isInitLocked() {
 		ended = k.containers[tg.containerID]

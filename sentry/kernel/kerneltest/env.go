@@ -97,6 +97,32 @@ func New(t testing.TB, table []kernel.Syscall) *Env {
 // starts it and returns it.
 func (e *Env) StartInit(id string, creds *kernel.Credentials, prog Program) *kernel.Task {
 	e.t.Helper()
+	init, err := e.K.CreateInit(e.processOptions(id, creds, prog))
+	if err != nil {
+		e.t.Fatalf("CreateInit: %v", err)
+	}
+	init.Start()
+	return init
+}
+
+// StartProcess starts prog with creds in running container id, as `runsc
+// exec` does (kernel.CreateProcess), and returns its task.
+func (e *Env) StartProcess(id string, creds *kernel.Credentials, prog Program) (*kernel.Task, error) {
+	e.t.Helper()
+	o := e.processOptions(id, creds, prog)
+	t, err := e.K.CreateProcess(o)
+	if err != nil {
+		o.MM.Release()
+		return nil, err
+	}
+	t.Start()
+	return t, nil
+}
+
+// processOptions builds the first task of a process of container id
+// running prog: a fresh address space with the data and stack areas.
+func (e *Env) processOptions(id string, creds *kernel.Credentials, prog Program) kernel.NewInitOptions {
+	e.t.Helper()
 	m, err := mm.New(e.P, e.mf)
 	if err != nil {
 		e.t.Fatalf("mm.New: %v", err)
@@ -109,22 +135,16 @@ func (e *Env) StartInit(id string, creds *kernel.Credentials, prog Program) *ker
 			e.t.Fatalf("MMap(%#x): %v", r.Addr, err)
 		}
 	}
-	fsctx := vfs.NewFSContext(e.root)
-	init, err := e.K.CreateInit(kernel.NewInitOptions{
+	return kernel.NewInitOptions{
 		ContainerID: id,
 		MM:          m,
 		State:       arch.NewInitialState(e.P.Entry(prog), StackTop),
 		FDTable:     vfs.NewFDTable(),
-		FSContext:   fsctx,
+		FSContext:   vfs.NewFSContext(e.root),
 		Creds:       creds,
 		Name:        id,
 		Image:       "/" + id,
-	})
-	if err != nil {
-		e.t.Fatalf("CreateInit: %v", err)
 	}
-	init.Start()
-	return init
 }
 
 // Wait waits for container id's init to exit and returns its status.
