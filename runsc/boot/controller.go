@@ -20,6 +20,8 @@ func (l *Loader) methods() map[string]control.HandlerFunc {
 		control.MethodProcesses: l.withContainer(l.ctlProcesses),
 		control.MethodSignal:    l.ctlSignal,
 		control.MethodExec:      l.ctlExec,
+		control.MethodPause:     l.withContainer(func(id string) (any, error) { return nil, l.k.PauseContainer(id) }),
+		control.MethodResume:    l.withContainer(func(id string) (any, error) { return nil, l.k.ResumeContainer(id) }),
 		control.MethodWaitPID:   l.ctlWaitPID,
 	}
 }

@@ -227,7 +227,7 @@ func Load(rootDir, id string) (*Container, error) {
 
 // refresh marks the container stopped if its sandbox has ended it.
 func (c *Container) refresh() {
-	if c.Status != Created && c.Status != Running {
+	if !c.Status.alive() {
 		return
 	}
 	if c.Sandbox == nil || !c.Sandbox.IsRunning() {
@@ -334,7 +334,7 @@ func (c *Container) SignalProcess(pid int32, sig int) error {
 // signal runs send on a running container's sandbox.
 func (c *Container) signal(send func(*sandbox.Sandbox) error) error {
 	c.refresh()
-	if c.Status != Created && c.Status != Running {
+	if !c.Status.alive() {
 		return fmt.Errorf("container %q: %w", c.ID, ErrNotRunning)
 	}
 	if err := send(c.Sandbox); err != nil {
@@ -362,7 +362,7 @@ func (c *Container) Wait() (int, error) {
 // Processes lists the container's processes.
 func (c *Container) Processes() ([]control.Process, error) {
 	c.refresh()
-	if c.Status != Created && c.Status != Running {
+	if !c.Status.alive() {
 		return nil, fmt.Errorf("container %q: %w", c.ID, ErrNotRunning)
 	}
 	return c.Sandbox.Processes(c.ID)
@@ -382,7 +382,7 @@ func (c *Container) Delete(force bool) error {
 		return err
 	}
 	defer unlock()
-	if c.Status == Running && !force {
+	if (c.Status == Running || c.Status == Paused) && !force {
 		return fmt.Errorf("cannot delete container %q that %w: %s", c.ID, ErrNotStopped, c.Status)
 	}
 	if c.Sandbox != nil {
@@ -432,7 +432,7 @@ func List(rootDir string) ([]string, error) {
 // Stats returns the figures of the container's cgroup.
 func (c *Container) Stats() (cgroup.Stats, error) {
 	c.refresh()
-	if c.Status != Created && c.Status != Running {
+	if !c.Status.alive() {
 		return cgroup.Stats{}, fmt.Errorf("container %q: %w", c.ID, ErrNotRunning)
 	}
 	return c.Sandbox.Stats()
@@ -460,4 +460,32 @@ func (c *Container) WaitProcess(pid int32) (int, error) {
 		return status, fmt.Errorf("waiting for process %d of container %q: %w", pid, c.ID, err)
 	}
 	return status, nil
+}
+
+// Pause freezes the running container's processes (runc's pause).
+func (c *Container) Pause() error {
+	return c.freeze(Running, Paused, (*sandbox.Sandbox).PauseContainer)
+}
+
+// Resume thaws the paused container's processes.
+func (c *Container) Resume() error {
+	return c.freeze(Paused, Running, (*sandbox.Sandbox).ResumeContainer)
+}
+
+// freeze moves the container from one status to the other with call, under
+// the state lock.
+func (c *Container) freeze(from, to Status, call func(s *sandbox.Sandbox, id string) error) error {
+	unlock, err := c.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if c.Status != from {
+		return &InvalidTransitionError{ID: c.ID, From: c.Status, To: to}
+	}
+	if err := call(c.Sandbox, c.ID); err != nil {
+		return fmt.Errorf("container %q: %w", c.ID, err)
+	}
+	c.Status = to
+	return c.save(c.dir)
 }

@@ -14,6 +14,7 @@ const (
 	Creating Status = "creating"
 	Created  Status = "created"
 	Running  Status = "running"
+	Paused   Status = "paused"
 	Stopped  Status = "stopped"
 )
 
@@ -21,8 +22,14 @@ const (
 var validMoves = map[Status][]Status{
 	Creating: {Created, Stopped},
 	Created:  {Running, Stopped},
-	Running:  {Stopped},
+	Running:  {Paused, Stopped},
+	Paused:   {Running, Stopped},
 	Stopped:  {},
+}
+
+// alive says whether a container in status s has a sandbox that runs it.
+func (s Status) alive() bool {
+	return s == Created || s == Running || s == Paused
 }
 
 // canMove reports whether a container may go from one state to another.

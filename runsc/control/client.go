@@ -107,6 +107,16 @@ func (cl *Client) Start(id string) error {
 	return cl.Call(MethodStart, &ContainerArgs{ID: id}, nil)
 }
 
+// Pause freezes container id's processes.
+func (cl *Client) Pause(id string) error {
+	return cl.Call(MethodPause, &ContainerArgs{ID: id}, nil)
+}
+
+// Resume thaws container id's processes.
+func (cl *Client) Resume(id string) error {
+	return cl.Call(MethodResume, &ContainerArgs{ID: id}, nil)
+}
+
 // Exec starts a process in container id with the given stdio FDs (three,
 // or one terminal) and returns its PID in the container.
 func (cl *Client) Exec(a *ExecArgs, stdio ...int) (int32, error) {

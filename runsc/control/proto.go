@@ -49,6 +49,10 @@ const (
 	// MethodWaitPID waits for a process that Exec started to exit.
 	// Args ProcessArgs; result WaitResult.
 	MethodWaitPID = "WaitPID"
+	// MethodPause freezes every process of a container; MethodResume
+	// thaws them. Args ContainerArgs.
+	MethodPause  = "Pause"
+	MethodResume = "Resume"
 )
 
 // ExecArgs describes a process to start in a running container.

@@ -25,6 +25,16 @@ func (s *Sandbox) StartContainer(id string) error {
 	return s.call(func(cl *control.Client) error { return cl.Start(id) })
 }
 
+// PauseContainer freezes container id's processes.
+func (s *Sandbox) PauseContainer(id string) error {
+	return s.call(func(cl *control.Client) error { return cl.Pause(id) })
+}
+
+// ResumeContainer thaws container id's processes.
+func (s *Sandbox) ResumeContainer(id string) error {
+	return s.call(func(cl *control.Client) error { return cl.Resume(id) })
+}
+
 // Exec starts a process in container id with stdio (three files, or one
 // terminal) and returns its PID in the container.
 func (s *Sandbox) Exec(id string, a *control.ExecArgs, stdio []*os.File) (int32, error) {

@@ -28,6 +28,9 @@ type container struct {
 	// execs are the processes started by exec, by PID
 	// (container_exec.go).
 	execs map[int32]*execRecord
+	// frozen is set while the container is paused and closed by resume
+	// (container_freeze.go).
+	frozen chan struct{}
 }
 
 // Errors of the container API, for the control server to map.

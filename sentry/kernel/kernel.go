@@ -23,6 +23,7 @@ package kernel
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cocoon-sandbox/cocoon/platform"
@@ -69,6 +70,9 @@ type Kernel struct {
 	nextTID      int32
 	// containers maps container IDs to their containers (container.go).
 	containers map[string]*container
+	// frozen counts the paused containers (container_freeze.go), so that
+	// a task checks for a freeze with one atomic load.
+	frozen atomic.Int32
 }
 
 // Config configures a Kernel.

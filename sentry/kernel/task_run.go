@@ -73,6 +73,7 @@ func (t *Task) run() {
 		ctx.Release()
 	}()
 	for {
+		t.waitIfFrozen()
 		if t.deliverSignals() {
 			break
 		}

@@ -362,3 +362,40 @@ func TestVerbErrors(t *testing.T) {
 		t.Errorf("delete --force of a missing container: %v", r)
 	}
 }
+
+// TestPauseResume freezes a container that prints in a loop: state says
+// paused and nothing is printed until resume; a paused container is only
+// deleted with --force.
+func TestPauseResume(t *testing.T) {
+	c := newContainer(t, "/bin/sh", "-c", "while :; do echo tick; sleep 0.05; done")
+	c.must("run", "--detach", c.id)
+	c.awaitOutput("tick\ntick\n")
+	c.must("pause", c.id)
+	if s := c.state(); s.Status != "paused" {
+		t.Errorf("after pause: status %q, want paused", s.Status)
+	}
+	time.Sleep(200 * time.Millisecond) // what was under way settles
+	before := strings.Count(c.output(), "tick")
+	time.Sleep(500 * time.Millisecond)
+	if after := strings.Count(c.output(), "tick"); after != before {
+		t.Errorf("%d ticks printed while paused", after-before)
+	}
+	if r := c.runsc("pause", c.id); r.ExitCode == 0 {
+		t.Error("pause of a paused container succeeded")
+	}
+	if r := c.runsc("delete", c.id); r.ExitCode == 0 {
+		t.Error("delete of a paused container without --force succeeded")
+	}
+	c.must("resume", c.id)
+	if s := c.state(); s.Status != "running" {
+		t.Errorf("after resume: status %q, want running", s.Status)
+	}
+	for deadline := time.Now().Add(cmdTimeout); strings.Count(c.output(), "tick") < before+3; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no tick after resume")
+		}
+	}
+	c.must("pause", c.id)
+	c.must("delete", "--force", c.id)
+	c.deleted()
+}
