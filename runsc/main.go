@@ -32,7 +32,7 @@ var Version = "0.2.0-dev"
 // which --debug-log's %ID% stands for.
 var idCommands = map[string]bool{
 	"create": true, "start": true, "run": true, "state": true, "kill": true,
-	"wait": true, "delete": true, "ps": true, "events": true, "exec": true, "exec-wait": true, "pause": true, "resume": true, "boot": true,
+	"wait": true, "delete": true, "ps": true, "events": true, "exec": true, "exec-wait": true, "pause": true, "resume": true, "update": true, "boot": true,
 }
 
 func main() {
@@ -49,7 +49,7 @@ func main() {
 	for _, c := range []subcommands.Command{
 		new(cmd.Create), new(cmd.Delete), new(cmd.Do), new(cmd.Events), new(cmd.Exec), new(cmd.Features), new(cmd.Kill),
 		new(cmd.List), new(cmd.Pause), new(cmd.Ps), cmd.NewResume(), new(cmd.Run), new(cmd.Spec), new(cmd.Start),
-		new(cmd.State), new(cmd.Syscalls), new(cmd.Wait),
+		new(cmd.State), new(cmd.Syscalls), new(cmd.Update), new(cmd.Wait),
 	} {
 		register(c, "")
 	}

@@ -489,3 +489,16 @@ func (c *Container) freeze(from, to Status, call func(s *sandbox.Sandbox, id str
 	c.Status = to
 	return c.save(c.dir)
 }
+
+// Update writes new resource limits into the container's cgroup (runc's
+// update). Permission errors come back as warnings.
+func (c *Container) Update(r *specs.LinuxResources) (warnings []error, err error) {
+	c.refresh()
+	if !c.Status.alive() {
+		return nil, fmt.Errorf("container %q: %w", c.ID, ErrNotRunning)
+	}
+	if c.Sandbox.Cgroup == nil {
+		return nil, fmt.Errorf("container %q has no cgroup (no linux.cgroupsPath)", c.ID)
+	}
+	return c.Sandbox.Cgroup.Apply(r)
+}

@@ -60,7 +60,7 @@ func removeCgroupParents(t *testing.T, rel string) {
 // TestCgroupResources runs a container with linux.cgroupsPath and
 // resources: the limits are in the cgroup's files, the sandbox's
 // processes are in it, `runsc events --stats` reports them, and delete
-// removes the cgroup.
+// removes the cgroup; update changes the limits in place.
 func TestCgroupResources(t *testing.T) {
 	c := newContainer(t, "/bin/sh", "-c", "echo started; sleep 1000")
 	spec, err := testutil.ReadSpec(c.bundle)
@@ -111,6 +111,17 @@ func TestCgroupResources(t *testing.T) {
 	}
 	if ev.Type != "stats" || ev.ID != c.id || ev.Data.Memory.Usage.Limit != uint64(limit) || ev.Data.Memory.Usage.Usage == 0 {
 		t.Errorf("events --stats = %+v, want the memory limit and some usage", ev)
+	}
+	// update changes the limit in place, by flag and by --resources.
+	c.must("update", "--memory", "33554432", c.id)
+	if b, _ := os.ReadFile(filepath.Join(dir, limitFile)); strings.TrimSpace(string(b)) != "33554432" {
+		t.Errorf("after update --memory: %s = %q", limitFile, b)
+	}
+	res := filepath.Join(t.TempDir(), "res.json")
+	os.WriteFile(res, []byte(`{"memory": {"limit": 50331648}}`), 0o644)
+	c.must("update", "--resources", res, c.id)
+	if b, _ := os.ReadFile(filepath.Join(dir, limitFile)); strings.TrimSpace(string(b)) != "50331648" {
+		t.Errorf("after update --resources: %s = %q", limitFile, b)
 	}
 	c.must("delete", "--force", c.id)
 	c.deleted()
