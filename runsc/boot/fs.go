@@ -10,6 +10,7 @@ import (
 
 	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/dev"
 	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/host"
+	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/kernfs"
 	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/overlay"
 	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/proc"
 	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/tmpfs"
@@ -29,14 +30,14 @@ func readHostFacts() proc.HostFacts {
 // buildFilesystems mounts the root (the gofer's tree under an in-memory
 // overlay, so writes never reach the host) and the spec's mounts, and
 // returns the init's FS context with its working directory set.
-func buildFilesystems(k *kernel.Kernel, v *vfs.VFS, lower vfs.Inode, spec *specs.Spec, host proc.HostFacts, logf func(string, ...any)) (*vfs.FSContext, error) {
+func buildFilesystems(k *kernel.Kernel, v *vfs.VFS, lower vfs.Inode, spec *specs.Spec, facts proc.HostFacts, pts *kernfs.Dir, logf func(string, ...any)) (*vfs.FSContext, error) {
 	dev.Register(v)
 	root := overlay.New(tmpfs.New(0o755), lower)
 	rootVD := v.MountRootWithOptions(root, vfs.MountOptions{FSType: "overlay", Source: "none"})
 	fsctx := vfs.NewFSContext(rootVD)
 	ctx := vfs.Background()
 	for _, m := range spec.Mounts {
-		p, skip, err := planMount(k, host, m)
+		p, skip, err := planMount(k, facts, pts, m)
 		if err != nil {
 			return nil, err
 		}

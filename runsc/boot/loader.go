@@ -184,7 +184,8 @@ func (l *Loader) build() (int, error) {
 	if err != nil {
 		return statusBootFailed, fmt.Errorf("attaching to gofer: %w", err)
 	}
-	fsctx, err := buildFilesystems(l.k, v, lower, spec, host, l.logf)
+	pts := newDevpts()
+	fsctx, err := buildFilesystems(l.k, v, lower, spec, host, pts, l.logf)
 	if err != nil {
 		return statusBootFailed, err
 	}
@@ -197,6 +198,7 @@ func (l *Loader) build() (int, error) {
 		// The init leads its session and process group; the terminal
 		// is their controlling one, its group in the foreground.
 		l.tty = tty
+		addConsole(v, pts, tty)
 		l.mu.Lock()
 		tty.SetForegroundPGID(l.created[args.ContainerID].TID())
 		l.mu.Unlock()

@@ -7,9 +7,11 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/cocoon-sandbox/cocoon/runsc/specutils"
 	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/dev"
+	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/host"
 	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/kernfs"
 	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/proc"
 	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/tmpfs"
@@ -35,7 +37,7 @@ type mountPlan struct {
 // planMount turns a spec mount into what the sentry mounts. skip says the
 // mount is not provided yet (logged, not fatal); an error is a mount the
 // spec gets wrong.
-func planMount(k *kernel.Kernel, host proc.HostFacts, m specs.Mount) (p mountPlan, skip string, err error) {
+func planMount(k *kernel.Kernel, facts proc.HostFacts, pts *kernfs.Dir, m specs.Mount) (p mountPlan, skip string, err error) {
 	if m.Destination == "" || !path.IsAbs(m.Destination) {
 		return p, "", fmt.Errorf("mounts: destination %q must be an absolute path", m.Destination)
 	}
@@ -50,7 +52,7 @@ func planMount(k *kernel.Kernel, host proc.HostFacts, m specs.Mount) (p mountPla
 	}
 	switch m.Type {
 	case "proc":
-		p.fs = proc.New(k, host)
+		p.fs = proc.New(k, facts)
 	case "tmpfs":
 		if p.dest == "/dev" {
 			// runc fills a tmpfs /dev with the default devices;
@@ -68,7 +70,7 @@ func planMount(k *kernel.Kernel, host proc.HostFacts, m specs.Mount) (p mountPla
 		p.fs = newSysfs()
 		p.opts.ReadOnly = true
 	case "devpts":
-		p.fs = emptyDir(devptsMagic)
+		p.fs = pts
 	case "mqueue":
 		p.fs = emptyDir(mqueueMagic)
 	case "cgroup":
@@ -84,6 +86,33 @@ func planMount(k *kernel.Kernel, host proc.HostFacts, m specs.Mount) (p mountPla
 		return p, "", fmt.Errorf("mounts: %s at %q: %w", m.Type, m.Destination, err)
 	}
 	return p, "", nil
+}
+
+// newDevpts is the sandbox's devpts: ptmx (no driver yet, so opening it
+// fails with ENXIO) and, once the container has a terminal, its console
+// as entry 0 (addConsole).
+func newDevpts() *kernfs.Dir {
+	d := kernfs.NewDir(map[string]vfs.Inode{
+		"ptmx": kernfs.NewDeviceNode(uint32(vfs.TypeCharDev)|0o666, unix.Mkdev(5, 2)),
+	})
+	d.SetFSMagic(devptsMagic)
+	return d
+}
+
+// consoleRdev is the device number of /dev/pts/0 (UNIX98_PTY_SLAVE_MAJOR).
+var consoleRdev = unix.Mkdev(136, 0)
+
+// addConsole makes the container's terminal (a host pty replica) its
+// /dev/pts/0: the entry exists, ttyname(3) of the stdio names it, and
+// opening it opens the same terminal.
+func addConsole(v *vfs.VFS, pts *kernfs.Dir, tty *host.File) {
+	node := kernfs.NewDeviceNode(uint32(vfs.TypeCharDev)|0o620, consoleRdev)
+	attr, _ := node.Stat(vfs.Background())
+	tty.Terminal().SetName("/dev/pts/0", attr)
+	pts.Add("0", node)
+	v.RegisterDevice(vfs.TypeCharDev, consoleRdev, func(vfs.Context, uint32) (vfs.FileImpl, error) {
+		return tty.Reopen()
+	})
 }
 
 // newSysfs is the sandbox's /sys: the directories programs and runtimes

@@ -60,7 +60,7 @@ func TestPlanMount(t *testing.T) {
 		{m: specs.Mount{Destination: "", Type: "tmpfs"}, wantErr: true},
 		{m: specs.Mount{Destination: "/t", Type: "tmpfs", Options: []string{"size=huge"}}, wantErr: true},
 	} {
-		p, skip, err := planMount(nil, host, tc.m)
+		p, skip, err := planMount(nil, host, newDevpts(), tc.m)
 		switch {
 		case (err != nil) != tc.wantErr:
 			t.Errorf("%+v: err = %v, want error %t", tc.m, err, tc.wantErr)

@@ -60,7 +60,7 @@ func TestConsoleSocket(t *testing.T) {
 	needSetup(t)
 	bundle := t.TempDir()
 	script := `trap 'echo got-INT' INT; trap 'echo got-WINCH; stty size' WINCH
-		[ -t 0 ] && [ -t 1 ] && echo is-a-tty; stty size; echo ready
+		[ -t 0 ] && [ -t 1 ] && echo is-a-tty; tty; echo pts: $(ls /dev/pts); stty size; echo ready
 		fails=0
 		while [ $fails -lt 5 ]; do read line || fails=$((fails+1)); [ "$line" = quit ] && exit 4; done
 		exit 9`
@@ -73,6 +73,9 @@ func TestConsoleSocket(t *testing.T) {
 	}
 	spec.Process.Terminal = true
 	spec.Process.ConsoleSize = &specs.Box{Height: 30, Width: 100}
+	// As Docker's and runc's specs mount it.
+	spec.Mounts = append(spec.Mounts, specs.Mount{Destination: "/dev/pts", Type: "devpts", Source: "devpts",
+		Options: []string{"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}})
 	if err := testutil.WriteSpec(bundle, spec); err != nil {
 		t.Fatal(err)
 	}
@@ -102,24 +105,28 @@ func TestConsoleSocket(t *testing.T) {
 		}
 		close(lines)
 	}()
+	var seen []string
 	expect := func(want string) {
 		t.Helper()
-		timeout := time.After(cmdTimeout)
+		timeout := time.After(20 * time.Second)
 		for {
 			select {
 			case l, ok := <-lines:
 				if !ok {
-					t.Fatalf("terminal closed before %q", want)
+					t.Fatalf("terminal closed before %q; it showed %q", want, seen)
 				}
+				seen = append(seen, l)
 				if strings.HasSuffix(l, want) { // after the echoed ^C, say
 					return
 				}
 			case <-timeout:
-				t.Fatalf("terminal never showed %q", want)
+				t.Fatalf("terminal never showed %q; it showed %q", want, seen)
 			}
 		}
 	}
 	expect("is-a-tty")
+	expect("/dev/pts/0") // as runc's devpts instance numbers it
+	expect("pts: 0 ptmx")
 	expect("30 100")
 	expect("ready")
 	master.Write([]byte{0x03}) // ^C

@@ -27,15 +27,14 @@ import (
 type File struct {
 	fd       int
 	ftype    vfs.FileType
-	isTTY    bool
 	seekable bool
+	// tty is the terminal's state when fd is one, shared by every File
+	// of that terminal; nil otherwise. Immutable.
+	tty *Terminal
 
 	mu sync.Mutex
 	// flags are the description's status flags (vfs.StatusFlagsObserver).
 	flags uint32
-	// fgPGID is the terminal's foreground process group as the sandbox
-	// sees it (0: unknown).
-	fgPGID int32
 	// closed is set by Release.
 	closed bool
 	// watchers are the goroutines serving EventRegister.
@@ -64,7 +63,7 @@ func NewFile(fd int) (*File, error) {
 	f.seekable = f.ftype == vfs.TypeRegular || f.ftype == vfs.TypeBlockDev
 	if f.ftype == vfs.TypeCharDev {
 		if _, err := unix.IoctlGetTermios(fd, unix.TCGETS); err == nil {
-			f.isTTY = true
+			f.tty = &Terminal{}
 		}
 	}
 	return f, nil
@@ -97,6 +96,11 @@ func NewDescription(fd int) (*vfs.FileDescription, error) {
 // Name implements vfs.FileNamer: what /proc/self/fd/N shows. The host
 // path is unknown to the sandbox; pipes and sockets get Linux's names.
 func (f *File) Name() string {
+	if f.tty != nil {
+		if name := f.tty.named(); name != "" {
+			return name
+		}
+	}
 	var st unix.Stat_t
 	if err := fstat(f.fd, &st); err != nil {
 		return "host:[" + strconv.Itoa(f.fd) + "]"
@@ -114,22 +118,28 @@ func (f *File) Name() string {
 func (f *File) FD() int { return f.fd }
 
 // IsTTY says whether the host FD is a terminal.
-func (f *File) IsTTY() bool { return f.isTTY }
+func (f *File) IsTTY() bool { return f.tty != nil }
+
+// Terminal returns the terminal's shared state, nil if the FD is none.
+func (f *File) Terminal() *Terminal { return f.tty }
 
 // SetForegroundPGID sets the terminal's foreground process group as the
 // sandbox sees it (TIOCGPGRP answers it; TIOCSPGRP changes it).
-func (f *File) SetForegroundPGID(pgid int32) {
-	f.mu.Lock()
-	f.fgPGID = pgid
-	f.mu.Unlock()
-}
+func (f *File) SetForegroundPGID(pgid int32) { f.tty.SetForegroundPGID(pgid) }
 
 // ForegroundPGID returns the terminal's foreground process group as the
 // sandbox sees it (0: none set).
-func (f *File) ForegroundPGID() int32 {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.fgPGID
+func (f *File) ForegroundPGID() int32 { return f.tty.ForegroundPGID() }
+
+// Reopen returns a new File on a duplicate of the host FD that shares
+// the terminal's state: another open of the same terminal.
+func (f *File) Reopen() (*File, error) {
+	dup, err := unix.FcntlInt(uintptr(f.fd), unix.F_DUPFD_CLOEXEC, 3)
+	if err != nil {
+		return nil, hostErr(err)
+	}
+	n := &File{fd: dup, ftype: f.ftype, seekable: f.seekable, tty: f.tty}
+	return n, nil
 }
 
 // SetStatusFlags implements vfs.StatusFlagsObserver.
@@ -257,7 +267,11 @@ func (f *File) Stat(ctx vfs.Context) (vfs.Attr, error) {
 	if err := fstat(f.fd, &st); err != nil {
 		return vfs.Attr{}, err
 	}
-	return vfs.AttrFromStat(&st), nil
+	a := vfs.AttrFromStat(&st)
+	if f.tty != nil {
+		f.tty.overrideAttr(&a)
+	}
+	return a, nil
 }
 
 func fstat(fd int, st *unix.Stat_t) error {
@@ -343,7 +357,7 @@ func (f *File) Ioctl(ctx vfs.Context, io vfs.IO, cmd uint32, arg uintptr) (uintp
 		}
 		return 0, copyOutU32(io, arg, uint32(n))
 	}
-	if !f.isTTY {
+	if f.tty == nil {
 		return 0, unix.ENOTTY
 	}
 	switch cmd {
@@ -405,9 +419,7 @@ func (f *File) Ioctl(ctx vfs.Context, io vfs.IO, cmd uint32, arg uintptr) (uintp
 		}
 		return 0, nil
 	case tiocgpgrp:
-		f.mu.Lock()
-		pg := f.fgPGID
-		f.mu.Unlock()
+		pg := f.tty.ForegroundPGID()
 		if pg == 0 {
 			return 0, unix.ENOTTY
 		}

@@ -87,3 +87,21 @@ func (o *openFile) Write(ctx vfs.Context, src []byte, off int64) (int, error) {
 	}
 	return len(src), nil
 }
+
+// DeviceNode is a character or block device node: the VFS opens the
+// driver registered for its numbers (vfs.RegisterDevice), so the node
+// itself opens nothing.
+type DeviceNode struct{ node }
+
+// NewDeviceNode returns a device node; mode holds the type (vfs.TypeCharDev
+// or vfs.TypeBlockDev) and permissions, rdev its number.
+func NewDeviceNode(mode uint32, rdev uint64) *DeviceNode {
+	d := &DeviceNode{node: newNode(mode)}
+	d.attr.Rdev = rdev
+	return d
+}
+
+// Open implements vfs.Inode; the VFS never calls it for a device node.
+func (d *DeviceNode) Open(vfs.Context, uint32) (vfs.FileImpl, error) { return nil, unix.ENXIO }
+
+var _ vfs.Inode = (*DeviceNode)(nil)
