@@ -38,6 +38,9 @@ type Client struct {
 	dec    proto.Decoder
 	buf    []byte
 	oob    []byte
+
+	// counts are the round trips made, by op; atomic, read without mu.
+	counts counters
 }
 
 // New returns a Client on the connected SOCK_SEQPACKET socket sockFD, which
@@ -52,6 +55,9 @@ func New(sockFD int) (*Client, error) {
 		oob:  make([]byte, proto.OOBSize),
 	}, nil
 }
+
+// RoundTrips returns how many round trips the Client made so far, by op.
+func (c *Client) RoundTrips() Counts { return c.counts.snapshot() }
 
 // Close closes the connection; the gofer then releases every FID. Calls
 // after Close fail with ErrConnection.
@@ -83,6 +89,7 @@ func (c *Client) call(op proto.Op, wantFD bool, req func(*proto.Encoder), resp f
 	if len(c.enc.Bytes()) > proto.MaxMessageSize {
 		return -1, unix.ENAMETOOLONG
 	}
+	c.counts.add(op)
 	if err := proto.Send(c.sock, c.enc.Bytes(), -1); err != nil {
 		return -1, c.fail(op, fmt.Errorf("send: %w", err))
 	}

@@ -26,6 +26,9 @@ const (
 	OpStatfs   Op = 15
 	OpClose    Op = 16
 
+	// OpLast is the highest request op; ops are 1..OpLast.
+	OpLast = OpClose
+
 	// OpError is the op of an error response: a uint32 errno follows.
 	OpError Op = 0xffff
 )

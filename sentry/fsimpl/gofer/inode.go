@@ -4,6 +4,7 @@ import (
 	"sync"
 	"weak"
 
+	"github.com/cocoon-sandbox/cocoon/fsgofer/client"
 	"github.com/cocoon-sandbox/cocoon/fsgofer/proto"
 	"github.com/cocoon-sandbox/cocoon/sentry/vfs"
 	"golang.org/x/sys/unix"
@@ -30,6 +31,10 @@ func (i *Inode) isDir() bool { return i.ftype == vfs.TypeDirectory }
 // ReadOnly reports whether the gofer serves this tree read-only (every
 // mutation answers EROFS), for mount flags.
 func (i *Inode) ReadOnly() bool { return i.fs.readOnly }
+
+// RoundTrips returns the round trips made so far on this Inode's gofer
+// connection (the whole file system's, not only this Inode's).
+func (i *Inode) RoundTrips() client.Counts { return i.fs.client.RoundTrips() }
 
 // cached returns the live cached child name, or nil.
 func (i *Inode) cached(name string) *Inode {
