@@ -324,11 +324,11 @@ func (v *VFS) lookupDentryLocked(ctx Context, dir *Dentry, name string) (*Dentry
 	if err != nil {
 		return nil, err
 	}
-	a, err := inode.Stat(ctx)
+	ft, err := TypeOf(ctx, inode)
 	if err != nil {
 		return nil, err
 	}
-	c := newDentry(inode, dir, name, FileType(a.Mode)&TypeMask)
+	c := newDentry(inode, dir, name, ft)
 	if dd, ok := dir.inode.(DynamicDir); !ok || !dd.DynamicChildren() {
 		dir.insertChildLocked(name, c)
 	}

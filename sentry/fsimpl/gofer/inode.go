@@ -28,6 +28,10 @@ var _ vfs.Inode = (*Inode)(nil)
 
 func (i *Inode) isDir() bool { return i.ftype == vfs.TypeDirectory }
 
+// FileType implements vfs.FileTyper: the type the gofer reported when the
+// FID was made, so that the VFS needs no Stat for it.
+func (i *Inode) FileType() vfs.FileType { return i.ftype }
+
 // ReadOnly reports whether the gofer serves this tree read-only (every
 // mutation answers EROFS), for mount flags.
 func (i *Inode) ReadOnly() bool { return i.fs.readOnly }

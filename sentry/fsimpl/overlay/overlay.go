@@ -89,13 +89,8 @@ func (i *inode) top() vfs.Inode {
 	return l
 }
 
-func typeOf(ctx vfs.Context, in vfs.Inode) (vfs.FileType, error) {
-	a, err := in.Stat(ctx)
-	if err != nil {
-		return 0, err
-	}
-	return vfs.FileType(a.Mode) & vfs.TypeMask, nil
-}
+// FileType implements vfs.FileTyper.
+func (i *inode) FileType() vfs.FileType { return i.ftype }
 
 // Stat implements vfs.Inode.
 func (i *inode) Stat(ctx vfs.Context) (vfs.Attr, error) {
@@ -179,7 +174,7 @@ func (i *inode) lookupLocked(ctx vfs.Context, name string) (*inode, error) {
 		switch {
 		case err == nil:
 			up = c
-			if ft, err = typeOf(ctx, c); err != nil {
+			if ft, err = vfs.TypeOf(ctx, c); err != nil {
 				return nil, err
 			}
 		case err != unix.ENOENT:
@@ -190,7 +185,7 @@ func (i *inode) lookupLocked(ctx vfs.Context, name string) (*inode, error) {
 		c, err := i.lower.Lookup(ctx, name)
 		switch {
 		case err == nil:
-			lt, err := typeOf(ctx, c)
+			lt, err := vfs.TypeOf(ctx, c)
 			if err != nil {
 				return nil, err
 			}
