@@ -29,6 +29,11 @@ type Args struct {
 
 	// Debug enables debug logging (to where runsc pointed the log).
 	Debug bool
+
+	// SharedFileAccess says the root file system may change on the host
+	// while the sandbox runs (--file-access=shared): its attributes are
+	// not cached.
+	SharedFileAccess bool
 }
 
 // Run boots the sandbox and runs the container's init to completion. It

@@ -102,7 +102,7 @@ func boot(args *Args, logf func(string, ...any)) (int, error) {
 		Hostname:   hostname,
 		Logf:       logf,
 	})
-	lower, err := gofer.NewFilesystem(args.GoferFD)
+	lower, err := gofer.NewFilesystemWithOptions(args.GoferFD, gofer.Options{Shared: args.SharedFileAccess})
 	if err != nil {
 		return statusBootFailed, fmt.Errorf("attaching to gofer: %w", err)
 	}

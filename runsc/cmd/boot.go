@@ -72,6 +72,8 @@ func (b *Boot) Execute(_ context.Context, f *flag.FlagSet, args ...any) subcomma
 		// the seccomp allowlist.
 		Confine: confineSentry,
 		Debug:   conf.Debug,
+
+		SharedFileAccess: conf.FileAccess == "shared",
 	}))
 }
 

@@ -17,6 +17,9 @@ const (
 	DefaultOverlay2 = "root:memory"
 )
 
+// DefaultFileAccess is --file-access's default, as in gVisor.
+const DefaultFileAccess = "exclusive"
+
 // Config holds runsc's global flags. Field comments give the flag name.
 type Config struct {
 	// RootDir is --root: the directory holding one state directory per
@@ -48,6 +51,12 @@ type Config struct {
 	// Overlay2 is --overlay2: the overlay put over the gofer-backed root.
 	// Only "root:memory" (writes kept in sandbox memory) is implemented.
 	Overlay2 string
+
+	// FileAccess is --file-access: "exclusive" (the sandbox is the only
+	// one changing the root file system, so the sentry caches its
+	// attributes) or "shared" (it may change on the host: every stat asks
+	// the gofer).
+	FileAccess string
 }
 
 // RegisterFlags defines the global flags on fs and returns the Config they
@@ -61,6 +70,7 @@ func RegisterFlags(fs *flag.FlagSet) *Config {
 	fs.StringVar(&c.Platform, "platform", DefaultPlatform, "specifies which platform to use: ptrace.")
 	fs.StringVar(&c.Network, "network", DefaultNetwork, "specifies which network to use: none (sandbox and host are not supported yet).")
 	fs.StringVar(&c.Overlay2, "overlay2", DefaultOverlay2, "overlay over the root file system: root:memory (none is not supported yet).")
+	fs.StringVar(&c.FileAccess, "file-access", DefaultFileAccess, "specifies which filesystem validation to use for the root mount: exclusive (the default) or shared.")
 	return c
 }
 
@@ -91,6 +101,11 @@ func (c *Config) Validate() error {
 	default:
 		return fmt.Errorf("--overlay2=%s: invalid value (want root:memory or none)", c.Overlay2)
 	}
+	switch c.FileAccess {
+	case "exclusive", "shared":
+	default:
+		return fmt.Errorf("--file-access=%s: invalid value (want exclusive or shared)", c.FileAccess)
+	}
 	return nil
 }
 
@@ -105,5 +120,6 @@ func (c *Config) ToFlags() []string {
 		"--platform=" + c.Platform,
 		"--network=" + c.Network,
 		"--overlay2=" + c.Overlay2,
+		"--file-access=" + c.FileAccess,
 	}
 }

@@ -24,7 +24,7 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &Config{RootDir: "/var/run/runsc", DebugLogFD: -1, Platform: "ptrace", Network: "none", Overlay2: "root:memory"}
+	want := &Config{RootDir: "/var/run/runsc", DebugLogFD: -1, Platform: "ptrace", Network: "none", Overlay2: "root:memory", FileAccess: "exclusive"}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("defaults = %+v, want %+v", c, want)
 	}
@@ -48,6 +48,8 @@ func TestValidate(t *testing.T) {
 		{name: "network bogus", args: []string{"--network=x"}, wantErr: "unknown network"},
 		{name: "overlay none", args: []string{"--overlay2=none"}, wantErr: "--overlay2=none: not supported yet"},
 		{name: "overlay bogus", args: []string{"--overlay2=x"}, wantErr: "invalid value"},
+		{name: "file access shared", args: []string{"--file-access=shared"}},
+		{name: "file access bogus", args: []string{"--file-access=x"}, wantErr: "--file-access=x: invalid value"},
 		{name: "empty root", args: []string{"--root="}, wantErr: "--root must not be empty"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

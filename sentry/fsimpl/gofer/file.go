@@ -15,19 +15,29 @@ type File struct {
 	// Read or Write is in flight.
 	fd  int
 	dir bool
+	// ino is the regular file's Inode, whose cached attributes writes
+	// invalidate; writer says the File is registered as one of its
+	// writers. Immutable.
+	ino    *Inode
+	writer bool
 }
 
 var _ vfs.FileImpl = (*File)(nil)
 
 // newFile checks that a donated FD is a regular file (the gofer is not
-// trusted to donate what was asked) and wraps it.
-func newFile(fd int) (*File, error) {
+// trusted to donate what was asked) and wraps it as an open file of ino;
+// writable registers it as one of ino's writers.
+func newFile(fd int, ino *Inode, writable bool) (*File, error) {
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
 		unix.Close(fd)
 		return nil, unix.EIO
 	}
-	return &File{fd: fd}, nil
+	f := &File{fd: fd, ino: ino, writer: writable}
+	if writable {
+		ino.addWriter(f)
+	}
+	return f, nil
 }
 
 // HostFD returns the donated host FD (for mapping the file); it stays owned
@@ -68,6 +78,9 @@ func (f *File) Write(ctx vfs.Context, src []byte, off int64) (int, error) {
 		if err == unix.EINTR {
 			continue
 		}
+		if n > 0 {
+			f.ino.invalidate() // size, mtime, ctime, blocks
+		}
 		if err != nil {
 			return 0, err
 		}
@@ -97,6 +110,9 @@ const (
 // Release implements vfs.FileImpl.Release: closes the host FD.
 func (f *File) Release() {
 	if f.fd >= 0 {
+		if f.writer {
+			f.ino.removeWriter(f)
+		}
 		unix.Close(f.fd)
 		f.fd = -1
 	}

@@ -37,6 +37,9 @@ import (
 type filesystem struct {
 	client   *client.Client
 	readOnly bool
+	// exclusive says the sandbox is the only one changing the tree:
+	// attributes are cached (attr.go).
+	exclusive bool
 
 	mu sync.Mutex
 	// pending are FIDs of collected Inodes waiting to be closed; guarded
@@ -46,10 +49,24 @@ type filesystem struct {
 	wake chan struct{}
 }
 
-// NewFilesystem attaches to the gofer on the connected SOCK_SEQPACKET
-// socket sockFD (which it takes ownership of) and returns the root Inode
-// (an *Inode).
+// Options configure a gofer file system.
+type Options struct {
+	// Shared says that the tree may change behind the sandbox's back
+	// (gVisor's --file-access=shared): attributes are then asked of the
+	// gofer on every Stat instead of cached. The default is exclusive
+	// access.
+	Shared bool
+}
+
+// NewFilesystem is NewFilesystemWithOptions with exclusive access.
 func NewFilesystem(sockFD int) (vfs.Inode, error) {
+	return NewFilesystemWithOptions(sockFD, Options{})
+}
+
+// NewFilesystemWithOptions attaches to the gofer on the connected
+// SOCK_SEQPACKET socket sockFD (which it takes ownership of) and returns
+// the root Inode (an *Inode).
+func NewFilesystemWithOptions(sockFD int, opts Options) (vfs.Inode, error) {
 	c, err := client.New(sockFD)
 	if err != nil {
 		unix.Close(sockFD)
@@ -65,17 +82,20 @@ func NewFilesystem(sockFD int) (vfs.Inode, error) {
 		return nil, fmt.Errorf("gofer root is not a directory (mode %#o)", attr.Mode)
 	}
 	fs := &filesystem{
-		client:   c,
-		readOnly: flags&proto.AttachReadOnly != 0,
-		wake:     make(chan struct{}, 1),
+		client:    c,
+		readOnly:  flags&proto.AttachReadOnly != 0,
+		exclusive: !opts.Shared,
+		wake:      make(chan struct{}, 1),
 	}
 	go fs.closer()
 	return fs.newInode(fid, attr), nil
 }
 
-// newInode wraps fid, closing it on the gofer once the Inode is collected.
+// newInode wraps fid, whose attributes the gofer just sent, closing it on
+// the gofer once the Inode is collected.
 func (fs *filesystem) newInode(fid proto.FID, attr proto.Attr) *Inode {
 	ino := &Inode{fs: fs, fid: fid, ftype: vfs.FileType(attr.Mode) & vfs.TypeMask}
+	ino.attr, ino.attrOK = attr, fs.cacheable(&attr)
 	runtime.AddCleanup(ino, fs.releaseFID, fid)
 	return ino
 }

@@ -31,6 +31,12 @@ var ctx = fakeCtx{}
 // mount serves dir with the real server and returns the root Inode.
 func mount(t *testing.T, dir string, readOnly bool) vfs.Inode {
 	t.Helper()
+	return mountWith(t, dir, readOnly, gofer.Options{})
+}
+
+// mountWith is mount with options.
+func mountWith(t *testing.T, dir string, readOnly bool, opts gofer.Options) vfs.Inode {
+	t.Helper()
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -40,7 +46,7 @@ func mount(t *testing.T, dir string, readOnly bool) vfs.Inode {
 		done <- server.Serve(fds[0], dir, readOnly)
 		unix.Close(fds[0])
 	}()
-	root, err := gofer.NewFilesystem(fds[1])
+	root, err := gofer.NewFilesystemWithOptions(fds[1], opts)
 	if err != nil {
 		t.Fatalf("NewFilesystem: %v", err)
 	}
@@ -419,9 +425,10 @@ func TestHostileGofer(t *testing.T) {
 	if _, err := root.Lookup(ctx, "x"); err != unix.EIO {
 		t.Errorf("Lookup with a malformed reply = %v, want EIO", err)
 	}
-	// The client is now broken: later calls fail at once with EIO.
-	if _, err := root.Stat(ctx); err != unix.EIO {
-		t.Errorf("Stat after a protocol violation = %v, want EIO", err)
+	// The client is now broken: later calls fail at once with EIO (Stat
+	// would answer from the attribute cache).
+	if _, err := root.StatFS(ctx); err != unix.EIO {
+		t.Errorf("StatFS after a protocol violation = %v, want EIO", err)
 	}
 }
 

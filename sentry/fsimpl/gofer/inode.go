@@ -22,6 +22,20 @@ type Inode struct {
 	// children caches Lookup results by name (directories only); guarded
 	// by mu. Entries whose Inode was collected read as nil and are misses.
 	children map[string]weak.Pointer[Inode]
+
+	// attrMu guards the attribute cache (attr.go). A leaf lock: held
+	// across no round trip, only across fstat(2) of a writer's FD.
+	attrMu sync.Mutex
+	// attr are the cached attributes, valid while attrOK (never with
+	// shared access).
+	attr   proto.Attr
+	attrOK bool
+	// attrGen counts invalidations, so that a Stat reply that raced with
+	// one is not cached.
+	attrGen uint64
+	// writers are the open Files of this Inode that may write; their
+	// host FDs give fresh attributes without a round trip.
+	writers []*File
 }
 
 var _ vfs.Inode = (*Inode)(nil)
@@ -94,16 +108,6 @@ func (i *Inode) replace(name string, child *Inode) {
 	i.children[name] = weak.Make(child)
 }
 
-// Stat implements vfs.Inode.Stat: one round trip (attributes are not
-// cached).
-func (i *Inode) Stat(ctx vfs.Context) (vfs.Attr, error) {
-	a, err := i.fs.client.Stat(i.fid)
-	if err != nil {
-		return vfs.Attr{}, errno(err)
-	}
-	return toAttr(&a), nil
-}
-
 // SetAttr implements vfs.Inode.SetAttr.
 func (i *Inode) SetAttr(ctx vfs.Context, a vfs.SetAttr) error {
 	sa := proto.SetAttr{
@@ -135,7 +139,9 @@ func (i *Inode) SetAttr(ctx vfs.Context, a vfs.SetAttr) error {
 	if sa.Mask == 0 {
 		return nil
 	}
-	return errno(i.fs.client.SetAttr(i.fid, sa))
+	err := i.fs.client.SetAttr(i.fid, sa)
+	i.invalidate() // even a failure may have applied a part
+	return errno(err)
 }
 
 // StatFS implements vfs.Inode.StatFS.
@@ -221,10 +227,13 @@ func (i *Inode) Open(ctx vfs.Context, flags uint32) (vfs.FileImpl, error) {
 		return nil, unix.EINVAL
 	}
 	fd, err := i.fs.client.Open(i.fid, flags&fileFlags)
+	if flags&unix.O_TRUNC != 0 {
+		i.invalidate()
+	}
 	if err != nil {
 		return nil, errno(err)
 	}
-	return newFile(fd)
+	return newFile(fd, i, acc != unix.O_RDONLY)
 }
 
 // fileFlags are the open(2) flags passed on to the gofer.
@@ -251,8 +260,9 @@ func (i *Inode) CreateOpen(ctx vfs.Context, name string, mode, flags uint32) (*I
 	if err != nil {
 		return nil, nil, errno(err)
 	}
+	i.invalidate()
 	child := i.fs.newInode(fid, attr)
-	f, err := newFile(fd)
+	f, err := newFile(fd, child, flags&unix.O_ACCMODE != unix.O_RDONLY)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -299,6 +309,7 @@ func (i *Inode) made(name string, fid proto.FID, attr proto.Attr, err error) (vf
 	if err != nil {
 		return nil, errno(err)
 	}
+	i.invalidate()
 	child := i.fs.newInode(fid, attr)
 	i.replace(name, child)
 	return child, nil
@@ -316,7 +327,12 @@ func (i *Inode) Link(ctx vfs.Context, name string, target vfs.Inode) error {
 	if t.isDir() {
 		return unix.EPERM
 	}
-	return errno(i.fs.client.Link(i.fid, name, t.fid))
+	if err := i.fs.client.Link(i.fid, name, t.fid); err != nil {
+		return errno(err)
+	}
+	i.invalidate()
+	t.invalidate() // nlink, ctime
+	return nil
 }
 
 // Unlink implements vfs.Inode.Unlink.
@@ -336,7 +352,10 @@ func (i *Inode) remove(name string, flags uint32) error {
 	if err := i.fs.client.Unlink(i.fid, name, flags); err != nil {
 		return errno(err)
 	}
-	i.forget(name)
+	i.invalidate()
+	if c := i.forget(name); c != nil {
+		c.invalidate() // nlink, ctime
+	}
 	return nil
 }
 
@@ -353,9 +372,14 @@ func (i *Inode) Rename(ctx vfs.Context, oldName string, newDir vfs.Inode, newNam
 	if err := i.fs.client.Rename(i.fid, oldName, nd.fid, newName); err != nil {
 		return errno(err)
 	}
+	i.invalidate()
+	nd.invalidate()
 	moved := i.forget(oldName)
-	nd.forget(newName)
+	if replaced := nd.forget(newName); replaced != nil {
+		replaced.invalidate()
+	}
 	if moved != nil {
+		moved.invalidate() // ctime
 		nd.replace(newName, moved)
 	}
 	return nil
