@@ -80,6 +80,8 @@ type resolver struct {
 	cur  VirtualDentry
 	// symlinks counts symlinks followed so far.
 	symlinks int
+	// miss is a failed lookup seen by a walk ahead (lookup_path.go).
+	miss missedLookup
 }
 
 // rootAndStart returns the root to resolve against and the directory a
@@ -171,7 +173,7 @@ func (r *resolver) resolve(path string, flags walkFlags) (walkResult, error) {
 			continue
 		}
 
-		child, err := r.vfs.lookup(r.ctx, r.cur, comp)
+		child, err := r.lookup(comp, rest, flags&walkParent != 0)
 		if err != nil {
 			if err == unix.ENOENT && last && flags&walkAllowMissing != 0 {
 				res.parent, res.name, res.trailingSlash = r.cur, comp, trailing

@@ -168,6 +168,58 @@ func (i *Inode) Lookup(ctx vfs.Context, name string) (vfs.Inode, error) {
 	return i.cache(name, i.fs.newInode(res[0].FID, res[0].Attr)), nil
 }
 
+// LookupPath implements vfs.PathWalker: the cached prefix of names from
+// the child caches, the rest in one Walk (at most proto.MaxWalkNames
+// names), which brings each component's attributes too.
+func (i *Inode) LookupPath(ctx vfs.Context, names []string) ([]vfs.Inode, error) {
+	if !i.isDir() {
+		return nil, unix.ENOTDIR
+	}
+	out := make([]vfs.Inode, 0, len(names))
+	cur := i
+	for len(out) < len(names) {
+		c := cur.cached(names[len(out)])
+		if c == nil {
+			break
+		}
+		out = append(out, c)
+		if !c.isDir() {
+			return out, nil
+		}
+		cur = c
+	}
+	rest := names[len(out):]
+	if len(rest) == 0 {
+		return out, nil
+	}
+	rest = rest[:min(len(rest), proto.MaxWalkNames)]
+	res, err := i.fs.client.Walk(cur.fid, rest)
+	// Every FID gets its Inode, so that one not kept is closed.
+	walked := make([]*Inode, len(res))
+	for k := range res {
+		walked[k] = i.fs.newInode(res[k].FID, res[k].Attr)
+	}
+	for k, child := range walked {
+		got := cur.cache(rest[k], child)
+		out = append(out, got)
+		if got != child || !got.isDir() {
+			// Someone cached this name meanwhile (the caller goes
+			// on from theirs), or the walk ended at a non-directory
+			// (walking through it is ENOTDIR: the VFS decides).
+			return out, nil
+		}
+		cur = got
+	}
+	if err != nil {
+		// Looking up rest[len(res)] in cur failed.
+		if len(out) == 0 {
+			return nil, errno(err)
+		}
+		return out, errno(err)
+	}
+	return out, nil
+}
+
 // Readdir implements vfs.Inode.Readdir: Getdents pages until the end.
 func (i *Inode) Readdir(ctx vfs.Context) ([]vfs.Dirent, error) {
 	if !i.isDir() {
