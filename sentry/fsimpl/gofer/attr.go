@@ -42,6 +42,24 @@ func (i *Inode) setAttrCache(a *proto.Attr, gen uint64) {
 	i.attrMu.Unlock()
 }
 
+// attrGeneration returns the count of invalidations so far, for changed.
+func (i *Inode) attrGeneration() uint64 {
+	i.attrMu.Lock()
+	defer i.attrMu.Unlock()
+	return i.attrGen
+}
+
+// changed caches a, what a change made through the gofer (SetAttr)
+// answered, unless something else invalidated the cache since gen was read;
+// either way what a Stat fetched while the change was under way is
+// dropped.
+func (i *Inode) changed(a *proto.Attr, gen uint64) {
+	i.attrMu.Lock()
+	i.attr, i.attrOK = *a, gen == i.attrGen && i.fs.cacheable(a)
+	i.attrGen++
+	i.attrMu.Unlock()
+}
+
 // invalidate drops the cached attributes: the file changed.
 func (i *Inode) invalidate() {
 	i.attrMu.Lock()

@@ -3,23 +3,26 @@
 // each opened File is a host FD the gofer donated, read and written
 // directly with pread/pwrite (file data never moves through the protocol).
 //
-// Caching (v1): attributes are not cached; Stat asks the gofer every time
-// (one round trip, always right, even for changes made on the host).
-// Lookup results are cached per directory by name, weakly: an entry lives
-// as long as someone (the VFS) holds the Inode, and this file system keeps
-// the cache right for its own mutations (create, unlink, rmdir, rename).
-// Changes made behind its back on the host are seen for attributes and for
-// names not yet cached, not for cached names (the --file-access=exclusive
-// assumption). When an Inode is garbage collected its FID is closed on the
-// gofer (batched by a background goroutine).
+// Caching: lookup results are cached per directory by name, weakly: an
+// entry lives as long as someone (the VFS) holds the Inode, and this file
+// system keeps the cache right for its own mutations (create, unlink,
+// rmdir, rename). With exclusive access (the default) each Inode also
+// keeps its attributes (attr.go), so that a stat or fstat costs no round
+// trip; with shared access every Stat asks the gofer. Changes made behind
+// the sandbox's back on the host are not seen for cached names, nor for
+// cached attributes. A path missing from the caches is walked in one
+// round trip (LookupPath, a vfs.PathWalker). When an Inode is garbage
+// collected its FID is closed on the gofer (batched by a background
+// goroutine).
 //
 // The gofer is not trusted: its errnos pass to the application, but any
 // protocol violation becomes EIO, donated FDs are checked to be what was
 // asked for, and names it lists are checked to be single components.
 //
-// Locking: Inode.mu guards the Inode's child cache and is a leaf lock (held
-// across no round trip); the client serializes round trips itself;
-// filesystem.mu guards the pending-close list.
+// Locking: Inode.mu guards the Inode's child cache and Inode.attrMu its
+// attributes; both are leaf locks held across no round trip. The client
+// takes several calls in flight itself; filesystem.mu guards the
+// pending-close list.
 package gofer
 
 import (

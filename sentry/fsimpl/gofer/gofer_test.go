@@ -406,15 +406,16 @@ func TestHostileGofer(t *testing.T) {
 	defer unix.Close(fds[0])
 	replies := [][]byte{
 		attachReply(),
-		{byte(proto.OpWalk), 0, 0, 0, 0, 0, 0xff, 0xff}, // walk: count 65535, no data
+		{byte(proto.OpWalk), 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff}, // walk: count 65535, no data
 	}
 	go func() {
 		buf := make([]byte, proto.MaxMessageSize)
 		oob := make([]byte, proto.OOBSize)
 		for _, r := range replies {
-			if n, _, err := proto.Recv(fds[0], buf, oob); err != nil || n == 0 {
+			if n, _, err := proto.Recv(fds[0], buf, oob); err != nil || n < proto.HeaderSize {
 				return
 			}
+			copy(r[2:4], buf[2:4]) // the request's tag
 			proto.Send(fds[0], r, -1)
 		}
 	}()
@@ -434,7 +435,7 @@ func TestHostileGofer(t *testing.T) {
 
 func attachReply() []byte {
 	var e proto.Encoder
-	e.Reset(proto.OpAttach)
+	e.Reset(proto.OpAttach, 0)
 	e.U64(1)
 	e.PutAttr(&proto.Attr{Mode: unix.S_IFDIR | 0o755})
 	e.U32(0)

@@ -139,9 +139,14 @@ func (i *Inode) SetAttr(ctx vfs.Context, a vfs.SetAttr) error {
 	if sa.Mask == 0 {
 		return nil
 	}
-	err := i.fs.client.SetAttr(i.fid, sa)
-	i.invalidate() // even a failure may have applied a part
-	return errno(err)
+	gen := i.attrGeneration()
+	attr, err := i.fs.client.SetAttr(i.fid, sa)
+	if err != nil {
+		i.invalidate() // a failure may have applied a part
+		return errno(err)
+	}
+	i.changed(&attr, gen)
+	return nil
 }
 
 // StatFS implements vfs.Inode.StatFS.
