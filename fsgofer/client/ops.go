@@ -95,14 +95,17 @@ func (c *Client) Stat(fid proto.FID) (proto.Attr, error) {
 	return attr, err
 }
 
-// SetAttr changes the attributes of fid selected by sa.Mask.
-func (c *Client) SetAttr(fid proto.FID, sa proto.SetAttr) error {
+// SetAttr changes the attributes of fid selected by sa.Mask and returns
+// the attributes after the change.
+func (c *Client) SetAttr(fid proto.FID, sa proto.SetAttr) (proto.Attr, error) {
+	var attr proto.Attr
 	_, err := c.call(proto.OpSetAttr, false,
 		func(e *proto.Encoder) {
 			e.U64(uint64(fid))
 			e.PutSetAttr(&sa)
-		}, nil)
-	return err
+		},
+		func(d *proto.Decoder) { attr = d.Attr() })
+	return attr, err
 }
 
 // Open opens fid (a regular file or directory) with the open(2) flags and

@@ -47,6 +47,10 @@ func Rules(sockFD int) []seccomp.SyscallRule {
 		// socket may be used, and none created.
 		A(unix.SYS_RECVMSG, sock, anyv, eq(unix.MSG_CMSG_CLOEXEC)),
 		A(unix.SYS_SENDMSG, sock, anyv, eq(unix.MSG_NOSIGNAL)),
+		// Requests are served by several worker threads at once, each
+		// blocked in recvmsg when idle: a worker that fails for good
+		// shuts the socket down (both ways only) to wake the others.
+		A(unix.SYS_SHUTDOWN, sock, eq(unix.SHUT_RDWR)),
 
 		// --- The served tree (fsgofer/server) ------------------------
 		// Walk, open and create resolve one name at a time relative

@@ -67,6 +67,8 @@ func TestAdversarial(t *testing.T) {
 		{Name: "sendmsg other flags", Data: call(unix.SYS_SENDMSG, testSock, 0, unix.MSG_NOSIGNAL|unix.MSG_OOB)},
 		{Name: "recvmsg other fd", Data: call(unix.SYS_RECVMSG, 0, 0, unix.MSG_CMSG_CLOEXEC)},
 		{Name: "sendto", Data: call(unix.SYS_SENDTO, testSock)},
+		{Name: "shutdown other fd", Data: call(unix.SYS_SHUTDOWN, testSock+1, unix.SHUT_RDWR)},
+		{Name: "shutdown read only", Data: call(unix.SYS_SHUTDOWN, testSock, unix.SHUT_RD)},
 		{Name: "fcntl dupfd", Data: call(unix.SYS_FCNTL, 5, unix.F_DUPFD)},
 		{Name: "fcntl setown", Data: call(unix.SYS_FCNTL, 5, unix.F_SETOWN)},
 		{Name: "fcntl setlease", Data: call(unix.SYS_FCNTL, 5, unix.F_SETLEASE)},

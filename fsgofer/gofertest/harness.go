@@ -98,7 +98,8 @@ func (c *Conn) Last(t *testing.T, names ...string) proto.FID {
 }
 
 // RawCall sends msg (with fd as SCM_RIGHTS if >= 0) on the raw socket and
-// returns the response's op and errno (0 if not an error response).
+// returns the response's op and errno (0 if not an error response). No
+// other call may be in flight on the connection.
 func (c *Conn) RawCall(t *testing.T, msg []byte, fd int) (proto.Op, unix.Errno) {
 	t.Helper()
 	if err := proto.Send(c.Raw, msg, fd); err != nil {
@@ -111,7 +112,7 @@ func (c *Conn) RawCall(t *testing.T, msg []byte, fd int) (proto.Op, unix.Errno) 
 	}
 	proto.CloseAll(fds)
 	d := proto.NewDecoder(buf[:n])
-	op := d.Op()
+	op, _ := d.Header()
 	if op == proto.OpError {
 		return op, unix.Errno(d.U32())
 	}

@@ -34,6 +34,7 @@ func Run(t *testing.T, serve ServeFunc) {
 		{"BadFIDs", testBadFIDs},
 		{"Malformed", testMalformed},
 		{"Concurrent", testConcurrent},
+		{"Tags", testTags},
 		{"NoFDLeak", testNoFDLeak},
 	}
 	for _, tc := range tests {
@@ -245,7 +246,7 @@ func testEscapeNames(t *testing.T, serve ServeFunc) {
 	for _, name := range bad {
 		var e proto.Encoder
 		// Walk, bypassing the client's own checks.
-		e.Reset(proto.OpWalk)
+		e.Reset(proto.OpWalk, 0)
 		e.U64(uint64(d))
 		e.U16(1)
 		e.Str(name)
@@ -253,7 +254,7 @@ func testEscapeNames(t *testing.T, serve ServeFunc) {
 			t.Errorf("raw Walk(%q) = %v %v, want EINVAL", name, op, errno)
 		}
 		// Mkdir, Create and Rename with the same names.
-		e.Reset(proto.OpMkdir)
+		e.Reset(proto.OpMkdir, 0)
 		e.U64(uint64(d))
 		e.Str(name)
 		e.U32(0o755)
@@ -262,7 +263,7 @@ func testEscapeNames(t *testing.T, serve ServeFunc) {
 		if op, errno := c.RawCall(t, e.Bytes(), -1); op != proto.OpError || errno != unix.EINVAL {
 			t.Errorf("raw Mkdir(%q) = %v %v, want EINVAL", name, op, errno)
 		}
-		e.Reset(proto.OpCreate)
+		e.Reset(proto.OpCreate, 0)
 		e.U64(uint64(d))
 		e.Str(name)
 		for range 4 {
@@ -271,7 +272,7 @@ func testEscapeNames(t *testing.T, serve ServeFunc) {
 		if op, errno := c.RawCall(t, e.Bytes(), -1); op != proto.OpError || errno != unix.EINVAL {
 			t.Errorf("raw Create(%q) = %v %v, want EINVAL", name, op, errno)
 		}
-		e.Reset(proto.OpRename)
+		e.Reset(proto.OpRename, 0)
 		e.U64(uint64(d))
 		e.Str("file")
 		e.U64(uint64(c.Root))
@@ -315,7 +316,7 @@ func testEscapeSymlinks(t *testing.T, serve ServeFunc) {
 	if _, err := c.C.Open(sec, unix.O_WRONLY|unix.O_TRUNC); err == nil {
 		t.Errorf("Open(symlink to outside, O_TRUNC) succeeded")
 	}
-	if err := c.C.SetAttr(sec, proto.SetAttr{Mask: proto.SetAttrSize}); err == nil {
+	if _, err := c.C.SetAttr(sec, proto.SetAttr{Mask: proto.SetAttrSize}); err == nil {
 		t.Errorf("SetAttr(size) on a symlink succeeded")
 	}
 	// chmod of a symlink must not reach the target.
@@ -467,4 +468,36 @@ func sortedNames(dir string) []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// testTags checks that each response carries its request's tag, with
+// several requests in flight.
+func testTags(t *testing.T, serve ServeFunc) {
+	dir := t.TempDir()
+	c := Start(t, serve, dir, false)
+	want := map[proto.Tag]proto.Op{0x1234: proto.OpStat, 0xfffe: proto.OpStatfs, 7: proto.OpReadlink}
+	var e proto.Encoder
+	for tag, op := range want {
+		e.Reset(op, tag)
+		e.U64(uint64(c.Root))
+		if err := proto.Send(c.Raw, e.Bytes(), -1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	buf := make([]byte, proto.MaxMessageSize)
+	for range want {
+		n, fds, err := proto.Recv(c.Raw, buf, make([]byte, proto.OOBSize))
+		if err != nil || n == 0 {
+			t.Fatalf("receive: n=%d err=%v", n, err)
+		}
+		proto.CloseAll(fds)
+		op, tag := proto.NewDecoder(buf[:n]).Header()
+		switch wantOp, ok := want[tag]; {
+		case !ok:
+			t.Errorf("response with tag %#x, not a request's", tag)
+		case op != wantOp && op != proto.OpError: // Readlink of a directory fails
+			t.Errorf("response to tag %#x is %v, want %v", tag, op, wantOp)
+		}
+		delete(want, tag)
+	}
 }

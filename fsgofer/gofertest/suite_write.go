@@ -39,10 +39,12 @@ func testReadOnly(t *testing.T, serve ServeFunc) {
 		"Rmdir":   func() error { return c.C.Unlink(c.Root, "d", proto.UnlinkRemoveDir) },
 		"Rename":  func() error { return c.C.Rename(d, "file", d, "new") },
 		"SetAttr(mode)": func() error {
-			return c.C.SetAttr(f, proto.SetAttr{Mask: proto.SetAttrMode, Mode: 0o600})
+			_, err := c.C.SetAttr(f, proto.SetAttr{Mask: proto.SetAttrMode, Mode: 0o600})
+			return err
 		},
 		"SetAttr(size)": func() error {
-			return c.C.SetAttr(f, proto.SetAttr{Mask: proto.SetAttrSize})
+			_, err := c.C.SetAttr(f, proto.SetAttr{Mask: proto.SetAttrSize})
+			return err
 		},
 	}
 	for name, fn := range mutations {
@@ -193,7 +195,7 @@ func testSetAttr(t *testing.T, serve ServeFunc) {
 	Tree(t, dir, "file", "d/", "link -> file")
 	c := Start(t, serve, dir, false)
 	f := c.Last(t, "file")
-	err := c.C.SetAttr(f, proto.SetAttr{
+	after, err := c.C.SetAttr(f, proto.SetAttr{
 		Mask:  proto.SetAttrMode | proto.SetAttrSize | proto.SetAttrAtime | proto.SetAttrMtime,
 		Mode:  0o4600,
 		Size:  10,
@@ -212,15 +214,18 @@ func testSetAttr(t *testing.T, serve ServeFunc) {
 	if a.Size != 10 || a.Mode != st.Mode {
 		t.Errorf("Stat after SetAttr = %+v", a)
 	}
+	if after != a {
+		t.Errorf("SetAttr answered %+v, Stat says %+v", after, a)
+	}
 	d := c.Last(t, "d")
-	if err := c.C.SetAttr(d, proto.SetAttr{Mask: proto.SetAttrMode | proto.SetAttrMtime, Mode: 0o700, Mtime: proto.Timespec{Sec: 3000}}); err != nil {
+	if _, err := c.C.SetAttr(d, proto.SetAttr{Mask: proto.SetAttrMode | proto.SetAttrMtime, Mode: 0o700, Mtime: proto.Timespec{Sec: 3000}}); err != nil {
 		t.Errorf("SetAttr(dir): %v", err)
 	}
 	unix.Stat(filepath.Join(dir, "d"), &st)
 	if st.Mode != unix.S_IFDIR|0o700 || st.Mtim.Sec != 3000 {
 		t.Errorf("dir after SetAttr: mode %#o mtime %d", st.Mode, st.Mtim.Sec)
 	}
-	if err := c.C.SetAttr(d, proto.SetAttr{Mask: proto.SetAttrSize}); err != unix.EISDIR {
+	if _, err := c.C.SetAttr(d, proto.SetAttr{Mask: proto.SetAttrSize}); err != unix.EISDIR {
 		t.Errorf("SetAttr(size) on dir = %v, want EISDIR", err)
 	}
 	bad := []proto.SetAttr{
@@ -229,13 +234,13 @@ func testSetAttr(t *testing.T, serve ServeFunc) {
 		{Mask: proto.SetAttrAtime, Atime: proto.Timespec{Nsec: 2e9}},
 	}
 	for _, sa := range bad {
-		if err := c.C.SetAttr(f, sa); err != unix.EINVAL {
+		if _, err := c.C.SetAttr(f, sa); err != unix.EINVAL {
 			t.Errorf("SetAttr(%+v) = %v, want EINVAL", sa, err)
 		}
 	}
 	// Times on a symlink change the link, not its target.
 	l := c.Last(t, "link")
-	if err := c.C.SetAttr(l, proto.SetAttr{Mask: proto.SetAttrMtime, Mtime: proto.Timespec{Sec: 4000}}); err != nil {
+	if _, err := c.C.SetAttr(l, proto.SetAttr{Mask: proto.SetAttrMtime, Mtime: proto.Timespec{Sec: 4000}}); err != nil {
 		t.Errorf("SetAttr(mtime) on symlink: %v", err)
 	}
 	unix.Stat(filepath.Join(dir, "file"), &st)
@@ -243,7 +248,7 @@ func testSetAttr(t *testing.T, serve ServeFunc) {
 		t.Errorf("symlink SetAttr changed its target's mtime to %d", st.Mtim.Sec)
 	}
 	if os.Geteuid() == 0 {
-		if err := c.C.SetAttr(f, proto.SetAttr{Mask: proto.SetAttrUID | proto.SetAttrGID, UID: 42, GID: 43}); err != nil {
+		if _, err := c.C.SetAttr(f, proto.SetAttr{Mask: proto.SetAttrUID | proto.SetAttrGID, UID: 42, GID: 43}); err != nil {
 			t.Errorf("SetAttr(uid/gid): %v", err)
 		}
 		unix.Stat(filepath.Join(dir, "file"), &st)
@@ -259,7 +264,7 @@ func testMalformed(t *testing.T, serve ServeFunc) {
 	c := Start(t, serve, dir, false)
 	var e proto.Encoder
 	msg := func(op proto.Op, fields ...any) []byte {
-		e.Reset(op)
+		e.Reset(op, 0)
 		for _, f := range fields {
 			switch v := f.(type) {
 			case uint16:

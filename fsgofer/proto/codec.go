@@ -15,9 +15,10 @@ type Encoder struct {
 	buf []byte
 }
 
-// Reset starts a new message with op.
-func (e *Encoder) Reset(op Op) {
+// Reset starts a new message with its header: op and tag.
+func (e *Encoder) Reset(op Op, tag Tag) {
 	e.buf = binary.LittleEndian.AppendUint16(e.buf[:0], uint16(op))
+	e.buf = binary.LittleEndian.AppendUint16(e.buf, uint16(tag))
 }
 
 // Bytes returns the message built so far; it is valid until the next Reset.
@@ -67,8 +68,20 @@ func (d *Decoder) take(n int) []byte {
 	return v
 }
 
-// Op reads the op.
-func (d *Decoder) Op() Op { return Op(d.U16()) }
+// Header reads a message's header: its op and tag.
+func (d *Decoder) Header() (Op, Tag) {
+	op := Op(d.U16())
+	return op, Tag(d.U16())
+}
+
+// PeekTag returns the tag in msg's header without decoding it; ok is false
+// if msg is too short to hold a header.
+func PeekTag(msg []byte) (tag Tag, ok bool) {
+	if len(msg) < HeaderSize {
+		return 0, false
+	}
+	return Tag(binary.LittleEndian.Uint16(msg[2:])), true
+}
 
 // U8 reads a byte.
 func (d *Decoder) U8() uint8 {

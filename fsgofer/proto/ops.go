@@ -3,8 +3,9 @@ package proto
 import "github.com/cocoon-sandbox/cocoon/abi/linux"
 
 // Version is the protocol version sent in Attach. A server answers EINVAL to
-// any other version.
-const Version = 1
+// any other version. Version 2 added tags (several requests in flight) and
+// the attributes in the SetAttr response.
+const Version = 2
 
 // Op identifies a request (and the response to it).
 type Op uint16
@@ -27,6 +28,9 @@ const (
 	OpGetdents Op = 14
 	OpStatfs   Op = 15
 	OpClose    Op = 16
+
+	// OpLast is the highest request op; ops are 1..OpLast.
+	OpLast = OpClose
 
 	// OpError is the op of an error response: a uint32 errno follows.
 	OpError Op = 0xffff
@@ -75,6 +79,14 @@ const (
 	// MaxFDsPerMessage is the most host FDs one message carries.
 	MaxFDsPerMessage = 1
 )
+
+// Tag matches a response to its request. The client gives each request
+// in flight a tag no other request in flight has; the server answers with
+// the request's tag, in any order.
+type Tag uint16
+
+// HeaderSize is the size of a message's header: op u16, tag u16.
+const HeaderSize = 4
 
 // FID names a file on the server for the lifetime of a connection. The
 // server picks FIDs; 0 is never a valid FID.

@@ -7,17 +7,24 @@ import (
 
 func TestRoundTrip(t *testing.T) {
 	var e Encoder
-	e.Reset(OpWalk)
+	e.Reset(OpWalk, 0x1234)
 	a := Attr{Mode: 0o100644, Ino: 7, Dev: 8, Nlink: 2, UID: 3, GID: 4, Size: -1, Atime: Timespec{1, 2}, Ctime: Timespec{5, 6}}
 	e.PutAttr(&a)
 	e.Str("name")
 	e.U16(9)
-	if len(e.Bytes()) != 2+AttrSize+4+4+2 {
-		t.Errorf("encoded %d bytes, want %d", len(e.Bytes()), 2+AttrSize+4+4+2)
+	if len(e.Bytes()) != HeaderSize+AttrSize+4+4+2 {
+		t.Errorf("encoded %d bytes, want %d", len(e.Bytes()), HeaderSize+AttrSize+4+4+2)
+	}
+	if tag, ok := PeekTag(e.Bytes()); !ok || tag != 0x1234 {
+		t.Errorf("PeekTag = %#x, %v", tag, ok)
 	}
 	d := NewDecoder(e.Bytes())
-	if d.Op() != OpWalk || d.Attr() != a || d.Str(MaxNameLen) != "name" || d.U16() != 9 || d.Finish() != nil {
+	op, tag := d.Header()
+	if op != OpWalk || tag != 0x1234 || d.Attr() != a || d.Str(MaxNameLen) != "name" || d.U16() != 9 || d.Finish() != nil {
 		t.Errorf("round trip failed: %v", d.Err())
+	}
+	if _, ok := PeekTag([]byte{1, 0, 2}); ok {
+		t.Errorf("PeekTag of a 3-byte message succeeded")
 	}
 }
 

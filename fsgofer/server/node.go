@@ -1,6 +1,8 @@
 package server
 
 import (
+	"sync"
+
 	"github.com/cocoon-sandbox/cocoon/fsgofer/proto"
 	"golang.org/x/sys/unix"
 )
@@ -8,23 +10,27 @@ import (
 // node is one walked file: an O_PATH|O_NOFOLLOW FD on it, and for
 // non-directories the parent directory and name used to re-open it.
 type node struct {
-	fd   int // O_PATH; owned by the node
+	// fd, dev, ino and mode are immutable; fd is O_PATH, owned by the
+	// node and open while refs > 0.
+	fd   int
 	dev  uint64
 	ino  uint64
 	mode uint32 // S_IFMT bits
 
 	// parent and name locate the file for re-opening. parent is nil for
 	// the root and for a file unlinked or renamed over through this
-	// connection (it cannot be re-opened then: ESTALE).
+	// connection (it cannot be re-opened then: ESTALE). Guarded by
+	// conn.mu.
 	parent *node
 	name   string
 
-	// refs counts FIDs naming this node plus child nodes holding it as
-	// parent.
+	// refs counts FIDs naming this node, child nodes holding it as
+	// parent, and requests using it. Guarded by conn.mu.
 	refs int
 
-	// dirFD is a readable FD for Getdents, opened on first use; -1 until
-	// then.
+	// dirMu guards dirFD, a readable FD for Getdents opened on first
+	// use (-1 until then), and its offset.
+	dirMu sync.Mutex
 	dirFD int
 }
 
@@ -34,6 +40,8 @@ type entryKey struct {
 	name     string
 }
 
+// newNode makes a node with no references, holding one on parent.
+// Preconditions: c.mu is held, or the node is the root.
 func newNode(fd int, st *unix.Stat_t, parent *node, name string) *node {
 	n := &node{
 		fd:     fd,
@@ -52,25 +60,27 @@ func newNode(fd int, st *unix.Stat_t, parent *node, name string) *node {
 
 func (n *node) isDir() bool { return n.mode == unix.S_IFDIR }
 
+// key is n's entry. Preconditions: c.mu is held; n.parent is set.
 func (n *node) key() entryKey {
 	return entryKey{dev: n.parent.dev, ino: n.parent.ino, name: n.name}
 }
 
-// register indexes a new non-directory node by its entry.
-func (s *server) register(n *node) {
+// registerLocked indexes a new non-directory node by its entry.
+// Preconditions: c.mu is held.
+func (c *conn) registerLocked(n *node) {
 	if n.isDir() || n.parent == nil {
 		return
 	}
 	k := n.key()
-	s.byEntry[k] = append(s.byEntry[k], n)
+	c.byEntry[k] = append(c.byEntry[k], n)
 }
 
-func (s *server) unregister(n *node) {
+func (c *conn) unregisterLocked(n *node) {
 	if n.isDir() || n.parent == nil {
 		return
 	}
 	k := n.key()
-	list := s.byEntry[k]
+	list := c.byEntry[k]
 	for i, m := range list {
 		if m == n {
 			list[i] = list[len(list)-1]
@@ -79,23 +89,23 @@ func (s *server) unregister(n *node) {
 		}
 	}
 	if len(list) == 0 {
-		delete(s.byEntry, k)
+		delete(c.byEntry, k)
 	} else {
-		s.byEntry[k] = list
+		c.byEntry[k] = list
 	}
 }
 
-// decRef drops one reference to n, releasing it and then its ancestors as
-// they become unreferenced.
-func (s *server) decRef(n *node) {
+// decRefLocked drops one reference to n, releasing it and then its
+// ancestors as they become unreferenced. Preconditions: c.mu is held.
+func (c *conn) decRefLocked(n *node) {
 	for n != nil {
 		n.refs--
 		if n.refs > 0 {
 			return
 		}
-		s.unregister(n)
+		c.unregisterLocked(n)
 		unix.Close(n.fd)
-		if n.dirFD >= 0 {
+		if n.dirFD >= 0 { // no one else refers to n: dirMu is not needed
 			unix.Close(n.dirFD)
 		}
 		p := n.parent
@@ -104,89 +114,132 @@ func (s *server) decRef(n *node) {
 	}
 }
 
-// detachEntry marks the non-directory nodes at (dir, name) as no longer
-// reachable by name (after unlink, or rename over them).
-func (s *server) detachEntry(dir *node, name string) {
+// put drops a request's reference to n (taken by getFID, walkOne or
+// parentOf); nil is ignored.
+func (c *conn) put(n *node) {
+	if n == nil {
+		return
+	}
+	c.mu.Lock()
+	c.decRefLocked(n)
+	c.mu.Unlock()
+}
+
+// parentOf returns n's parent, with a reference for the caller, and name
+// in it; nil if n has none (the root, or unlinked).
+func (c *conn) parentOf(n *node) (*node, string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p := n.parent
+	if p != nil {
+		p.refs++
+	}
+	return p, n.name
+}
+
+// detachEntryLocked marks the non-directory nodes at (dir, name) as no
+// longer reachable by name (after unlink, or rename over them).
+// Preconditions: c.mu is held.
+func (c *conn) detachEntryLocked(dir *node, name string) {
 	k := entryKey{dev: dir.dev, ino: dir.ino, name: name}
-	list := s.byEntry[k]
-	delete(s.byEntry, k)
+	list := c.byEntry[k]
+	delete(c.byEntry, k)
 	for _, n := range list {
 		p := n.parent
 		n.parent = nil
 		n.name = ""
-		s.decRef(p)
+		c.decRefLocked(p)
 	}
 }
 
-// moveEntry re-points the nodes at (oldDir, oldName) to (newDir, newName).
-func (s *server) moveEntry(oldDir *node, oldName string, newDir *node, newName string) {
+// moveEntryLocked re-points the nodes at (oldDir, oldName) to (newDir,
+// newName). Preconditions: c.mu is held.
+func (c *conn) moveEntryLocked(oldDir *node, oldName string, newDir *node, newName string) {
 	k := entryKey{dev: oldDir.dev, ino: oldDir.ino, name: oldName}
-	list := s.byEntry[k]
-	delete(s.byEntry, k)
+	list := c.byEntry[k]
+	delete(c.byEntry, k)
 	for _, n := range list {
 		p := n.parent
 		n.parent = newDir
 		newDir.refs++
 		n.name = newName
-		s.register(n)
-		s.decRef(p)
+		c.registerLocked(n)
+		c.decRefLocked(p)
 	}
 }
 
-// addFID gives n a new FID (taking a reference).
-func (s *server) addFID(n *node) (proto.FID, error) {
-	if len(s.fids) >= MaxFIDs {
+// addFID gives n a new FID (taking a reference), or ENFILE.
+func (c *conn) addFID(n *node) (proto.FID, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.fids) >= MaxFIDs {
 		return 0, unix.ENFILE
 	}
-	fid := s.nextFID
-	s.nextFID++
-	s.fids[fid] = n
+	fid := c.nextFID
+	c.nextFID++
+	c.fids[fid] = n
 	n.refs++
 	return fid, nil
 }
 
-// lookupFID returns the node of fid (EBADF if unknown).
-func (s *server) lookupFID(fid proto.FID) (*node, error) {
-	n, ok := s.fids[fid]
+// fidsFull says whether no FID can be added.
+func (c *conn) fidsFull() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.fids) >= MaxFIDs
+}
+
+// getFID returns the node of fid (EBADF if unknown) with a reference for
+// the caller, who puts it when done.
+func (c *conn) getFID(fid proto.FID) (*node, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n, ok := c.fids[fid]
 	if !ok {
 		return nil, unix.EBADF
 	}
+	n.refs++
 	return n, nil
 }
 
-// dirFID returns the node of fid, which must be a directory.
-func (s *server) dirFID(fid proto.FID) (*node, error) {
-	n, err := s.lookupFID(fid)
+// getDirFID is getFID for a directory (ENOTDIR otherwise).
+func (c *conn) getDirFID(fid proto.FID) (*node, error) {
+	n, err := c.getFID(fid)
 	if err != nil {
 		return nil, err
 	}
 	if !n.isDir() {
+		c.put(n)
 		return nil, unix.ENOTDIR
 	}
 	return n, nil
 }
 
-func (s *server) dropFID(fid proto.FID) bool {
-	n, ok := s.fids[fid]
+// dropFIDLocked releases fid. Preconditions: c.mu is held.
+func (c *conn) dropFIDLocked(fid proto.FID) bool {
+	n, ok := c.fids[fid]
 	if !ok {
 		return false
 	}
-	delete(s.fids, fid)
-	s.decRef(n)
+	delete(c.fids, fid)
+	c.decRefLocked(n)
 	return true
 }
 
-// closeAll releases every FID and the root: the end of the connection.
-func (s *server) closeAll() {
-	for fid := range s.fids {
-		s.dropFID(fid)
+// closeAll releases every FID and the root: the end of the connection,
+// once no worker is left.
+func (c *conn) closeAll() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for fid := range c.fids {
+		c.dropFIDLocked(fid)
 	}
-	s.decRef(s.root)
+	c.decRefLocked(c.root)
 }
 
-// walkOne opens name in dir without following it and returns its node
-// (with no references yet) and attributes.
-func (s *server) walkOne(dir *node, name string) (*node, proto.Attr, error) {
+// walkOne opens name in dir without following it and returns its node,
+// with a reference for the caller, and its attributes.
+func (c *conn) walkOne(dir *node, name string) (*node, proto.Attr, error) {
 	if !proto.ValidName(name) {
 		return nil, proto.Attr{}, unix.EINVAL
 	}
@@ -202,25 +255,30 @@ func (s *server) walkOne(dir *node, name string) (*node, proto.Attr, error) {
 		unix.Close(fd)
 		return nil, proto.Attr{}, err
 	}
+	c.mu.Lock()
 	n := newNode(fd, &st, dir, name)
-	s.register(n)
+	n.refs = 1
+	c.registerLocked(n)
+	c.mu.Unlock()
 	return n, attrOf(&st), nil
 }
 
 // reopen opens n for I/O with flags (no O_CREAT, no O_TRUNC): directories
 // through "." of their own FD, other files by name in their parent with
 // O_NOFOLLOW, checked to be the same inode as n.
-func (s *server) reopen(n *node, flags int) (int, error) {
+func (c *conn) reopen(n *node, flags int) (int, error) {
 	flags |= unix.O_CLOEXEC | unix.O_NOCTTY | unix.O_NOFOLLOW
 	if n.isDir() {
 		return openat(n.fd, ".", flags|unix.O_DIRECTORY, 0)
 	}
-	if n.parent == nil {
+	parent, name := c.parentOf(n)
+	if parent == nil {
 		return -1, unix.ESTALE
 	}
+	defer c.put(parent)
 	// O_NONBLOCK: if the name was swapped on the host for a FIFO, the open
 	// must not hang before the identity check below rejects it.
-	fd, err := openat(n.parent.fd, n.name, flags|unix.O_NONBLOCK, 0)
+	fd, err := openat(parent.fd, name, flags|unix.O_NONBLOCK, 0)
 	if err != nil {
 		if err == unix.ENOENT {
 			return -1, unix.ESTALE

@@ -6,20 +6,23 @@ import (
 )
 
 // newEntryDir checks the common head of Mkdir, Mknod and Symlink: dir fid and
-// name, checked.
+// name, checked. It returns the directory with a reference, which the
+// caller puts. Preconditions: s.mutateMu is held.
 func (s *server) newEntryDir(dirFID proto.FID, name string) (*node, error) {
-	dir, err := s.dirFID(dirFID)
+	dir, err := s.getDirFID(dirFID)
 	if err != nil {
 		return nil, err
 	}
-	if !proto.ValidName(name) {
-		return nil, unix.EINVAL
+	err = unix.EINVAL
+	if proto.ValidName(name) {
+		err = s.mutation()
 	}
-	if err := s.mutation(); err != nil {
+	if err == nil && s.fidsFull() {
+		err = unix.ENFILE
+	}
+	if err != nil {
+		s.put(dir)
 		return nil, err
-	}
-	if len(s.fids) >= MaxFIDs {
-		return nil, unix.ENFILE
 	}
 	return dir, nil
 }
@@ -32,15 +35,19 @@ func (s *server) finishNew(dir *node, name string, uid, gid uint32, rmFlags int)
 		unix.Unlinkat(dir.fd, name, rmFlags)
 		return err
 	}
+	defer s.put(n)
 	if uid != s.euid || gid != s.egid {
 		if err := unix.Fchownat(n.fd, "", int(uid), int(gid), unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW); err != nil {
-			s.releaseNew(n)
 			unix.Unlinkat(dir.fd, name, rmFlags)
 			return err
 		}
 		a.UID, a.GID = uid, gid
 	}
-	fid, _ := s.addFID(n) // cannot fail: checked by newEntryDir
+	fid, err := s.addFID(n) // ENFILE if walks filled the table meanwhile
+	if err != nil {
+		unix.Unlinkat(dir.fd, name, rmFlags)
+		return err
+	}
 	s.enc.U64(uint64(fid))
 	s.enc.PutAttr(&a)
 	return nil
@@ -54,10 +61,13 @@ func (s *server) mkdir(d *proto.Decoder) error {
 	if err := finish(d); err != nil {
 		return err
 	}
+	s.mutateMu.Lock()
+	defer s.mutateMu.Unlock()
 	dir, err := s.newEntryDir(dirFID, name)
 	if err != nil {
 		return err
 	}
+	defer s.put(dir)
 	if err := unix.Mkdirat(dir.fd, name, mode&0o7777); err != nil {
 		return err
 	}
@@ -75,10 +85,13 @@ func (s *server) mknod(d *proto.Decoder) error {
 	if err := finish(d); err != nil {
 		return err
 	}
+	s.mutateMu.Lock()
+	defer s.mutateMu.Unlock()
 	dir, err := s.newEntryDir(dirFID, name)
 	if err != nil {
 		return err
 	}
+	defer s.put(dir)
 	switch mode & unix.S_IFMT {
 	case unix.S_IFIFO, unix.S_IFSOCK:
 	case unix.S_IFREG, unix.S_IFDIR, unix.S_IFLNK, 0:
@@ -104,10 +117,13 @@ func (s *server) symlink(d *proto.Decoder) error {
 	if err := finish(d); err != nil {
 		return err
 	}
+	s.mutateMu.Lock()
+	defer s.mutateMu.Unlock()
 	dir, err := s.newEntryDir(dirFID, name)
 	if err != nil {
 		return err
 	}
+	defer s.put(dir)
 	if !proto.ValidTarget(target) {
 		return unix.EINVAL
 	}
@@ -125,14 +141,18 @@ func (s *server) link(d *proto.Decoder) error {
 	if err := finish(d); err != nil {
 		return err
 	}
-	dir, err := s.dirFID(dirFID)
+	s.mutateMu.Lock()
+	defer s.mutateMu.Unlock()
+	dir, err := s.getDirFID(dirFID)
 	if err != nil {
 		return err
 	}
-	target, err := s.lookupFID(targetFID)
+	defer s.put(dir)
+	target, err := s.getFID(targetFID)
 	if err != nil {
 		return err
 	}
+	defer s.put(target)
 	if !proto.ValidName(name) {
 		return unix.EINVAL
 	}
@@ -146,10 +166,12 @@ func (s *server) link(d *proto.Decoder) error {
 	// link by name in the parent (linkat does not follow symlinks).
 	err = unix.Linkat(target.fd, "", dir.fd, name, unix.AT_EMPTY_PATH)
 	if err == unix.ENOENT || err == unix.EPERM {
-		if target.parent == nil {
+		parent, pname := s.parentOf(target)
+		if parent == nil {
 			return unix.ESTALE
 		}
-		err = unix.Linkat(target.parent.fd, target.name, dir.fd, name, 0)
+		err = unix.Linkat(parent.fd, pname, dir.fd, name, 0)
+		s.put(parent)
 	}
 	return err
 }
@@ -162,10 +184,13 @@ func (s *server) unlink(d *proto.Decoder) error {
 	if err := finish(d); err != nil {
 		return err
 	}
-	dir, err := s.dirFID(dirFID)
+	s.mutateMu.Lock()
+	defer s.mutateMu.Unlock()
+	dir, err := s.getDirFID(dirFID)
 	if err != nil {
 		return err
 	}
+	defer s.put(dir)
 	if !proto.ValidName(name) || flags&^proto.UnlinkRemoveDir != 0 {
 		return unix.EINVAL
 	}
@@ -175,7 +200,9 @@ func (s *server) unlink(d *proto.Decoder) error {
 	if err := unix.Unlinkat(dir.fd, name, int(flags)); err != nil {
 		return err
 	}
-	s.detachEntry(dir, name)
+	s.mu.Lock()
+	s.detachEntryLocked(dir, name)
+	s.mu.Unlock()
 	return nil
 }
 
@@ -188,14 +215,18 @@ func (s *server) rename(d *proto.Decoder) error {
 	if err := finish(d); err != nil {
 		return err
 	}
-	oldDir, err := s.dirFID(oldFID)
+	s.mutateMu.Lock()
+	defer s.mutateMu.Unlock()
+	oldDir, err := s.getDirFID(oldFID)
 	if err != nil {
 		return err
 	}
-	newDir, err := s.dirFID(newFID)
+	defer s.put(oldDir)
+	newDir, err := s.getDirFID(newFID)
 	if err != nil {
 		return err
 	}
+	defer s.put(newDir)
 	if !proto.ValidName(oldName) || !proto.ValidName(newName) {
 		return unix.EINVAL
 	}
@@ -211,8 +242,10 @@ func (s *server) rename(d *proto.Decoder) error {
 		return err
 	}
 	if !same {
-		s.detachEntry(newDir, newName)
-		s.moveEntry(oldDir, oldName, newDir, newName)
+		s.mu.Lock()
+		s.detachEntryLocked(newDir, newName)
+		s.moveEntryLocked(oldDir, oldName, newDir, newName)
+		s.mu.Unlock()
 	}
 	return nil
 }

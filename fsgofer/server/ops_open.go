@@ -16,10 +16,11 @@ func (s *server) open(d *proto.Decoder) (int, error) {
 	if err := finish(d); err != nil {
 		return -1, err
 	}
-	n, err := s.lookupFID(fid)
+	n, err := s.getFID(fid)
 	if err != nil {
 		return -1, err
 	}
+	defer s.put(n)
 	flags &= openFlags
 	acc := flags & unix.O_ACCMODE
 	if acc == unix.O_ACCMODE {
@@ -64,17 +65,20 @@ func (s *server) create(d *proto.Decoder) (int, error) {
 	if err := finish(d); err != nil {
 		return -1, err
 	}
-	dir, err := s.dirFID(dirFID)
+	s.mutateMu.Lock()
+	defer s.mutateMu.Unlock()
+	dir, err := s.getDirFID(dirFID)
 	if err != nil {
 		return -1, err
 	}
+	defer s.put(dir)
 	if !proto.ValidName(name) || (mode&unix.S_IFMT != 0 && mode&unix.S_IFMT != unix.S_IFREG) {
 		return -1, unix.EINVAL
 	}
 	if err := s.mutation(); err != nil {
 		return -1, err
 	}
-	if len(s.fids) >= MaxFIDs {
+	if s.fidsFull() {
 		return -1, unix.ENFILE
 	}
 	flags &= unix.O_ACCMODE | unix.O_APPEND | unix.O_SYNC | unix.O_DSYNC
@@ -105,35 +109,35 @@ func (s *server) create(d *proto.Decoder) (int, error) {
 		undo()
 		return -1, err
 	}
+	defer s.put(n)
 	if n.dev != st.Dev || n.ino != st.Ino {
-		s.releaseNew(n)
 		undo()
 		return -1, unix.ESTALE
 	}
-	newFID, _ := s.addFID(n) // cannot fail: checked above
+	newFID, err := s.addFID(n) // ENFILE if walks filled the table meanwhile
+	if err != nil {
+		undo()
+		return -1, err
+	}
 	s.enc.U64(uint64(newFID))
 	s.enc.PutAttr(&a)
 	return fd, nil
 }
 
-// releaseNew frees a node from walkOne that never got a FID.
-func (s *server) releaseNew(n *node) {
-	n.refs = 1
-	s.decRef(n)
-}
-
-// setAttr: fid, setattr -> (empty). Applied in the order chown, chmod,
-// truncate, times (chown may clear set-ID bits that chmod then sets).
+// setAttr: fid, setattr -> attr (after the change). Applied in the order
+// chown, chmod, truncate, times (chown may clear set-ID bits that chmod
+// then sets).
 func (s *server) setAttr(d *proto.Decoder) error {
 	fid := proto.FID(d.U64())
 	sa := d.SetAttr()
 	if err := finish(d); err != nil {
 		return err
 	}
-	n, err := s.lookupFID(fid)
+	n, err := s.getFID(fid)
 	if err != nil {
 		return err
 	}
+	defer s.put(n)
 	if !proto.ValidSetAttrMask(sa.Mask) {
 		return unix.EINVAL
 	}
@@ -152,12 +156,25 @@ func (s *server) setAttr(d *proto.Decoder) error {
 			return unix.EINVAL
 		}
 	}
-	if sa.Mask == 0 {
-		return nil
+	if sa.Mask != 0 {
+		if err := s.mutation(); err != nil {
+			return err
+		}
+		if err := s.applySetAttr(n, &sa); err != nil {
+			return err
+		}
 	}
-	if err := s.mutation(); err != nil {
+	var st unix.Stat_t
+	if err := unix.Fstat(n.fd, &st); err != nil {
 		return err
 	}
+	a := attrOf(&st)
+	s.enc.PutAttr(&a)
+	return nil
+}
+
+// applySetAttr makes the changes of sa to n.
+func (s *server) applySetAttr(n *node, sa *proto.SetAttr) error {
 	if sa.Mask&(proto.SetAttrUID|proto.SetAttrGID) != 0 {
 		uid, gid := -1, -1
 		if sa.Mask&proto.SetAttrUID != 0 {
@@ -232,12 +249,13 @@ func (s *server) utimes(n *node, ts []unix.Timespec) error {
 	if err != unix.EINVAL && err != unix.ENOENT {
 		return err
 	}
-	switch {
-	case n.isDir():
+	if n.isDir() {
 		return unix.UtimesNanoAt(n.fd, ".", ts, 0)
-	case n.parent != nil:
-		return unix.UtimesNanoAt(n.parent.fd, n.name, ts, unix.AT_SYMLINK_NOFOLLOW)
-	default:
+	}
+	parent, name := s.parentOf(n)
+	if parent == nil {
 		return err
 	}
+	defer s.put(parent)
+	return unix.UtimesNanoAt(parent.fd, name, ts, unix.AT_SYMLINK_NOFOLLOW)
 }

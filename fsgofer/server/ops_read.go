@@ -20,7 +20,7 @@ func (s *server) attach(d *proto.Decoder) error {
 	if err := unix.Fstat(s.root.fd, &st); err != nil {
 		return err
 	}
-	fid, err := s.addFID(s.root)
+	fid, err := s.addFID(s.root) // the root's FD stays open until Serve returns
 	if err != nil {
 		return err
 	}
@@ -56,7 +56,9 @@ func (s *server) walk(d *proto.Decoder) error {
 			return unix.EINVAL
 		}
 	}
-	cur, err := s.lookupFID(fid)
+	// cur is pinned by the walk's own reference: the client may close
+	// the FIDs it is given before it has seen them.
+	cur, err := s.getFID(fid)
 	if err != nil {
 		return err
 	}
@@ -67,19 +69,22 @@ func (s *server) walk(d *proto.Decoder) error {
 		stop  error
 	)
 	for ; found < count; found++ {
-		if len(s.fids) >= MaxFIDs {
-			stop = unix.ENFILE
-			break
-		}
 		n, a, err := s.walkOne(cur, names[found])
+		if err == nil {
+			fids[found], err = s.addFID(n)
+			if err != nil {
+				s.put(n)
+			}
+		}
 		if err != nil {
 			stop = err
 			break
 		}
-		fids[found], _ = s.addFID(n) // cannot fail: checked above
 		attrs[found] = a
+		s.put(cur)
 		cur = n
 	}
+	s.put(cur)
 	if found == 0 {
 		return stop
 	}
@@ -102,10 +107,11 @@ func (s *server) stat(d *proto.Decoder) error {
 	if err := finish(d); err != nil {
 		return err
 	}
-	n, err := s.lookupFID(fid)
+	n, err := s.getFID(fid)
 	if err != nil {
 		return err
 	}
+	defer s.put(n)
 	var st unix.Stat_t
 	if err := unix.Fstat(n.fd, &st); err != nil {
 		return err
@@ -121,10 +127,11 @@ func (s *server) readlink(d *proto.Decoder) error {
 	if err := finish(d); err != nil {
 		return err
 	}
-	n, err := s.lookupFID(fid)
+	n, err := s.getFID(fid)
 	if err != nil {
 		return err
 	}
+	defer s.put(n)
 	if n.mode != unix.S_IFLNK {
 		return unix.EINVAL
 	}
@@ -146,10 +153,11 @@ func (s *server) statfs(d *proto.Decoder) error {
 	if err := finish(d); err != nil {
 		return err
 	}
-	n, err := s.lookupFID(fid)
+	n, err := s.getFID(fid)
 	if err != nil {
 		return err
 	}
+	defer s.put(n)
 	var st unix.Statfs_t
 	if err := unix.Fstatfs(n.fd, &st); err != nil {
 		return err
@@ -176,10 +184,13 @@ func (s *server) getdents(d *proto.Decoder) error {
 	if err := finish(d); err != nil {
 		return err
 	}
-	n, err := s.dirFID(fid)
+	n, err := s.getDirFID(fid)
 	if err != nil {
 		return err
 	}
+	defer s.put(n)
+	n.dirMu.Lock()
+	defer n.dirMu.Unlock()
 	if n.dirFD < 0 {
 		fd, err := s.reopen(n, unix.O_RDONLY)
 		if err != nil {
@@ -282,8 +293,10 @@ func (s *server) closeFIDs(d *proto.Decoder) error {
 		return err
 	}
 	var err error
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for i := 0; i < count; i++ {
-		if !s.dropFID(fids[i]) {
+		if !s.dropFIDLocked(fids[i]) {
 			err = unix.EBADF
 		}
 	}

@@ -57,6 +57,11 @@ type Args struct {
 
 	// Debug enables debug logging (to where runsc pointed the log).
 	Debug bool
+
+	// SharedFileAccess says the root file system may change on the host
+	// while the sandbox runs (--file-access=shared): its attributes are
+	// not cached.
+	SharedFileAccess bool
 }
 
 // Run boots the sandbox, serves the control API, and returns once the root

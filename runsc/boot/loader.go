@@ -60,6 +60,9 @@ type Loader struct {
 	reported     chan struct{}
 	reportedOnce sync.Once
 
+	// goferRoot is the root container's gofer file system, whose round
+	// trips are logged at exit.
+	goferRoot *gofer.Inode
 	// tty is the root container's terminal (its stdio, a host pty
 	// replica) when the spec asks for one, else nil; set with the fields
 	// above.
@@ -180,9 +183,12 @@ func (l *Loader) build() (int, error) {
 		Hostname:   hostname,
 		Logf:       debugOrNil(args.Debug),
 	})
-	lower, err := gofer.NewFilesystem(args.GoferFD)
+	lower, err := gofer.NewFilesystemWithOptions(args.GoferFD, gofer.Options{Shared: args.SharedFileAccess})
 	if err != nil {
 		return statusBootFailed, fmt.Errorf("attaching to gofer: %w", err)
+	}
+	if g, ok := lower.(*gofer.Inode); ok {
+		l.goferRoot = g
 	}
 	pts := newDevpts()
 	fsctx, err := buildFilesystems(l.k, v, lower, spec, host, pts, l.logf)
@@ -315,6 +321,10 @@ func (l *Loader) writeExitRecord(r control.ExitRecord) {
 
 // release kills what is left and frees the platform and memory file.
 func (l *Loader) release() {
+	if l.goferRoot != nil {
+		// Tests and `make bench` read this line to count round trips.
+		l.logf("gofer: %v", l.goferRoot.RoundTrips())
+	}
 	if l.k != nil {
 		l.k.KillAll()
 		if !l.k.WaitTasks(taskExitTimeout) {

@@ -87,6 +87,8 @@ func (b *Boot) Execute(_ context.Context, f *flag.FlagSet, args ...any) subcomma
 		// the seccomp allowlist with the platform's rules.
 		Confine: func() error { return confineSentry(plat) },
 		Debug:   conf.Debug,
+
+		SharedFileAccess: conf.FileAccess == "shared",
 	}))
 }
 

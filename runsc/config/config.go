@@ -19,6 +19,9 @@ const (
 	DefaultOverlay2 = "root:memory"
 )
 
+// DefaultFileAccess is --file-access's default, as in gVisor.
+const DefaultFileAccess = "exclusive"
+
 // Config holds runsc's global flags. Field comments give the flag name.
 type Config struct {
 	// RootDir is --root: the directory holding one state directory per
@@ -62,8 +65,9 @@ type Config struct {
 	LogLevel string
 
 	// FileAccess is --file-access: "exclusive" (the sandbox is the only
-	// writer of the container's files, so it may cache them) is the only
-	// mode; "shared" is refused.
+	// one changing the root file system, so the sentry caches its
+	// attributes) or "shared" (it may change on the host: every stat asks
+	// the gofer).
 	FileAccess string
 	// HostUDS is --host-uds: which host unix sockets the sandbox may
 	// reach through the gofer; only "none" is implemented.
@@ -89,7 +93,7 @@ func RegisterFlags(fs *flag.FlagSet) *Config {
 	fs.StringVar(&c.Log, "log", "", "file path where runsc writes its own errors and warnings, for its caller.")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format of --log: text or json.")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warning or error; debug is as --debug.")
-	fs.StringVar(&c.FileAccess, "file-access", "exclusive", "file access of the root file system: exclusive (shared is not supported yet).")
+	fs.StringVar(&c.FileAccess, "file-access", DefaultFileAccess, "specifies which filesystem validation to use for the root mount: exclusive (the default) or shared.")
 	fs.StringVar(&c.HostUDS, "host-uds", "none", "host unix sockets the sandbox may use: none (open, create and all are not supported yet).")
 	fs.BoolVar(&c.SystemdCgroup, "systemd-cgroup", false, "use systemd for cgroups (accepted; cgroups are not managed yet).")
 	fs.BoolVar(&c.Rootless, "rootless", false, "run without root (accepted; runsc needs root today).")
@@ -125,13 +129,6 @@ func (c *Config) Validate() error {
 	default:
 		return fmt.Errorf("--log-level=%s: want debug, info, warning or error", c.LogLevel)
 	}
-	switch c.FileAccess {
-	case "exclusive":
-	case "shared":
-		return fmt.Errorf("--file-access=shared: not supported yet (only exclusive is)")
-	default:
-		return fmt.Errorf("--file-access=%s: want exclusive or shared", c.FileAccess)
-	}
 	switch c.HostUDS {
 	case "none":
 	case "open", "create", "all":
@@ -145,6 +142,11 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("--overlay2=%s: not supported yet (only root:memory is)", c.Overlay2)
 	default:
 		return fmt.Errorf("--overlay2=%s: invalid value (want root:memory or none)", c.Overlay2)
+	}
+	switch c.FileAccess {
+	case "exclusive", "shared":
+	default:
+		return fmt.Errorf("--file-access=%s: invalid value (want exclusive or shared)", c.FileAccess)
 	}
 	return nil
 }

@@ -54,8 +54,9 @@ func TestValidate(t *testing.T) {
 		{name: "runc's flags", args: []string{"--log=/tmp/log.json", "--log-format=json", "--systemd-cgroup", "--rootless", "--ignore-cgroups", "--log-level=warn"}},
 		{name: "log format bogus", args: []string{"--log-format=xml"}, wantErr: "--log-format=xml"},
 		{name: "log level bogus", args: []string{"--log-level=loud"}, wantErr: "--log-level=loud"},
-		{name: "file access shared", args: []string{"--file-access=shared"}, wantErr: "not supported yet"},
 		{name: "host uds open", args: []string{"--host-uds=open"}, wantErr: "not supported yet"},
+		{name: "file access shared", args: []string{"--file-access=shared"}},
+		{name: "file access bogus", args: []string{"--file-access=x"}, wantErr: "--file-access=x: invalid value"},
 		{name: "empty root", args: []string{"--root="}, wantErr: "--root must not be empty"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -220,11 +220,13 @@ func goferOps(sockFD int) string {
 	}
 	// Change mode and times of a file root does not own (CAP_FOWNER),
 	// keeping set-group-ID for a group root is not in (CAP_FSETID).
-	note("chmod", c.SetAttr(secret, proto.SetAttr{Mask: proto.SetAttrMode, Mode: unix.S_ISGID | 0o750}))
-	note("utimes", c.SetAttr(secret, proto.SetAttr{
+	_, err = c.SetAttr(secret, proto.SetAttr{Mask: proto.SetAttrMode, Mode: unix.S_ISGID | 0o750})
+	note("chmod", err)
+	_, err = c.SetAttr(secret, proto.SetAttr{
 		Mask:  proto.SetAttrAtime | proto.SetAttrMtime,
 		Atime: proto.Timespec{Sec: 1}, Mtime: proto.Timespec{Sec: 2},
-	}))
+	})
+	note("utimes", err)
 	// Create entries for the application's user in a directory root may
 	// not write to (CAP_DAC_OVERRIDE), owned by that user (CAP_CHOWN).
 	res, err = c.Walk(root, []string{treeReadOnly})
@@ -240,7 +242,8 @@ func goferOps(sockFD int) string {
 	note("mkdir", err)
 	_, _, err = c.Mknod(ro, "fifo", unix.S_IFIFO|0o644, 0, treeUID, treeGID)
 	note("mkfifo", err)
-	note("chown", c.SetAttr(ro, proto.SetAttr{Mask: proto.SetAttrUID | proto.SetAttrGID, UID: treeUID + 1, GID: treeGID + 1}))
+	_, err = c.SetAttr(ro, proto.SetAttr{Mask: proto.SetAttrUID | proto.SetAttrGID, UID: treeUID + 1, GID: treeGID + 1})
+	note("chown", err)
 	note("link", c.Link(ro, "link", secret))
 	note("unlink", c.Unlink(ro, "link", 0))
 	return strings.Join(report, " ")

@@ -29,11 +29,11 @@ type MountInfo struct {
 
 // newRootDentry makes the root dentry of a file system.
 func newRootDentry(ctx Context, root Inode) (*Dentry, error) {
-	a, err := root.Stat(ctx)
+	ft, err := TypeOf(ctx, root)
 	if err != nil {
 		return nil, err
 	}
-	if FileType(a.Mode)&TypeMask != TypeDirectory {
+	if ft != TypeDirectory {
 		return nil, unix.ENOTDIR
 	}
 	return newDentry(root, nil, "", TypeDirectory), nil

@@ -74,11 +74,11 @@ func (v *VFS) create(ctx Context, parent VirtualDentry, name string, mk func(dir
 	if err != nil {
 		return nil, err
 	}
-	a, err := inode.Stat(ctx)
+	ft, err := TypeOf(ctx, inode)
 	if err != nil {
 		return nil, err
 	}
-	c := newDentry(inode, dir, name, FileType(a.Mode)&TypeMask)
+	c := newDentry(inode, dir, name, ft)
 	if dd, ok := dir.inode.(DynamicDir); !ok || !dd.DynamicChildren() {
 		dir.insertChildLocked(name, c)
 	}

@@ -63,6 +63,26 @@ type FileAllocator interface {
 	Allocate(ctx Context, mode uint32, off, length int64) error
 }
 
+// FileTyper is implemented by inodes that know their file type without a
+// Stat (an inode never changes type): the VFS asks it when it makes a
+// dentry, so that a lookup on a remote file system (the gofer) costs no
+// round trip beyond the lookup itself.
+type FileTyper interface {
+	FileType() FileType
+}
+
+// TypeOf returns the file type of in: from FileTyper, else from Stat.
+func TypeOf(ctx Context, in Inode) (FileType, error) {
+	if t, ok := in.(FileTyper); ok {
+		return t.FileType(), nil
+	}
+	a, err := in.Stat(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return FileType(a.Mode) & TypeMask, nil
+}
+
 // backgroundContext is the Context of work that no task asked for.
 type backgroundContext struct{}
 

@@ -76,6 +76,8 @@ type resolver struct {
 	cur  VirtualDentry
 	// symlinks counts symlinks followed so far.
 	symlinks int
+	// miss is a failed lookup seen by a walk ahead (lookup_path.go).
+	miss missedLookup
 }
 
 // rootAndStart returns the root to resolve against and the directory a
@@ -167,7 +169,7 @@ func (r *resolver) resolve(path string, flags walkFlags) (walkResult, error) {
 			continue
 		}
 
-		child, err := r.vfs.lookup(r.ctx, r.cur, comp)
+		child, err := r.lookup(comp, rest, flags&walkParent != 0)
 		if err != nil {
 			if err == unix.ENOENT && last && flags&walkAllowMissing != 0 {
 				res.parent, res.name, res.trailingSlash = r.cur, comp, trailing
@@ -320,11 +322,11 @@ func (v *VFS) lookupDentryLocked(ctx Context, dir *Dentry, name string) (*Dentry
 	if err != nil {
 		return nil, err
 	}
-	a, err := inode.Stat(ctx)
+	ft, err := TypeOf(ctx, inode)
 	if err != nil {
 		return nil, err
 	}
-	c := newDentry(inode, dir, name, FileType(a.Mode)&TypeMask)
+	c := newDentry(inode, dir, name, ft)
 	if dd, ok := dir.inode.(DynamicDir); !ok || !dd.DynamicChildren() {
 		dir.insertChildLocked(name, c)
 	}

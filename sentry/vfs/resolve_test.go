@@ -28,14 +28,17 @@ type fixture struct {
 	ctx   *vfstest.Ctx
 	v     *vfs.VFS
 	fsctx *vfs.FSContext
+	// root and mnt are the file systems mounted at / and /mnt.
+	root, mnt vfs.Inode
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx := vfstest.Root()
 	v := vfs.New()
-	root := v.MountRoot(tmpfs.New(0o755))
-	f := &fixture{t: t, ctx: ctx, v: v, fsctx: vfs.NewFSContext(root)}
+	f := &fixture{t: t, ctx: ctx, v: v, root: tmpfs.New(0o755), mnt: tmpfs.New(0o1777)}
+	root := v.MountRoot(f.root)
+	f.fsctx = vfs.NewFSContext(root)
 	root.DecRef()
 	f.must(v.MkdirAt(ctx, f.fsctx, vfs.VirtualDentry{}, "/a", 0o755))
 	f.must(v.MkdirAt(ctx, f.fsctx, vfs.VirtualDentry{}, "/a/b", 0o755))
@@ -47,7 +50,7 @@ func newFixture(t *testing.T) *fixture {
 		f.must(v.SymlinkAt(ctx, f.fsctx, l[0], vfs.VirtualDentry{}, l[1]))
 	}
 	f.must(v.MkdirAt(ctx, f.fsctx, vfs.VirtualDentry{}, "/mnt", 0o755))
-	f.must(v.Mount(ctx, f.fsctx, "/mnt", tmpfs.New(0o1777), false))
+	f.must(v.Mount(ctx, f.fsctx, "/mnt", f.mnt, false))
 	f.writeFile("/mnt/x", "x")
 	return f
 }
@@ -87,17 +90,20 @@ func (f *fixture) ino(path string) uint64 {
 	return a.Ino
 }
 
-func TestResolve(t *testing.T) {
-	f := newFixture(t)
+// resolveCase is one path resolution and what it must give.
+type resolveCase struct {
+	name    string
+	path    string
+	follow  bool
+	wantIno uint64 // 0: a symlink
+	wantErr error
+}
+
+// resolveCases are the resolutions every fixture must get right.
+func resolveCases(f *fixture) []resolveCase {
 	fileIno, bIno, rootIno, aIno := f.ino("/a/b/file"), f.ino("/a/b"), f.ino("/"), f.ino("/a")
 	mntIno := f.ino("/mnt")
-	for _, tc := range []struct {
-		name    string
-		path    string
-		follow  bool
-		wantIno uint64
-		wantErr error
-	}{
+	return []resolveCase{
 		{name: "plain", path: "/a/b/file", wantIno: fileIno},
 		{name: "dots", path: "/a/./b/../b//file", wantIno: fileIno},
 		{name: "relative from cwd", path: "a/b/file", wantIno: fileIno},
@@ -114,39 +120,50 @@ func TestResolve(t *testing.T) {
 		{name: "file as directory", path: "/a/b/file/x", wantErr: unix.ENOTDIR},
 		{name: "missing", path: "/a/nope", wantErr: unix.ENOENT},
 		{name: "missing middle", path: "/nope/x", wantErr: unix.ENOENT},
+		{name: "missing deep", path: "/a/b/nope/x/y", wantErr: unix.ENOENT},
 		{name: "empty", path: "", wantErr: unix.ENOENT},
 		{name: "loop", path: "/loop1", follow: true, wantErr: unix.ELOOP},
 		{name: "loop mid-path", path: "/loop1/x", wantErr: unix.ELOOP},
 		{name: "self loop", path: "/self/", wantErr: unix.ELOOP},
 		{name: "dangling followed", path: "/dangling", follow: true, wantErr: unix.ENOENT},
 		{name: "long component", path: "/" + strings.Repeat("x", 256), wantErr: unix.ENAMETOOLONG},
+		{name: "long component deep", path: "/a/b/" + strings.Repeat("x", 256) + "/c", wantErr: unix.ENAMETOOLONG},
 		{name: "long path", path: strings.Repeat("a/", 2100), wantErr: unix.ENAMETOOLONG},
 		{name: "into mount", path: "/mnt/x", wantIno: f.ino("/mnt/x")},
 		{name: "out of mount", path: "/mnt/../a", wantIno: aIno},
 		{name: "mount root dotdot", path: "/mnt/..", wantIno: rootIno},
 		{name: "mount root", path: "/mnt/.", wantIno: mntIno},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			a, err := f.v.StatAt(f.ctx, f.fsctx, vfs.VirtualDentry{}, tc.path, tc.follow)
-			if tc.wantErr != nil {
-				if !errors.Is(err, tc.wantErr) {
-					t.Fatalf("StatAt(%q) = %v, want %v", tc.path, err, tc.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("StatAt(%q): %v", tc.path, err)
-			}
-			if tc.wantIno == 0 {
-				if vfs.FileType(a.Mode)&vfs.TypeMask != vfs.TypeSymlink {
-					t.Fatalf("StatAt(%q) mode %o, want a symlink", tc.path, a.Mode)
-				}
-				return
-			}
-			if a.Ino != tc.wantIno {
-				t.Fatalf("StatAt(%q) ino %d, want %d", tc.path, a.Ino, tc.wantIno)
-			}
-		})
+	}
+}
+
+// check resolves tc.path in f and checks the result.
+func (tc resolveCase) check(t *testing.T, f *fixture) {
+	t.Helper()
+	a, err := f.v.StatAt(f.ctx, f.fsctx, vfs.VirtualDentry{}, tc.path, tc.follow)
+	if tc.wantErr != nil {
+		if !errors.Is(err, tc.wantErr) {
+			t.Fatalf("StatAt(%q) = %v, want %v", tc.path, err, tc.wantErr)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("StatAt(%q): %v", tc.path, err)
+	}
+	if tc.wantIno == 0 {
+		if vfs.FileType(a.Mode)&vfs.TypeMask != vfs.TypeSymlink {
+			t.Fatalf("StatAt(%q) mode %o, want a symlink", tc.path, a.Mode)
+		}
+		return
+	}
+	if a.Ino != tc.wantIno {
+		t.Fatalf("StatAt(%q) ino %d, want %d", tc.path, a.Ino, tc.wantIno)
+	}
+}
+
+func TestResolve(t *testing.T) {
+	f := newFixture(t)
+	for _, tc := range resolveCases(f) {
+		t.Run(tc.name, func(t *testing.T) { tc.check(t, f) })
 	}
 }
 

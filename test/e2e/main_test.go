@@ -47,7 +47,7 @@ func TestMain(m *testing.M) {
 }
 
 func setup(dir string) error {
-	for _, name := range []string{"forkpipe", "segv"} {
+	for _, name := range []string{"forkpipe", "segv", "fileops"} {
 		out := filepath.Join(dir, name)
 		if err := testutil.CompileC(filepath.Join("testdata", name+".c"), out, false /* static */); err != nil {
 			return err

@@ -12,23 +12,34 @@ import (
 type File struct {
 	// FileDefaults: seekable, no ioctls, always ready.
 	vfs.FileDefaults
-	// fd is the host FD, owned by the File; -1 after Release. Immutable
-	// until Release, which the VFS calls once, when no Read or Write is in
-	// flight.
-	fd int
+	// fd is the host FD, owned by the File; -1 for a directory or after
+	// Release. Immutable until Release, which the VFS calls once, when no
+	// Read or Write is in flight.
+	fd  int
+	dir bool
+	// ino is the regular file's Inode, whose cached attributes writes
+	// invalidate; writer says the File is registered as one of its
+	// writers. Immutable.
+	ino    *Inode
+	writer bool
 }
 
 var _ vfs.FileImpl = (*File)(nil)
 
 // newFile checks that a donated FD is a regular file (the gofer is not
-// trusted to donate what was asked) and wraps it.
-func newFile(fd int) (*File, error) {
+// trusted to donate what was asked) and wraps it as an open file of ino;
+// writable registers it as one of ino's writers.
+func newFile(fd int, ino *Inode, writable bool) (*File, error) {
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
 		unix.Close(fd)
 		return nil, unix.EIO
 	}
-	return &File{fd: fd}, nil
+	f := &File{fd: fd, ino: ino, writer: writable}
+	if writable {
+		ino.addWriter(f)
+	}
+	return f, nil
 }
 
 // HostFD returns the donated host FD (for mapping the file); it stays owned
@@ -63,6 +74,9 @@ func (f *File) Write(ctx vfs.Context, src []byte, off int64) (int, error) {
 		if err == unix.EINTR {
 			continue
 		}
+		if n > 0 {
+			f.ino.invalidate() // size, mtime, ctime, blocks
+		}
 		if err != nil {
 			return 0, err
 		}
@@ -73,6 +87,9 @@ func (f *File) Write(ctx vfs.Context, src []byte, off int64) (int, error) {
 // Release implements vfs.FileImpl.Release: closes the host FD.
 func (f *File) Release() {
 	if f.fd >= 0 {
+		if f.writer {
+			f.ino.removeWriter(f)
+		}
 		unix.Close(f.fd)
 		f.fd = -1
 	}

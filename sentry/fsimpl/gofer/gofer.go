@@ -3,23 +3,26 @@
 // each opened File is a host FD the gofer donated, read and written
 // directly with pread/pwrite (file data never moves through the protocol).
 //
-// Caching (v1): attributes are not cached; Stat asks the gofer every time
-// (one round trip, always right, even for changes made on the host).
-// Lookup results are cached per directory by name, weakly: an entry lives
-// as long as someone (the VFS) holds the Inode, and this file system keeps
-// the cache right for its own mutations (create, unlink, rmdir, rename).
-// Changes made behind its back on the host are seen for attributes and for
-// names not yet cached, not for cached names (the --file-access=exclusive
-// assumption). When an Inode is garbage collected its FID is closed on the
-// gofer (batched by a background goroutine).
+// Caching: lookup results are cached per directory by name, weakly: an
+// entry lives as long as someone (the VFS) holds the Inode, and this file
+// system keeps the cache right for its own mutations (create, unlink,
+// rmdir, rename). With exclusive access (the default) each Inode also
+// keeps its attributes (attr.go), so that a stat or fstat costs no round
+// trip; with shared access every Stat asks the gofer. Changes made behind
+// the sandbox's back on the host are not seen for cached names, nor for
+// cached attributes. A path missing from the caches is walked in one
+// round trip (LookupPath, a vfs.PathWalker). When an Inode is garbage
+// collected its FID is closed on the gofer (batched by a background
+// goroutine).
 //
 // The gofer is not trusted: its errnos pass to the application, but any
 // protocol violation becomes EIO, donated FDs are checked to be what was
 // asked for, and names it lists are checked to be single components.
 //
-// Locking: Inode.mu guards the Inode's child cache and is a leaf lock (held
-// across no round trip); the client serializes round trips itself;
-// filesystem.mu guards the pending-close list.
+// Locking: Inode.mu guards the Inode's child cache and Inode.attrMu its
+// attributes; both are leaf locks held across no round trip. The client
+// takes several calls in flight itself; filesystem.mu guards the
+// pending-close list.
 package gofer
 
 import (
@@ -37,6 +40,9 @@ import (
 type filesystem struct {
 	client   *client.Client
 	readOnly bool
+	// exclusive says the sandbox is the only one changing the tree:
+	// attributes are cached (attr.go).
+	exclusive bool
 
 	mu sync.Mutex
 	// pending are FIDs of collected Inodes waiting to be closed; guarded
@@ -46,10 +52,24 @@ type filesystem struct {
 	wake chan struct{}
 }
 
-// NewFilesystem attaches to the gofer on the connected SOCK_SEQPACKET
-// socket sockFD (which it takes ownership of) and returns the root Inode
-// (an *Inode).
+// Options configure a gofer file system.
+type Options struct {
+	// Shared says that the tree may change behind the sandbox's back
+	// (gVisor's --file-access=shared): attributes are then asked of the
+	// gofer on every Stat instead of cached. The default is exclusive
+	// access.
+	Shared bool
+}
+
+// NewFilesystem is NewFilesystemWithOptions with exclusive access.
 func NewFilesystem(sockFD int) (vfs.Inode, error) {
+	return NewFilesystemWithOptions(sockFD, Options{})
+}
+
+// NewFilesystemWithOptions attaches to the gofer on the connected
+// SOCK_SEQPACKET socket sockFD (which it takes ownership of) and returns
+// the root Inode (an *Inode).
+func NewFilesystemWithOptions(sockFD int, opts Options) (vfs.Inode, error) {
 	c, err := client.New(sockFD)
 	if err != nil {
 		unix.Close(sockFD)
@@ -65,17 +85,20 @@ func NewFilesystem(sockFD int) (vfs.Inode, error) {
 		return nil, fmt.Errorf("gofer root is not a directory (mode %#o)", attr.Mode)
 	}
 	fs := &filesystem{
-		client:   c,
-		readOnly: flags&proto.AttachReadOnly != 0,
-		wake:     make(chan struct{}, 1),
+		client:    c,
+		readOnly:  flags&proto.AttachReadOnly != 0,
+		exclusive: !opts.Shared,
+		wake:      make(chan struct{}, 1),
 	}
 	go fs.closer()
 	return fs.newInode(fid, attr), nil
 }
 
-// newInode wraps fid, closing it on the gofer once the Inode is collected.
+// newInode wraps fid, whose attributes the gofer just sent, closing it on
+// the gofer once the Inode is collected.
 func (fs *filesystem) newInode(fid proto.FID, attr proto.Attr) *Inode {
 	ino := &Inode{fs: fs, fid: fid, ftype: vfs.FileType(attr.Mode) & vfs.TypeMask}
+	ino.attr, ino.attrOK = attr, fs.cacheable(&attr)
 	runtime.AddCleanup(ino, fs.releaseFID, fid)
 	return ino
 }

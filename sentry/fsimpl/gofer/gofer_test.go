@@ -31,6 +31,12 @@ var ctx = fakeCtx{}
 // mount serves dir with the real server and returns the root Inode.
 func mount(t *testing.T, dir string, readOnly bool) vfs.Inode {
 	t.Helper()
+	return mountWith(t, dir, readOnly, gofer.Options{})
+}
+
+// mountWith is mount with options.
+func mountWith(t *testing.T, dir string, readOnly bool, opts gofer.Options) vfs.Inode {
+	t.Helper()
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -40,7 +46,7 @@ func mount(t *testing.T, dir string, readOnly bool) vfs.Inode {
 		done <- server.Serve(fds[0], dir, readOnly)
 		unix.Close(fds[0])
 	}()
-	root, err := gofer.NewFilesystem(fds[1])
+	root, err := gofer.NewFilesystemWithOptions(fds[1], opts)
 	if err != nil {
 		t.Fatalf("NewFilesystem: %v", err)
 	}
@@ -400,15 +406,16 @@ func TestHostileGofer(t *testing.T) {
 	defer unix.Close(fds[0])
 	replies := [][]byte{
 		attachReply(),
-		{byte(proto.OpWalk), 0, 0, 0, 0, 0, 0xff, 0xff}, // walk: count 65535, no data
+		{byte(proto.OpWalk), 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff}, // walk: count 65535, no data
 	}
 	go func() {
 		buf := make([]byte, proto.MaxMessageSize)
 		oob := make([]byte, proto.OOBSize)
 		for _, r := range replies {
-			if n, _, err := proto.Recv(fds[0], buf, oob); err != nil || n == 0 {
+			if n, _, err := proto.Recv(fds[0], buf, oob); err != nil || n < proto.HeaderSize {
 				return
 			}
+			copy(r[2:4], buf[2:4]) // the request's tag
 			proto.Send(fds[0], r, -1)
 		}
 	}()
@@ -419,15 +426,16 @@ func TestHostileGofer(t *testing.T) {
 	if _, err := root.Lookup(ctx, "x"); err != unix.EIO {
 		t.Errorf("Lookup with a malformed reply = %v, want EIO", err)
 	}
-	// The client is now broken: later calls fail at once with EIO.
-	if _, err := root.Stat(ctx); err != unix.EIO {
-		t.Errorf("Stat after a protocol violation = %v, want EIO", err)
+	// The client is now broken: later calls fail at once with EIO (Stat
+	// would answer from the attribute cache).
+	if _, err := root.StatFS(ctx); err != unix.EIO {
+		t.Errorf("StatFS after a protocol violation = %v, want EIO", err)
 	}
 }
 
 func attachReply() []byte {
 	var e proto.Encoder
-	e.Reset(proto.OpAttach)
+	e.Reset(proto.OpAttach, 0)
 	e.U64(1)
 	e.PutAttr(&proto.Attr{Mode: unix.S_IFDIR | 0o755})
 	e.U32(0)

@@ -4,6 +4,7 @@ import (
 	"sync"
 	"weak"
 
+	"github.com/cocoon-sandbox/cocoon/fsgofer/client"
 	"github.com/cocoon-sandbox/cocoon/fsgofer/proto"
 	"github.com/cocoon-sandbox/cocoon/sentry/vfs"
 	"golang.org/x/sys/unix"
@@ -22,15 +23,37 @@ type Inode struct {
 	// children caches Lookup results by name (directories only); guarded
 	// by mu. Entries whose Inode was collected read as nil and are misses.
 	children map[string]weak.Pointer[Inode]
+
+	// attrMu guards the attribute cache (attr.go). A leaf lock: held
+	// across no round trip, only across fstat(2) of a writer's FD.
+	attrMu sync.Mutex
+	// attr are the cached attributes, valid while attrOK (never with
+	// shared access).
+	attr   proto.Attr
+	attrOK bool
+	// attrGen counts invalidations, so that a Stat reply that raced with
+	// one is not cached.
+	attrGen uint64
+	// writers are the open Files of this Inode that may write; their
+	// host FDs give fresh attributes without a round trip.
+	writers []*File
 }
 
 var _ vfs.Inode = (*Inode)(nil)
 
 func (i *Inode) isDir() bool { return i.ftype == vfs.TypeDirectory }
 
+// FileType implements vfs.FileTyper: the type the gofer reported when the
+// FID was made, so that the VFS needs no Stat for it.
+func (i *Inode) FileType() vfs.FileType { return i.ftype }
+
 // ReadOnly reports whether the gofer serves this tree read-only (every
 // mutation answers EROFS), for mount flags.
 func (i *Inode) ReadOnly() bool { return i.fs.readOnly }
+
+// RoundTrips returns the round trips made so far on this Inode's gofer
+// connection (the whole file system's, not only this Inode's).
+func (i *Inode) RoundTrips() client.Counts { return i.fs.client.RoundTrips() }
 
 // cached returns the live cached child name, or nil.
 func (i *Inode) cached(name string) *Inode {
@@ -86,16 +109,6 @@ func (i *Inode) replace(name string, child *Inode) {
 	i.children[name] = weak.Make(child)
 }
 
-// Stat implements vfs.Inode.Stat: one round trip (attributes are not
-// cached).
-func (i *Inode) Stat(ctx vfs.Context) (vfs.Attr, error) {
-	a, err := i.fs.client.Stat(i.fid)
-	if err != nil {
-		return vfs.Attr{}, errno(err)
-	}
-	return toAttr(&a), nil
-}
-
 // SetAttr implements vfs.Inode.SetAttr.
 func (i *Inode) SetAttr(ctx vfs.Context, a vfs.SetAttr) error {
 	sa := proto.SetAttr{
@@ -127,7 +140,14 @@ func (i *Inode) SetAttr(ctx vfs.Context, a vfs.SetAttr) error {
 	if sa.Mask == 0 {
 		return nil
 	}
-	return errno(i.fs.client.SetAttr(i.fid, sa))
+	gen := i.attrGeneration()
+	attr, err := i.fs.client.SetAttr(i.fid, sa)
+	if err != nil {
+		i.invalidate() // a failure may have applied a part
+		return errno(err)
+	}
+	i.changed(&attr, gen)
+	return nil
 }
 
 // StatFS implements vfs.Inode.StatFS.
@@ -152,6 +172,58 @@ func (i *Inode) Lookup(ctx vfs.Context, name string) (vfs.Inode, error) {
 		return nil, errno(err)
 	}
 	return i.cache(name, i.fs.newInode(res[0].FID, res[0].Attr)), nil
+}
+
+// LookupPath implements vfs.PathWalker: the cached prefix of names from
+// the child caches, the rest in one Walk (at most proto.MaxWalkNames
+// names), which brings each component's attributes too.
+func (i *Inode) LookupPath(ctx vfs.Context, names []string) ([]vfs.Inode, error) {
+	if !i.isDir() {
+		return nil, unix.ENOTDIR
+	}
+	out := make([]vfs.Inode, 0, len(names))
+	cur := i
+	for len(out) < len(names) {
+		c := cur.cached(names[len(out)])
+		if c == nil {
+			break
+		}
+		out = append(out, c)
+		if !c.isDir() {
+			return out, nil
+		}
+		cur = c
+	}
+	rest := names[len(out):]
+	if len(rest) == 0 {
+		return out, nil
+	}
+	rest = rest[:min(len(rest), proto.MaxWalkNames)]
+	res, err := i.fs.client.Walk(cur.fid, rest)
+	// Every FID gets its Inode, so that one not kept is closed.
+	walked := make([]*Inode, len(res))
+	for k := range res {
+		walked[k] = i.fs.newInode(res[k].FID, res[k].Attr)
+	}
+	for k, child := range walked {
+		got := cur.cache(rest[k], child)
+		out = append(out, got)
+		if got != child || !got.isDir() {
+			// Someone cached this name meanwhile (the caller goes
+			// on from theirs), or the walk ended at a non-directory
+			// (walking through it is ENOTDIR: the VFS decides).
+			return out, nil
+		}
+		cur = got
+	}
+	if err != nil {
+		// Looking up rest[len(res)] in cur failed.
+		if len(out) == 0 {
+			return nil, errno(err)
+		}
+		return out, errno(err)
+	}
+	return out, nil
 }
 
 // Readdir implements vfs.Inode.Readdir: Getdents pages until the end.
@@ -213,10 +285,13 @@ func (i *Inode) Open(ctx vfs.Context, flags uint32) (vfs.FileImpl, error) {
 		return nil, unix.EINVAL
 	}
 	fd, err := i.fs.client.Open(i.fid, flags&fileFlags)
+	if flags&unix.O_TRUNC != 0 {
+		i.invalidate()
+	}
 	if err != nil {
 		return nil, errno(err)
 	}
-	return newFile(fd)
+	return newFile(fd, i, acc != unix.O_RDONLY)
 }
 
 // fileFlags are the open(2) flags passed on to the gofer.
@@ -243,8 +318,9 @@ func (i *Inode) CreateOpen(ctx vfs.Context, name string, mode, flags uint32) (*I
 	if err != nil {
 		return nil, nil, errno(err)
 	}
+	i.invalidate()
 	child := i.fs.newInode(fid, attr)
-	f, err := newFile(fd)
+	f, err := newFile(fd, child, flags&unix.O_ACCMODE != unix.O_RDONLY)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -291,6 +367,7 @@ func (i *Inode) made(name string, fid proto.FID, attr proto.Attr, err error) (vf
 	if err != nil {
 		return nil, errno(err)
 	}
+	i.invalidate()
 	child := i.fs.newInode(fid, attr)
 	i.replace(name, child)
 	return child, nil
@@ -308,7 +385,12 @@ func (i *Inode) Link(ctx vfs.Context, name string, target vfs.Inode) error {
 	if t.isDir() {
 		return unix.EPERM
 	}
-	return errno(i.fs.client.Link(i.fid, name, t.fid))
+	if err := i.fs.client.Link(i.fid, name, t.fid); err != nil {
+		return errno(err)
+	}
+	i.invalidate()
+	t.invalidate() // nlink, ctime
+	return nil
 }
 
 // Unlink implements vfs.Inode.Unlink.
@@ -328,7 +410,10 @@ func (i *Inode) remove(name string, flags uint32) error {
 	if err := i.fs.client.Unlink(i.fid, name, flags); err != nil {
 		return errno(err)
 	}
-	i.forget(name)
+	i.invalidate()
+	if c := i.forget(name); c != nil {
+		c.invalidate() // nlink, ctime
+	}
 	return nil
 }
 
@@ -345,9 +430,14 @@ func (i *Inode) Rename(ctx vfs.Context, oldName string, newDir vfs.Inode, newNam
 	if err := i.fs.client.Rename(i.fid, oldName, nd.fid, newName); err != nil {
 		return errno(err)
 	}
+	i.invalidate()
+	nd.invalidate()
 	moved := i.forget(oldName)
-	nd.forget(newName)
+	if replaced := nd.forget(newName); replaced != nil {
+		replaced.invalidate()
+	}
 	if moved != nil {
+		moved.invalidate() // ctime
 		nd.replace(newName, moved)
 	}
 	return nil

@@ -155,7 +155,7 @@ func (i *inode) create(ctx vfs.Context, name string, ft vfs.FileType, mk func(u 
 		return nil, err
 	}
 	if ft == 0 {
-		if ft, err = typeOf(ctx, nu); err != nil {
+		if ft, err = vfs.TypeOf(ctx, nu); err != nil {
 			return nil, err
 		}
 	}

@@ -91,13 +91,8 @@ func (i *inode) top() vfs.Inode {
 	return l
 }
 
-func typeOf(ctx vfs.Context, in vfs.Inode) (vfs.FileType, error) {
-	a, err := in.Stat(ctx)
-	if err != nil {
-		return 0, err
-	}
-	return vfs.FileType(a.Mode) & vfs.TypeMask, nil
-}
+// FileType implements vfs.FileTyper.
+func (i *inode) FileType() vfs.FileType { return i.ftype }
 
 // Stat implements vfs.Inode.
 func (i *inode) Stat(ctx vfs.Context) (vfs.Attr, error) {
@@ -162,11 +157,19 @@ func (i *inode) Open(ctx vfs.Context, flags uint32) (vfs.FileImpl, error) {
 func (i *inode) Lookup(ctx vfs.Context, name string) (vfs.Inode, error) {
 	i.mu.Lock()
 	defer i.mu.Unlock()
-	return i.lookupLocked(ctx, name)
+	return i.lookupLocked(ctx, name, nil)
 }
 
-// lookupLocked finds child name. Preconditions: i.mu held.
-func (i *inode) lookupLocked(ctx vfs.Context, name string) (*inode, error) {
+// lowerHint is the lower layer's answer for a name, when a walk ahead
+// (LookupPath) already asked it.
+type lowerHint struct {
+	child vfs.Inode
+	err   error
+}
+
+// lookupLocked finds child name; hint, if set, is the lower layer's
+// answer. Preconditions: i.mu held.
+func (i *inode) lookupLocked(ctx vfs.Context, name string, hint *lowerHint) (*inode, error) {
 	if i.ftype != vfs.TypeDirectory {
 		return nil, unix.ENOTDIR
 	}
@@ -181,7 +184,7 @@ func (i *inode) lookupLocked(ctx vfs.Context, name string) (*inode, error) {
 		switch {
 		case err == nil:
 			up = c
-			if ft, err = typeOf(ctx, c); err != nil {
+			if ft, err = vfs.TypeOf(ctx, c); err != nil {
 				return nil, err
 			}
 		case err != unix.ENOENT:
@@ -189,10 +192,16 @@ func (i *inode) lookupLocked(ctx vfs.Context, name string) (*inode, error) {
 		}
 	}
 	if i.lower != nil && !whited && (up == nil || ft == vfs.TypeDirectory) {
-		c, err := i.lower.Lookup(ctx, name)
+		var c vfs.Inode
+		var err error
+		if hint != nil {
+			c, err = hint.child, hint.err
+		} else {
+			c, err = i.lower.Lookup(ctx, name)
+		}
 		switch {
 		case err == nil:
-			lt, err := typeOf(ctx, c)
+			lt, err := vfs.TypeOf(ctx, c)
 			if err != nil {
 				return nil, err
 			}
@@ -220,7 +229,7 @@ func (i *inode) lookupLocked(ctx vfs.Context, name string) (*inode, error) {
 func (i *inode) child(ctx vfs.Context, name string) (*inode, error) {
 	i.mu.Lock()
 	defer i.mu.Unlock()
-	return i.lookupLocked(ctx, name)
+	return i.lookupLocked(ctx, name, nil)
 }
 
 // Readdir implements vfs.Inode: the upper entries, then the lower ones
