@@ -21,20 +21,7 @@ type execRecord struct {
 // with no parent there (its PPID reads 0; it is reaped as it exits, its
 // status kept for WaitProcess). Start runs its task.
 func (k *Kernel) CreateProcess(o NewInitOptions) (*Task, error) {
-	t := &Task{
-		k:           k,
-		st:          o.State,
-		mm:          o.MM,
-		fdTable:     o.FDTable,
-		fsContext:   o.FSContext,
-		name:        o.Name,
-		interruptCh: make(chan struct{}, 1),
-	}
-	t.creds.Store(o.Creds)
-	tg := newThreadGroup(t, o.ContainerID, &signalHandlers{}, defaultRlimits())
-	tg.exitSignal = linux.SIGCHLD
-	tg.image = o.Image
-	t.tg = tg
+	t := k.newProcess(o)
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	c := k.containerLocked(o.ContainerID)
@@ -44,20 +31,13 @@ func (k *Kernel) CreateProcess(o NewInitOptions) (*Task, error) {
 	if c.init == nil || c.init.exitState != exitRunning {
 		return nil, fmt.Errorf("container %q has no running init: %w", o.ContainerID, ErrNoProcess)
 	}
-	tid, err := k.allocTIDLocked()
-	if err != nil {
+	if err := k.addProcessLocked(t); err != nil {
 		return nil, err
 	}
-	t.tid = tid
-	if t.fdTable != nil {
-		t.fdTable.SetOwner(t.tid)
-	}
-	tg.pgid, tg.sid = tid, tid
-	k.addLocked(tg)
 	if c.execs == nil {
 		c.execs = make(map[int32]*execRecord)
 	}
-	c.execs[tid] = &execRecord{exited: make(chan struct{})}
+	c.execs[t.tid] = &execRecord{exited: make(chan struct{})}
 	return t, nil
 }
 

@@ -191,6 +191,22 @@ type NewInitOptions struct {
 // CreateInit creates the init process of a new container from a loaded
 // image; Start runs its task. The first container's init gets TID 1.
 func (k *Kernel) CreateInit(o NewInitOptions) (*Task, error) {
+	t := k.newProcess(o)
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if _, ok := k.containers[o.ContainerID]; ok {
+		return nil, fmt.Errorf("container %q: %w", o.ContainerID, ErrContainerExists)
+	}
+	if err := k.addProcessLocked(t); err != nil {
+		return nil, err
+	}
+	k.containers[o.ContainerID] = &container{id: o.ContainerID, init: t.tg, exited: make(chan struct{})}
+	return t, nil
+}
+
+// newProcess builds the first task of a process made from a loaded
+// image (an init or an exec'd process), not yet in the kernel.
+func (k *Kernel) newProcess(o NewInitOptions) *Task {
 	t := &Task{
 		k:           k,
 		st:          o.State,
@@ -205,21 +221,22 @@ func (k *Kernel) CreateInit(o NewInitOptions) (*Task, error) {
 	tg.exitSignal = linux.SIGCHLD
 	tg.image = o.Image
 	t.tg = tg
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if _, ok := k.containers[o.ContainerID]; ok {
-		return nil, fmt.Errorf("container %q: %w", o.ContainerID, ErrContainerExists)
-	}
+	return t
+}
+
+// addProcessLocked gives newProcess's task its TID and adds its process,
+// leading a new session and process group.
+// Preconditions: k.mu is held.
+func (k *Kernel) addProcessLocked(t *Task) error {
 	tid, err := k.allocTIDLocked()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	t.tid = tid
 	if t.fdTable != nil {
 		t.fdTable.SetOwner(t.tid)
 	}
-	tg.pgid, tg.sid = tid, tid
-	k.addLocked(tg)
-	k.containers[o.ContainerID] = &container{id: o.ContainerID, init: tg, exited: make(chan struct{})}
-	return t, nil
+	t.tg.pgid, t.tg.sid = tid, tid
+	k.addLocked(t.tg)
+	return nil
 }
