@@ -37,7 +37,7 @@ func (k *Kernel) CreateProcess(o NewInitOptions) (*Task, error) {
 	if c.execs == nil {
 		c.execs = make(map[int32]*execRecord)
 	}
-	c.execs[t.tid] = &execRecord{exited: make(chan struct{})}
+	c.execs[t.TID()] = &execRecord{exited: make(chan struct{})}
 	return t, nil
 }
 

@@ -151,26 +151,40 @@ func (k *Kernel) TIDs() []int32 {
 	defer k.mu.Unlock()
 	var tids []int32
 	for tid, t := range k.tasks {
-		if t.tg.exitState == exitRunning {
+		if t.tg.exitState == exitRunning && !t.exited.Load() {
 			tids = append(tids, tid)
 		}
 	}
 	return tids
 }
 
+// TGIDs returns the PIDs of all live processes (what /proc lists).
+func (k *Kernel) TGIDs() []int32 {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	var ids []int32
+	for id, tg := range k.threadGroups {
+		if tg.exitState == exitRunning {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
 // addLocked enters the new process tg, with its leader, in the tables.
 // Preconditions: k.mu is held; the leader's TID is allocated.
 func (k *Kernel) addLocked(tg *ThreadGroup) {
-	k.tasks[tg.leader.tid] = tg.leader
-	k.threadGroups[tg.ID()] = tg
+	tg.id = tg.leader.TID()
+	k.tasks[tg.id] = tg.leader
+	k.threadGroups[tg.id] = tg
 }
 
 // removeLocked reaps tg: it leaves the tables and its TGID is free.
 // Preconditions: k.mu is held; tg has no live task.
 func (k *Kernel) removeLocked(tg *ThreadGroup) {
 	tg.exitState = exitDead
-	delete(k.tasks, tg.leader.tid)
-	delete(k.threadGroups, tg.ID())
+	delete(k.tasks, tg.id)
+	delete(k.threadGroups, tg.id)
 }
 
 // allocTIDLocked returns a free TID.

@@ -25,8 +25,11 @@ const (
 // What it shares with the other threads of its process is its
 // ThreadGroup's.
 type Task struct {
-	k   *Kernel
-	tid int32
+	k *Kernel
+	// tid is the thread ID: set before the task starts, and changed only
+	// by an execve from a non-leader thread, which takes the leader's
+	// (deThread, under k.mu). Atomic.
+	tid atomic.Int32
 	// tg is the task's process. Immutable.
 	tg *ThreadGroup
 	// creds are the task's credentials (task_identity.go): replaced, never
@@ -42,6 +45,13 @@ type Task struct {
 	scratch   []byte
 	// clearChildTID is the CLONE_CHILD_CLEARTID / set_tid_address address.
 	clearChildTID uintptr
+	// exitThread is set when the thread ends alone (exit(2), or killed by
+	// an execve of another thread): the run loop stops, the process goes
+	// on.
+	exitThread bool
+	// exitCode is the thread's own exit status (exit(2)); the process
+	// reports its leader's unless a group exit set one.
+	exitCode linux.WaitStatus
 	// vforkDone is closed when a vfork child execs or exits.
 	vforkDone chan struct{}
 	// restart says how to restart the interrupted syscall, if any.
@@ -84,6 +94,12 @@ type Task struct {
 	// runState is what /proc shows as the task's state: running,
 	// sleeping (in Block) or stopped (job control). Atomic.
 	runState atomic.Int32
+	// exited is set once the thread left its group (finishExit): a leader
+	// whose other threads live on stays visible as a zombie. Atomic.
+	exited atomic.Bool
+	// zapped asks the thread to end alone (an execve of another thread of
+	// its process, Linux's zap_other_threads). Atomic.
+	zapped atomic.Bool
 }
 
 // Task run states, as /proc shows them.
@@ -108,7 +124,7 @@ func (t *Task) StateString() string {
 }
 
 // TID returns the task's thread ID.
-func (t *Task) TID() int32 { return t.tid }
+func (t *Task) TID() int32 { return t.tid.Load() }
 
 // Kernel returns the task's kernel.
 func (t *Task) Kernel() *Kernel { return t.k }
@@ -166,8 +182,12 @@ func (t *Task) ProcessGroup() (pgid, sid int32) {
 	return t.tg.pgid, t.tg.sid
 }
 
-// IsZombie reports whether the task's process has exited.
+// IsZombie reports whether the task has exited: its process, or the
+// thread alone (a leader whose other threads live on).
 func (t *Task) IsZombie() bool {
+	if t.exited.Load() {
+		return true
+	}
 	t.k.mu.Lock()
 	defer t.k.mu.Unlock()
 	return t.tg.exitState != exitRunning
@@ -175,7 +195,7 @@ func (t *Task) IsZombie() bool {
 
 // Logf logs a debug message about the task.
 func (t *Task) Logf(format string, args ...any) {
-	t.k.debugf("[%d] "+format, append([]any{t.tid}, args...)...)
+	t.k.debugf("[%d] "+format, append([]any{t.TID()}, args...)...)
 }
 
 // UserTime returns the task's user CPU time.

@@ -43,77 +43,100 @@ const (
 	CLONE_NEWNAMESPACES  = 0x7e020000 // every CLONE_NEW* flag
 )
 
-// Clone creates a child process (clone without CLONE_THREAD) and returns
-// its TID. CLONE_VM is honoured only together with CLONE_VFORK: the child
-// gets a view of the parent's memory that writes in place (see
-// mm.VforkView) and the parent waits until the child execs or exits, which
-// is what vfork and posix_spawn need; threads (CLONE_THREAD) come later.
+// Clone creates a thread (CLONE_THREAD) or a child process and returns
+// its TID, as clone(2) does. A thread shares its process's signal
+// handlers and pending process signals and, with the flags that glibc,
+// musl and Go always pass with it, the address space (CLONE_VM), the FD
+// table (CLONE_FILES) and the root, cwd and umask (CLONE_FS). A process
+// made with CLONE_VM shares its parent's address space as well (vfork's
+// parent then waits for the child to exec or exit); CLONE_FILES and
+// CLONE_FS share those with the parent process.
 func (t *Task) Clone(o CloneOptions) (int32, error) {
-	if o.Flags&CLONE_THREAD != 0 || o.Flags&CLONE_SIGHAND != 0 && o.Flags&CLONE_VM == 0 {
-		t.k.logUnsupported(56)
-		return 0, unix.EINVAL
+	if err := checkCloneFlags(o.Flags); err != nil {
+		return 0, err
 	}
-	if o.Flags&CLONE_NEWNAMESPACES != 0 {
-		return 0, unix.EPERM
-	}
-	if o.Flags&CLONE_VM != 0 && o.Flags&CLONE_VFORK == 0 {
-		// Shared address spaces without threads are not supported yet.
-		return 0, unix.EINVAL
-	}
-	fork := t.mm.Fork
-	if o.Flags&CLONE_VM != 0 {
-		fork = t.mm.VforkView
-	}
-	childMM, err := fork()
-	if err != nil {
-		return 0, unix.ENOMEM
-	}
+	thread := o.Flags&CLONE_THREAD != 0
 	child := &Task{
 		k:           t.k,
 		st:          t.childState(o),
-		mm:          childMM,
 		interruptCh: make(chan struct{}, 1),
 	}
 	child.creds.Store(t.Credentials())
-	if o.Flags&CLONE_FILES != 0 {
-		// A shared table needs shared ownership; copy for now.
-		t.k.logUnsupported(56)
+	if o.Flags&CLONE_VM != 0 && o.Flags&CLONE_VFORK == 0 {
+		t.mm.IncUsers()
+		child.mm = t.mm
+	} else {
+		fork := t.mm.Fork
+		if o.Flags&CLONE_VM != 0 {
+			fork = t.mm.VforkView
+		}
+		m, err := fork()
+		if err != nil {
+			return 0, unix.ENOMEM
+		}
+		child.mm = m
 	}
-	child.fdTable = t.fdTable.Fork()
-	child.fsContext = t.fsContext.Fork()
-	parentTG := t.tg
-	parentTG.sigMu.Lock()
-	handlers := parentTG.handlers.fork()
-	child.mask = t.mask
-	child.altStack = t.altStack
-	parentTG.sigMu.Unlock()
-	tg := newThreadGroup(child, parentTG.containerID, handlers, parentTG.limits())
-	child.tg = tg
+	if o.Flags&CLONE_FILES != 0 {
+		t.fdTable.IncRef()
+		child.fdTable = t.fdTable
+	} else {
+		child.fdTable = t.fdTable.Fork()
+	}
+	if o.Flags&CLONE_FS != 0 {
+		t.fsContext.IncRef()
+		child.fsContext = t.fsContext
+	} else {
+		child.fsContext = t.fsContext.Fork()
+	}
 	if o.Flags&CLONE_CHILD_CLEARTID != 0 {
 		child.clearChildTID = o.ChildTID
 	}
 
+	parentTG := t.tg
+	var tg *ThreadGroup
+	parentTG.sigMu.Lock()
+	child.mask = t.mask
+	// A thread or process that shares the address space, unless it is a
+	// vfork child, does not inherit the alternate signal stack.
+	if o.Flags&(CLONE_VM|CLONE_VFORK) != CLONE_VM {
+		child.altStack = t.altStack
+	}
+	if !thread {
+		// CLONE_SIGHAND without CLONE_THREAD would share the table
+		// between processes, each guarding it with its own lock: copy.
+		tg = newThreadGroup(child, parentTG.containerID, parentTG.handlers.fork(), parentTG.limits())
+	}
+	parentTG.sigMu.Unlock()
+
 	k := t.k
 	k.mu.Lock()
 	tid, err := k.allocTIDLocked()
+	if err == nil && thread {
+		err = child.joinGroupLocked(parentTG)
+	}
 	if err != nil {
 		k.mu.Unlock()
 		child.releaseResources()
 		return 0, unix.EAGAIN
 	}
-	child.tid = tid
-	child.fdTable.SetOwner(tid)
+	child.tid.Store(tid)
 	child.name, child.nice = t.name, t.nice
-	tg.image = parentTG.image
-	tg.pgid, tg.sid = parentTG.pgid, parentTG.sid
-	parent := parentTG
-	if o.Flags&CLONE_PARENT != 0 && parentTG.parent != nil {
-		parent = parentTG.parent
+	if !thread {
+		child.tg = tg
+		child.fdTable.SetOwner(tid)
+		tg.image = parentTG.image
+		tg.pgid, tg.sid = parentTG.pgid, parentTG.sid
+		parent := parentTG
+		if o.Flags&CLONE_PARENT != 0 && parentTG.parent != nil {
+			parent = parentTG.parent
+		}
+		tg.parent = parent
+		tg.exitSignal = o.ExitSignal
+		parent.children[tg] = struct{}{}
+		k.addLocked(tg)
+	} else {
+		k.tasks[tid] = child
 	}
-	tg.parent = parent
-	tg.exitSignal = o.ExitSignal
-	parent.children[tg] = struct{}{}
-	k.addLocked(tg)
 	k.mu.Unlock()
 
 	var tidBuf [4]byte
@@ -140,6 +163,38 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 	return tid, nil
 }
 
+// checkCloneFlags refuses the flag combinations Linux refuses (EINVAL),
+// and the namespaces the sandbox cannot make (EPERM).
+func checkCloneFlags(f uint64) error {
+	switch {
+	case f&CLONE_THREAD != 0 && f&CLONE_SIGHAND == 0,
+		f&CLONE_SIGHAND != 0 && f&CLONE_VM == 0,
+		f&CLONE_FS != 0 && f&CLONE_NEWNS != 0:
+		return unix.EINVAL
+	case f&CLONE_NEWNAMESPACES != 0:
+		return unix.EPERM
+	}
+	return nil
+}
+
+// joinGroupLocked adds t, a new thread, to tg, unless tg is exiting or an
+// execve is replacing it (EAGAIN).
+// Preconditions: k.mu is held.
+func (t *Task) joinGroupLocked(tg *ThreadGroup) error {
+	tg.sigMu.Lock()
+	defer tg.sigMu.Unlock()
+	if tg.exiting || tg.execing != nil || tg.exitState != exitRunning {
+		return unix.EAGAIN
+	}
+	t.tg = tg
+	tg.tasks = append(tg.tasks, t)
+	if tg.stopped {
+		// A thread born into a stopped group stops with it.
+		tg.stopCount++
+	}
+	return nil
+}
+
 func (t *Task) waitVfork(done chan struct{}) {
 	for {
 		select {
@@ -147,7 +202,7 @@ func (t *Task) waitVfork(done chan struct{}) {
 			return
 		case <-t.interruptCh:
 			t.tg.sigMu.Lock()
-			dying := t.tg.exiting || t.pendingLocked()&linux.SIGKILL.Mask() != 0
+			dying := t.tg.exiting || t.zapped.Load() || t.pendingLocked()&linux.SIGKILL.Mask() != 0
 			t.tg.sigMu.Unlock()
 			if dying {
 				return
@@ -232,9 +287,9 @@ func (k *Kernel) addProcessLocked(t *Task) error {
 	if err != nil {
 		return err
 	}
-	t.tid = tid
+	t.tid.Store(tid)
 	if t.fdTable != nil {
-		t.fdTable.SetOwner(t.tid)
+		t.fdTable.SetOwner(tid)
 	}
 	t.tg.pgid, t.tg.sid = tid, tid
 	k.addLocked(t.tg)

@@ -3,6 +3,8 @@ package kernel
 import (
 	"path"
 
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
+
 	"github.com/cocoon-sandbox/cocoon/sentry/arch"
 	"github.com/cocoon-sandbox/cocoon/sentry/loader"
 	"github.com/cocoon-sandbox/cocoon/sentry/mm"
@@ -57,13 +59,16 @@ func (f execFile) Size() (int64, error) {
 }
 
 // Execve replaces the task's program (execve(2)). On success the task runs
-// the new image when the syscall returns; on failure nothing has changed.
-// (Once threads exist, the other threads of the process must end first, as
-// Linux's de_thread.)
+// the new image when the syscall returns, as the only thread of its
+// process, with the process's PID as TID; on failure nothing has changed.
 func (t *Task) Execve(pathname string, argv, envv []string) error {
 	creds := t.Credentials().forExec()
 	m, img, err := LoadImage(t.k, t, t.fsContext, creds, pathname, argv, envv)
 	if err != nil {
+		return err
+	}
+	if err := t.deThread(); err != nil {
+		m.Release()
 		return err
 	}
 	// The point of no return.
@@ -94,4 +99,75 @@ func (t *Task) Execve(pathname string, argv, envv []string) error {
 		t.vforkDone = nil
 	}
 	return ErrNoReturn
+}
+
+// deThread ends every other thread of the process before an execve
+// replaces its image, as Linux's de_thread: they are zapped (each ends at
+// its next return to the sentry's run loop) and the caller waits until
+// they have left. A caller that is not the leader then takes the leader's
+// place and its TID (the process keeps its PID). If the process is killed
+// meanwhile, or another thread is already exec'ing, the caller must end:
+// ErrExit.
+func (t *Task) deThread() error {
+	tg, k := t.tg, t.k
+	k.mu.Lock()
+	tg.sigMu.Lock()
+	if len(tg.tasks) == 1 && tg.leader == t {
+		tg.sigMu.Unlock()
+		k.mu.Unlock()
+		return nil
+	}
+	if tg.exiting || tg.execing != nil {
+		tg.sigMu.Unlock()
+		k.mu.Unlock()
+		t.exitThread = true
+		return ErrExit
+	}
+	tg.execing = t
+	tg.threadsGone = make(chan struct{}, 1)
+	gone := tg.threadsGone
+	for _, o := range tg.tasks {
+		if o != t {
+			o.zapped.Store(true)
+			o.interrupt()
+		}
+	}
+	tg.sigMu.Unlock()
+	k.mu.Unlock()
+
+	for {
+		k.mu.Lock()
+		alone := len(tg.tasks) == 1 && (tg.leader == t || tg.leader.exited.Load())
+		k.mu.Unlock()
+		if alone {
+			break
+		}
+		select {
+		case <-gone:
+		case <-t.interruptCh:
+			tg.sigMu.Lock()
+			dying := tg.exiting || t.pendingLocked()&linux.SIGKILL.Mask() != 0
+			if dying {
+				tg.execing = nil
+			}
+			tg.sigMu.Unlock()
+			if dying {
+				return ErrExit
+			}
+		}
+	}
+
+	k.mu.Lock()
+	if tg.leader != t {
+		// The old leader's task is gone for good: its TID is now ours.
+		delete(k.tasks, t.TID())
+		t.tid.Store(tg.id)
+		k.tasks[tg.id] = t
+		tg.leader = t
+	}
+	tg.sigMu.Lock()
+	tg.execing, tg.threadsGone = nil, nil
+	tg.sigMu.Unlock()
+	k.mu.Unlock()
+	return nil
 }

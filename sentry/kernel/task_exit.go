@@ -25,10 +25,19 @@ func (t *Task) exitGroup(ws linux.WaitStatus) {
 	tg.sigMu.Unlock()
 }
 
-// Exit is exit(2) and exit_group(2): without threads, exit ends the
-// process too.
-func (t *Task) Exit(code int) error {
+// ExitGroup is exit_group(2): every thread of the process ends, and the
+// process exits with code.
+func (t *Task) ExitGroup(code int) error {
 	t.exitGroup(linux.Exited(code))
+	return ErrExit
+}
+
+// Exit is exit(2): only the calling thread ends. The process lives on
+// while it has other threads; when the last one leaves, it exits with its
+// leader's status (Linux's wait_task_zombie), unless a group exit set one.
+func (t *Task) Exit(code int) error {
+	t.exitThread = true
+	t.exitCode = linux.Exited(code)
 	return ErrExit
 }
 
@@ -37,14 +46,15 @@ func (t *Task) Kill() {
 	t.tg.SendSignal(&linux.SignalInfo{Signo: int32(linux.SIGKILL), Code: linux.SI_KERNEL})
 }
 
-// releaseResources drops the task's address space, files and FS context.
+// releaseResources drops the task's share of its address space, files and
+// FS context.
 func (t *Task) releaseResources() {
 	if t.mm != nil {
 		t.mm.Release()
 		t.mm = nil
 	}
 	if t.fdTable != nil {
-		t.fdTable.CloseAll()
+		t.fdTable.DecRef()
 		t.fdTable = nil
 	}
 	if t.fsContext != nil {
@@ -55,12 +65,10 @@ func (t *Task) releaseResources() {
 
 // finishExit runs on the task goroutine after its last switch: it frees
 // the task's resources and leaves its thread group; the last thread to
-// leave ends the process (exitLastLocked).
+// leave ends the process (exitLastLocked). A leader that is not the last
+// stays in the tables, a zombie, until its process is reaped.
 func (t *Task) finishExit() {
 	tg := t.tg
-	tg.sigMu.Lock()
-	tg.exiting = true
-	tg.sigMu.Unlock()
 	// The vfork parent resumes only once the child's view of its memory
 	// is gone.
 	t.releaseResources()
@@ -74,11 +82,25 @@ func (t *Task) finishExit() {
 	tg.sigMu.Lock()
 	tg.tasks = slices.DeleteFunc(tg.tasks, func(o *Task) bool { return o == t })
 	last := len(tg.tasks) == 0
+	if last {
+		tg.exiting = true
+	}
+	// Signals queued for this thread alone die with it.
+	tg.queued -= t.pending.discard(^linux.SignalSet(0))
+	if tg.stopped && tg.stopCount > 0 {
+		tg.stopCount--
+	}
+	t.exited.Store(true)
 	tg.sigMu.Unlock()
+	if t == tg.leader && !tg.exitStatusSet {
+		tg.leaderStatus = t.exitCode
+	}
 	tg.exitedUserTime += t.UserTime()
 	if t != tg.leader {
-		// A zombie leader stays findable until reaped; other threads go.
-		delete(k.tasks, t.tid)
+		delete(k.tasks, t.TID())
+	}
+	if tg.threadsGone != nil {
+		notify(tg.threadsGone)
 	}
 	if !last {
 		k.mu.Unlock()
@@ -103,7 +125,7 @@ func (tg *ThreadGroup) exitLastLocked() (after func()) {
 	}
 	tg.sigMu.Unlock()
 	if !tg.exitStatusSet {
-		tg.exitStatus = linux.Killed(linux.SIGKILL, false)
+		tg.exitStatus = tg.leaderStatus
 	}
 	pdeath := tg.reparentChildrenLocked()
 	tg.exitState = exitZombie

@@ -72,10 +72,11 @@ func (t *Task) run() {
 		t.sharedCtx.Store(nil)
 		ctx.Release()
 	}()
+loop:
 	for {
 		t.waitIfFrozen()
 		if t.deliverSignals() {
-			break
+			break loop
 		}
 		start := time.Now()
 		ev, info, err := t.ctx.Switch(t.mm.AddressSpace(), &t.st)
@@ -89,6 +90,9 @@ func (t *Task) run() {
 		switch ev {
 		case platform.EventSyscall:
 			t.doSyscall()
+			if t.exitThread {
+				break loop
+			}
 		case platform.EventFault:
 			if si, err := t.mm.HandleHostFault(info); err != nil {
 				t.forceSignal(&linux.SignalInfo{Signo: int32(linux.SIGSEGV), Code: si.Code, Addr: uint64(info.Addr)})

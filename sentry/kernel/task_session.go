@@ -118,7 +118,7 @@ func (t *Task) KillPID(pid int32, sig linux.Signal) error {
 	info := &linux.SignalInfo{Signo: int32(sig), Code: linux.SI_USER, PID: tg.ID(), UID: t.Credentials().RUID}
 	permitted := false
 	for _, o := range targets {
-		if !t.maySignal(o.leader, sig) {
+		if !t.maySignal(o.Leader(), sig) {
 			continue
 		}
 		permitted = true
@@ -157,7 +157,7 @@ func (t *Task) QueueSignal(tgid, tid int32, info linux.SignalInfo) error {
 	if tg == nil {
 		return unix.ESRCH
 	}
-	if !t.maySignal(tg.leader, sig) {
+	if !t.maySignal(tg.Leader(), sig) {
 		return unix.EPERM
 	}
 	if !tg.unkillableInit(sig, false /* fromOutside */) {

@@ -249,7 +249,7 @@ func (t *Task) pendingLocked() linux.SignalSet { return t.pending.set | t.tg.pen
 func (t *Task) hasDeliverable() bool {
 	t.tg.sigMu.Lock()
 	defer t.tg.sigMu.Unlock()
-	return t.tg.exiting || t.pendingLocked()&(^t.mask|linux.UnblockableSignals) != 0
+	return t.tg.exiting || t.zapped.Load() || t.tg.stopped || t.pendingLocked()&(^t.mask|linux.UnblockableSignals) != 0
 }
 
 // Block waits until ch is ready or the task has a signal to take
@@ -311,9 +311,15 @@ func (t *Task) dequeueSignalLocked(sig linux.Signal) linux.SignalInfo {
 func (t *Task) deliverSignals() bool {
 	for {
 		t.tg.sigMu.Lock()
-		if t.tg.exiting {
+		if t.tg.exiting || t.zapped.Load() {
 			t.tg.sigMu.Unlock()
 			return true
+		}
+		if t.tg.stopped {
+			// Another thread stopped the process: take part.
+			t.tg.sigMu.Unlock()
+			t.joinGroupStop()
+			continue
 		}
 		info, ok := t.dequeueLocked()
 		if !ok {

@@ -5,29 +5,48 @@ import (
 )
 
 // groupStop stops the task's process on a stop signal (SIGSTOP, SIGTSTP,
-// SIGTTIN, SIGTTOU with SIG_DFL): the parent is told (wait with
-// WUNTRACED, and SIGCHLD unless it asked for SA_NOCLDSTOP), and the task
-// waits until SIGCONT or SIGKILL, as Linux's do_signal_stop. (With
-// threads, each would take part in the group stop; there is one.)
+// SIGTTIN, SIGTTOU with SIG_DFL), as Linux's do_signal_stop: every thread
+// takes part (the others are interrupted and join in deliverSignals); once
+// the last has stopped the parent is told (wait with WUNTRACED, and
+// SIGCHLD unless it asked for SA_NOCLDSTOP); each waits until SIGCONT or
+// SIGKILL.
 func (t *Task) groupStop(sig linux.Signal) {
 	tg := t.tg
 	tg.sigMu.Lock()
-	if tg.continued == nil {
-		tg.continued = make(chan struct{})
+	if !tg.stopped {
+		if tg.continued == nil {
+			tg.continued = make(chan struct{})
+		}
+		tg.stopped = true
+		tg.stopCount = 0
+		tg.stopSignal = sig
+		for _, o := range tg.tasks {
+			if o != t {
+				o.interrupt()
+			}
+		}
 	}
-	tg.stopped = true
-	cont := tg.continued
 	tg.sigMu.Unlock()
+	t.joinGroupStop()
+}
 
-	k := t.k
-	k.mu.Lock()
-	tg.stopReport, tg.contReport = sig, false
-	parent := tg.parent
-	if parent != nil {
-		notify(parent.childEvent)
+// joinGroupStop stops the task as part of its process's group stop, and
+// returns when the stop ends (SIGCONT) or the task is killed.
+func (t *Task) joinGroupStop() {
+	tg := t.tg
+	tg.sigMu.Lock()
+	if !tg.stopped {
+		tg.sigMu.Unlock()
+		return
 	}
-	k.mu.Unlock()
-	tg.notifyParentJobControl(parent, linux.CLD_STOPPED, int32(sig))
+	cont := tg.continued
+	tg.stopCount++
+	report := tg.stopCount == len(tg.tasks)
+	sig := tg.stopSignal
+	tg.sigMu.Unlock()
+	if report {
+		tg.reportStopped(sig)
+	}
 
 	t.runState.Store(stateStopped)
 	defer t.runState.Store(stateRunning)
@@ -37,7 +56,7 @@ func (t *Task) groupStop(sig linux.Signal) {
 			return
 		case <-t.interruptCh:
 			tg.sigMu.Lock()
-			killed := tg.exiting || t.pendingLocked()&linux.SIGKILL.Mask() != 0
+			killed := tg.exiting || t.zapped.Load() || t.pendingLocked()&linux.SIGKILL.Mask() != 0
 			if killed {
 				tg.stopped = false
 			}
@@ -47,6 +66,19 @@ func (t *Task) groupStop(sig linux.Signal) {
 			}
 		}
 	}
+}
+
+// reportStopped tells the parent that the process stopped on sig.
+func (tg *ThreadGroup) reportStopped(sig linux.Signal) {
+	k := tg.k
+	k.mu.Lock()
+	tg.stopReport, tg.contReport = sig, false
+	parent := tg.parent
+	if parent != nil {
+		notify(parent.childEvent)
+	}
+	k.mu.Unlock()
+	tg.notifyParentJobControl(parent, linux.CLD_STOPPED, int32(sig))
 }
 
 // reportContinued tells the parent that SIGCONT resumed the process.
@@ -72,6 +104,6 @@ func (tg *ThreadGroup) notifyParentJobControl(parent *ThreadGroup, code, status 
 	noStop := parent.handlers.actions[linux.SIGCHLD].Flags&linux.SA_NOCLDSTOP != 0
 	parent.sigMu.Unlock()
 	if !noStop {
-		parent.SendSignal(&linux.SignalInfo{Signo: int32(linux.SIGCHLD), Code: code, PID: tg.ID(), UID: tg.leader.Credentials().RUID, Status: status})
+		parent.SendSignal(&linux.SignalInfo{Signo: int32(linux.SIGCHLD), Code: code, PID: tg.ID(), UID: tg.Leader().Credentials().RUID, Status: status})
 	}
 }

@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"slices"
 	"sync"
 	"time"
 
@@ -14,11 +15,16 @@ import (
 // process's place in the tree (parent, children, process group, session,
 // container); the executable image.
 //
-// Without CLONE_THREAD support yet, every thread group has exactly one
-// task, its leader, and TGID == TID; the structures are shaped for more.
+// A group has one or more threads (clone with CLONE_THREAD); the first
+// is its leader, whose TID is the TGID. The leader may exit before the
+// others: it then stays, a zombie, until the last one leaves. An execve
+// from another thread makes that thread the leader, with the TGID as TID.
 type ThreadGroup struct {
 	k *Kernel
-	// leader is the thread-group leader; its TID is the TGID. Immutable.
+	// id is the TGID. Immutable.
+	id int32
+	// leader is the thread-group leader, guarded by k.mu (deThread
+	// replaces it).
 	leader *Task
 	// containerID names the process's container (container.go).
 	// Immutable.
@@ -41,7 +47,10 @@ type ThreadGroup struct {
 	// once the first one (exit_group, a fatal signal) is recorded.
 	exitStatus    linux.WaitStatus
 	exitStatusSet bool
-	pgid, sid     int32
+	// leaderStatus is the leader's own exit status (exit(2)), what the
+	// process reports when no group exit set one.
+	leaderStatus linux.WaitStatus
+	pgid, sid    int32
 	// image is the path of the executable (/proc/[pid]/exe).
 	image string
 	// execed is set once the process called execve (setpgid then refuses
@@ -80,7 +89,17 @@ type ThreadGroup struct {
 	continued chan struct{}
 	// exiting is set once the group is being killed or exits.
 	exiting bool
-	itimer  *realTimer
+	// execing is the thread that runs an execve and waits for the others
+	// to end (deThread); threadsGone receives a token each time one of
+	// them leaves.
+	execing     *Task
+	threadsGone chan struct{}
+	// stopCount counts the threads that take part in the current group
+	// stop, and stopSignal is its signal; the parent hears of it when the
+	// last thread has stopped.
+	stopCount  int
+	stopSignal linux.Signal
+	itimer     *realTimer
 
 	// limitsMu guards rlimits.
 	limitsMu sync.Mutex
@@ -105,10 +124,21 @@ func newThreadGroup(leader *Task, containerID string, handlers *signalHandlers, 
 func (t *Task) ThreadGroup() *ThreadGroup { return t.tg }
 
 // ID returns the thread-group ID: the PID of the process.
-func (tg *ThreadGroup) ID() int32 { return tg.leader.tid }
+func (tg *ThreadGroup) ID() int32 { return tg.id }
 
 // Leader returns the thread-group leader.
-func (tg *ThreadGroup) Leader() *Task { return tg.leader }
+func (tg *ThreadGroup) Leader() *Task {
+	tg.k.mu.Lock()
+	defer tg.k.mu.Unlock()
+	return tg.leader
+}
+
+// Threads returns the group's live threads, the leader first if it lives.
+func (tg *ThreadGroup) Threads() []*Task {
+	tg.k.mu.Lock()
+	defer tg.k.mu.Unlock()
+	return slices.Clone(tg.tasks)
+}
 
 // ContainerID returns the ID of the container the process belongs to.
 func (tg *ThreadGroup) ContainerID() string { return tg.containerID }

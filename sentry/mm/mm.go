@@ -36,6 +36,7 @@ package mm
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/platform"
@@ -90,6 +91,9 @@ type MemoryManager struct {
 	// argv/env string ranges for /proc/pid/cmdline and environ.
 	argvStart, argvEnd, envStart, envEnd uintptr
 	released                             bool
+	// users counts the tasks that share the manager (CLONE_VM): the
+	// last Release frees it. Atomic.
+	users atomic.Int32
 	// writesInPlace marks a vfork view: private pages shared with the
 	// parent are written in place, never copied. Immutable.
 	writesInPlace bool
@@ -118,7 +122,7 @@ func newWithAS(p platform.Platform, mf *pgalloc.MemoryFile, as platform.AddressS
 	if top-minAddr > 2*mmapGap {
 		base = top - mmapGap
 	}
-	return &MemoryManager{
+	m := &MemoryManager{
 		p:          p,
 		mf:         mf,
 		as:         as,
@@ -129,7 +133,13 @@ func newWithAS(p platform.Platform, mf *pgalloc.MemoryFile, as platform.AddressS
 		pages:      make(map[uintptr]*pageEntry),
 		stackLimit: DefaultStackLimit,
 	}
+	m.users.Store(1)
+	return m
 }
+
+// IncUsers adds a user of the manager: a thread or process that shares
+// it (clone with CLONE_VM), which calls Release when done with it.
+func (m *MemoryManager) IncUsers() { m.users.Add(1) }
 
 // AddressSpace returns the platform address space this manager drives.
 func (m *MemoryManager) AddressSpace() platform.AddressSpace { return m.as }
@@ -167,9 +177,13 @@ func (m *MemoryManager) ArgvEnv() (argvStart, argvEnd, envStart, envEnd uintptr)
 	return m.argvStart, m.argvEnd, m.envStart, m.envEnd
 }
 
-// Release frees every page, drops the file references of all VMAs and
-// destroys the platform address space. The manager must not be used after.
+// Release drops a user; the last one frees every page, drops the file
+// references of all VMAs and destroys the platform address space. The
+// caller must not use the manager after.
 func (m *MemoryManager) Release() {
+	if m.users.Add(-1) > 0 {
+		return
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.released {

@@ -128,8 +128,29 @@ func (a *App) Fork(child Program) (int32, unix.Errno) { return a.spawn(unix.SYS_
 // returns once the child exits (or execs).
 func (a *App) Vfork(child Program) (int32, unix.Errno) { return a.spawn(unix.SYS_VFORK, child) }
 
-func (a *App) spawn(nr uintptr, child Program) (int32, unix.Errno) {
-	a.send(request{nr: nr, child: child})
+// Clone is clone(2) with flags and, in args, the stack, parent_tid,
+// child_tid and tls arguments; the child (a thread with CLONE_THREAD)
+// runs child from the call's return. It returns the child's TID, or an
+// errno.
+func (a *App) Clone(flags uintptr, child Program, args ...uintptr) (int32, unix.Errno) {
+	return a.spawn(unix.SYS_CLONE, child, append([]uintptr{flags}, args...)...)
+}
+
+// ThreadFlags are the clone flags glibc's pthread_create passes.
+const ThreadFlags = unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE_SIGHAND |
+	unix.CLONE_THREAD | unix.CLONE_SYSVSEM | unix.CLONE_SETTLS | unix.CLONE_PARENT_SETTID |
+	unix.CLONE_CHILD_CLEARTID
+
+// Thread starts a thread that runs child, as pthread_create does, and
+// returns its TID.
+func (a *App) Thread(child Program) (int32, unix.Errno) {
+	return a.Clone(ThreadFlags&^(unix.CLONE_SETTLS|unix.CLONE_PARENT_SETTID|unix.CLONE_CHILD_CLEARTID), child)
+}
+
+func (a *App) spawn(nr uintptr, child Program, args ...uintptr) (int32, unix.Errno) {
+	r := request{nr: nr, child: child}
+	copy(r.args[:], args)
+	a.send(r)
 	pid, errno := split(uintptr(a.wait()))
 	return int32(pid), errno
 }

@@ -20,7 +20,9 @@ const maxArgCount = 1 << 17
 var le = binary.LittleEndian
 
 // Getpid implements Linux syscall getpid(2).
-func Getpid(t *kernel.Task, _ arch.SyscallArgs) (uintptr, error) { return uintptr(t.TID()), nil }
+func Getpid(t *kernel.Task, _ arch.SyscallArgs) (uintptr, error) {
+	return uintptr(t.ThreadGroup().ID()), nil
+}
 
 // Gettid implements Linux syscall gettid(2).
 func Gettid(t *kernel.Task, _ arch.SyscallArgs) (uintptr, error) { return uintptr(t.TID()), nil }
@@ -28,11 +30,13 @@ func Gettid(t *kernel.Task, _ arch.SyscallArgs) (uintptr, error) { return uintpt
 // Getppid implements Linux syscall getppid(2).
 func Getppid(t *kernel.Task, _ arch.SyscallArgs) (uintptr, error) { return uintptr(t.PPID()), nil }
 
-// Exit implements Linux syscall exit(2) (no threads yet: the whole process).
+// Exit implements Linux syscall exit(2): the calling thread ends.
 func Exit(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) { return 0, t.Exit(int(a[0])) }
 
 // ExitGroup implements Linux syscall exit_group(2).
-func ExitGroup(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) { return 0, t.Exit(int(a[0])) }
+func ExitGroup(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return 0, t.ExitGroup(int(a[0]))
+}
 
 // Fork implements Linux syscall fork(2).
 func Fork(t *kernel.Task, _ arch.SyscallArgs) (uintptr, error) {
@@ -57,6 +61,77 @@ func Clone(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		ParentTID:  a[2],
 		ChildTID:   a[3],
 		TLS:        a[4],
+	})
+	return uintptr(tid), err
+}
+
+// clone3(2)'s struct clone_args: the sizes Linux knows, and the flags
+// only clone3 takes.
+const (
+	cloneArgsSizeVer0 = 64
+	cloneArgsSizeVer2 = 88
+	cloneClearSighand = 0x100000000
+	cloneIntoCgroup   = 0x200000000
+	cloneCSignal      = 0xff
+)
+
+// Clone3 implements Linux syscall clone3(2): clone's options in a struct
+// clone_args of size bytes (64 or more; bytes beyond the 88 this kernel
+// knows must be zero, E2BIG otherwise). set_tid needs CAP_SYS_ADMIN in
+// the PID namespace that the sandbox does not give (EPERM), and
+// CLONE_INTO_CGROUP and CLONE_CLEAR_SIGHAND are refused (EINVAL).
+func Clone3(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	addr, size := a[0], a[1]
+	if size < cloneArgsSizeVer0 || size > linux.PageSize {
+		if size > linux.PageSize {
+			return 0, unix.E2BIG
+		}
+		return 0, unix.EINVAL
+	}
+	buf := t.Scratch(int(size))
+	if _, err := t.CopyIn(addr, buf); err != nil {
+		return 0, err
+	}
+	for _, b := range buf[min(size, cloneArgsSizeVer2):] {
+		if b != 0 {
+			return 0, unix.E2BIG
+		}
+	}
+	var f [11]uint64
+	for i := range f {
+		if off := i * 8; off+8 <= len(buf) {
+			f[i] = le.Uint64(buf[off:])
+		}
+	}
+	flags, childTID, parentTID, exitSignal := f[0], f[2], f[3], f[4]
+	stack, stackSize, tls, setTID, setTIDSize := f[5], f[6], f[7], f[8], f[9]
+	switch {
+	case flags&cloneCSignal != 0 || flags&(cloneClearSighand|cloneIntoCgroup) != 0 || flags>>32 != 0:
+		return 0, unix.EINVAL
+	case exitSignal&^cloneCSignal != 0 || exitSignal != 0 && !linux.Signal(exitSignal).Valid():
+		return 0, unix.EINVAL
+	case flags&(kernel.CLONE_THREAD|kernel.CLONE_PARENT) != 0 && exitSignal != 0:
+		return 0, unix.EINVAL
+	case (stack == 0) != (stackSize == 0):
+		return 0, unix.EINVAL
+	case setTIDSize > 32 || setTID == 0 && setTIDSize != 0:
+		return 0, unix.EINVAL
+	case setTIDSize != 0:
+		return 0, unix.EPERM
+	case flags&kernel.CLONE_PIDFD != 0:
+		// pidfds come with the event-FD work.
+		return 0, unix.EINVAL
+	}
+	if stack != 0 {
+		stack += stackSize // x86 stacks grow down from the top.
+	}
+	tid, err := t.Clone(kernel.CloneOptions{
+		Flags:      flags,
+		ExitSignal: linux.Signal(exitSignal),
+		Stack:      uintptr(stack),
+		ParentTID:  uintptr(parentTID),
+		ChildTID:   uintptr(childTID),
+		TLS:        uintptr(tls),
 	})
 	return uintptr(tid), err
 }

@@ -72,7 +72,7 @@ var syscalls = map[uintptr]entry{
 	unix.SYS_GETITIMER:         {"getitimer", Getitimer, Partial, "ITIMER_REAL only: ITIMER_VIRTUAL and ITIMER_PROF answer EINVAL"},
 	unix.SYS_KILL:              {"kill", Kill, Supported, ""},
 	unix.SYS_TKILL:             {"tkill", Tkill, Supported, ""},
-	unix.SYS_TGKILL:            {"tgkill", Tgkill, Supported, "every process has one thread: tid must be tgid"},
+	unix.SYS_TGKILL:            {"tgkill", Tgkill, Supported, ""},
 	unix.SYS_SIGNALFD:          {"signalfd", nil, Unsupported, noteFDEvent},
 	unix.SYS_SIGNALFD4:         {"signalfd4", nil, Unsupported, noteFDEvent},
 	unix.SYS_TIMER_CREATE:      {"timer_create", nil, Unsupported, noteTimers},
@@ -87,13 +87,14 @@ var syscalls = map[uintptr]entry{
 	unix.SYS_GETPPID: {"getppid", Getppid, Supported, ""},
 	unix.SYS_FORK:    {"fork", Fork, Supported, ""},
 	unix.SYS_VFORK:   {"vfork", Vfork, Supported, ""},
-	unix.SYS_CLONE: {"clone", Clone, Partial, "no threads yet: CLONE_THREAD, and CLONE_VM without CLONE_VFORK, " +
-		"answer EINVAL; CLONE_FILES, CLONE_FS and CLONE_SIGHAND copy instead of sharing; CLONE_PIDFD is " +
-		"accepted but makes no pidfd; CLONE_NEW* answer EPERM"},
-	unix.SYS_CLONE3:          {"clone3", nil, Unsupported, "not implemented: glibc falls back to clone(2) on ENOSYS"},
+	unix.SYS_CLONE: {"clone", Clone, Partial, "CLONE_SIGHAND without CLONE_THREAD copies the handlers instead of " +
+		"sharing them; CLONE_PIDFD is accepted but makes no pidfd; CLONE_SYSVSEM has nothing to share (no System V " +
+		"IPC); CLONE_NEW* answer EPERM"},
+	unix.SYS_CLONE3: {"clone3", Clone3, Partial, "set_tid answers EPERM (no CAP_SYS_ADMIN in the sandbox's PID namespace); " +
+		"CLONE_PIDFD, CLONE_INTO_CGROUP and CLONE_CLEAR_SIGHAND answer EINVAL"},
 	unix.SYS_EXECVE:          {"execve", Execve, Partial, "set-user-ID and set-group-ID bits are ignored"},
 	unix.SYS_EXECVEAT:        {"execveat", Execveat, Partial, "dirfd must be AT_FDCWD and flags 0, else ENOSYS (so no fexecve); set-ID bits are ignored"},
-	unix.SYS_EXIT:            {"exit", Exit, Supported, "every process has one thread: exits the process"},
+	unix.SYS_EXIT:            {"exit", Exit, Supported, ""},
 	unix.SYS_EXIT_GROUP:      {"exit_group", ExitGroup, Supported, ""},
 	unix.SYS_WAIT4:           {"wait4", Wait4, Partial, "the rusage is all zeros"},
 	unix.SYS_WAITID:          {"waitid", Waitid, Partial, "P_PIDFD answers EINVAL; the rusage argument is not written"},
