@@ -50,7 +50,7 @@ type Task struct {
 	// on.
 	exitThread bool
 	// exitCode is the thread's own exit status (exit(2)); the process
-	// reports its leader's unless a group exit set one.
+	// reports its last thread's unless a group exit set one.
 	exitCode linux.WaitStatus
 	// vforkDone is closed when a vfork child execs or exits.
 	vforkDone chan struct{}

@@ -33,8 +33,8 @@ func (t *Task) ExitGroup(code int) error {
 }
 
 // Exit is exit(2): only the calling thread ends. The process lives on
-// while it has other threads; when the last one leaves, it exits with its
-// leader's status (Linux's wait_task_zombie), unless a group exit set one.
+// while it has other threads; when the last one leaves, the process exits
+// with that thread's status, unless a group exit set one (as Linux shows).
 func (t *Task) Exit(code int) error {
 	t.exitThread = true
 	t.exitCode = linux.Exited(code)
@@ -92,8 +92,8 @@ func (t *Task) finishExit() {
 	}
 	t.exited.Store(true)
 	tg.sigMu.Unlock()
-	if t == tg.leader && !tg.exitStatusSet {
-		tg.leaderStatus = t.exitCode
+	if last && !tg.exitStatusSet {
+		tg.lastStatus = t.exitCode
 	}
 	tg.exitedUserTime += t.UserTime()
 	if t != tg.leader {
@@ -125,7 +125,7 @@ func (tg *ThreadGroup) exitLastLocked() (after func()) {
 	}
 	tg.sigMu.Unlock()
 	if !tg.exitStatusSet {
-		tg.exitStatus = tg.leaderStatus
+		tg.exitStatus = tg.lastStatus
 	}
 	pdeath := tg.reparentChildrenLocked()
 	tg.exitState = exitZombie

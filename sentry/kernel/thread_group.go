@@ -47,9 +47,9 @@ type ThreadGroup struct {
 	// once the first one (exit_group, a fatal signal) is recorded.
 	exitStatus    linux.WaitStatus
 	exitStatusSet bool
-	// leaderStatus is the leader's own exit status (exit(2)), what the
-	// process reports when no group exit set one.
-	leaderStatus linux.WaitStatus
+	// lastStatus is the exit(2) status of the last thread to leave, what
+	// the process reports when no group exit set one.
+	lastStatus linux.WaitStatus
 	pgid, sid    int32
 	// image is the path of the executable (/proc/[pid]/exe).
 	image string

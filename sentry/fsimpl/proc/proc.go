@@ -30,15 +30,18 @@ type HostFacts struct {
 func New(k *kernel.Kernel, facts HostFacts) vfs.Inode {
 	p := &procFS{k: k, facts: facts}
 	static := map[string]vfs.Inode{
-		"self":        kernfs.NewSymlink(func(ctx vfs.Context) string { return strconv.Itoa(int(callerTID(ctx))) }),
-		"thread-self": kernfs.NewSymlink(func(ctx vfs.Context) string { tid := callerTID(ctx); return fmt.Sprintf("%d/task/%d", tid, tid) }),
-		"meminfo":     kernfs.NewFile(0o444, p.meminfo),
-		"cpuinfo":     kernfs.NewFile(0o444, func(vfs.Context) ([]byte, error) { return p.facts.CPUInfo, nil }),
-		"mounts":      kernfs.NewSymlink(func(vfs.Context) string { return "self/mounts" }),
-		"uptime":      kernfs.NewFile(0o444, p.uptime),
-		"loadavg":     kernfs.NewFile(0o444, p.loadavg),
-		"version":     kernfs.NewFile(0o444, p.version),
-		"stat":        kernfs.NewFile(0o444, p.stat),
+		"self": kernfs.NewSymlink(func(ctx vfs.Context) string { pid, _ := callerIDs(ctx); return strconv.Itoa(int(pid)) }),
+		"thread-self": kernfs.NewSymlink(func(ctx vfs.Context) string {
+			pid, tid := callerIDs(ctx)
+			return fmt.Sprintf("%d/task/%d", pid, tid)
+		}),
+		"meminfo": kernfs.NewFile(0o444, p.meminfo),
+		"cpuinfo": kernfs.NewFile(0o444, func(vfs.Context) ([]byte, error) { return p.facts.CPUInfo, nil }),
+		"mounts":  kernfs.NewSymlink(func(vfs.Context) string { return "self/mounts" }),
+		"uptime":  kernfs.NewFile(0o444, p.uptime),
+		"loadavg": kernfs.NewFile(0o444, p.loadavg),
+		"version": kernfs.NewFile(0o444, p.version),
+		"stat":    kernfs.NewFile(0o444, p.stat),
 		"filesystems": kernfs.NewFile(0o444, func(vfs.Context) ([]byte, error) {
 			return []byte("nodev\tproc\nnodev\ttmpfs\nnodev\tdevpts\n\toverlay\n"), nil
 		}),
@@ -66,14 +69,15 @@ func New(k *kernel.Kernel, facts HostFacts) vfs.Inode {
 		if err != nil || tid <= 0 {
 			return nil, unix.ENOENT
 		}
+		// A thread's TID works too, though only processes are listed.
 		t := k.TaskByTID(int32(tid))
 		if t == nil {
 			return nil, unix.ENOENT
 		}
-		return p.taskDir(t), nil
+		return p.processDir(t), nil
 	}, func(vfs.Context) []vfs.Dirent {
 		var ents []vfs.Dirent
-		for _, tid := range k.TIDs() {
+		for _, tid := range k.TGIDs() {
 			ents = append(ents, vfs.Dirent{Name: strconv.Itoa(int(tid)), Ino: uint64(tid) << 16, Type: vfs.TypeDirectory})
 		}
 		for name, in := range static {
@@ -92,12 +96,12 @@ type procFS struct {
 	facts HostFacts
 }
 
-// callerTID returns the TID of the task asking, or 0.
-func callerTID(ctx vfs.Context) int32 {
+// callerIDs returns the PID and TID of the task asking, or zeros.
+func callerIDs(ctx vfs.Context) (pid, tid int32) {
 	if t, ok := ctx.(*kernel.Task); ok {
-		return t.TID()
+		return t.ThreadGroup().ID(), t.TID()
 	}
-	return 0
+	return 0, 0
 }
 
 func (p *procFS) meminfo(vfs.Context) ([]byte, error) {

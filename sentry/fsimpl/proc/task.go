@@ -13,9 +13,41 @@ import (
 	"github.com/cocoon-sandbox/cocoon/sentry/vfs"
 )
 
-// taskDir is /proc/[pid].
-func (p *procFS) taskDir(t *kernel.Task) vfs.Inode {
-	entries := map[string]vfs.Inode{
+// processDir is /proc/[pid]: the files of t, the thread named, and its
+// process's threads in task/.
+func (p *procFS) processDir(t *kernel.Task) vfs.Inode {
+	entries := p.taskEntries(t)
+	tg := t.ThreadGroup()
+	entries["task"] = kernfs.NewDynamicDir(func(_ vfs.Context, name string) (vfs.Inode, error) {
+		for _, th := range threadsOf(tg) {
+			if name == strconv.Itoa(int(th.TID())) {
+				return kernfs.NewDir(p.taskEntries(th)), nil
+			}
+		}
+		return nil, unix.ENOENT
+	}, func(vfs.Context) []vfs.Dirent {
+		var ents []vfs.Dirent
+		for _, th := range threadsOf(tg) {
+			ents = append(ents, vfs.Dirent{Name: strconv.Itoa(int(th.TID())), Type: vfs.TypeDirectory})
+		}
+		return ents
+	})
+	return kernfs.NewDir(entries)
+}
+
+// threadsOf returns the threads /proc/[pid]/task lists: the live ones,
+// and a zombie leader while others live, as Linux shows it.
+func threadsOf(tg *kernel.ThreadGroup) []*kernel.Task {
+	ts := tg.Threads()
+	if l := tg.Leader(); len(ts) > 0 && ts[0] != l {
+		ts = append([]*kernel.Task{l}, ts...)
+	}
+	return ts
+}
+
+// taskEntries are the files of /proc/[pid] and /proc/[pid]/task/[tid].
+func (p *procFS) taskEntries(t *kernel.Task) map[string]vfs.Inode {
+	return map[string]vfs.Inode{
 		"status":  kernfs.NewFile(0o444, func(vfs.Context) ([]byte, error) { return p.status(t), nil }),
 		"stat":    kernfs.NewFile(0o444, func(vfs.Context) ([]byte, error) { return p.taskStat(t), nil }),
 		"statm":   kernfs.NewFile(0o444, func(vfs.Context) ([]byte, error) { return p.statm(t), nil }),
@@ -29,15 +61,6 @@ func (p *procFS) taskDir(t *kernel.Task) vfs.Inode {
 		"root":    kernfs.NewSymlink(func(vfs.Context) string { return "/" }),
 		"fd":      p.fdDir(t),
 	}
-	entries["task"] = kernfs.NewDynamicDir(func(_ vfs.Context, name string) (vfs.Inode, error) {
-		if name != strconv.Itoa(int(t.TID())) {
-			return nil, unix.ENOENT
-		}
-		return kernfs.NewDir(entries), nil
-	}, func(vfs.Context) []vfs.Dirent {
-		return []vfs.Dirent{{Name: strconv.Itoa(int(t.TID())), Type: vfs.TypeDirectory}}
-	})
-	return kernfs.NewDir(entries)
 }
 
 type mmView interface {
@@ -73,7 +96,7 @@ func (p *procFS) status(t *kernel.Task) []byte {
 	fmt.Fprintf(&b, "Gid:\t%d\t%d\t%d\t%d\n", c.RGID, c.EGID, c.SGID, c.FSGID)
 	fmt.Fprintf(&b, "FDSize:\t%d\n", 64)
 	fmt.Fprintf(&b, "VmSize:\t%8d kB\nVmRSS:\t%8d kB\n", vsize/1024, rss/1024)
-	fmt.Fprintf(&b, "Threads:\t1\n")
+	fmt.Fprintf(&b, "Threads:\t%d\n", len(t.ThreadGroup().Threads()))
 	mask := t.SignalMask()
 	thread, shared := t.PendingSignalSets()
 	fmt.Fprintf(&b, "SigPnd:\t%016x\nShdPnd:\t%016x\nSigBlk:\t%016x\n", uint64(thread), uint64(shared), uint64(mask))
@@ -91,8 +114,9 @@ func (p *procFS) taskStat(t *kernel.Task) []byte {
 		return nil
 	})
 	start := 0
-	return []byte(fmt.Sprintf("%d (%s) %s %d %d %d 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 %d %d %d 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n",
-		t.TID(), t.Name(), state, t.PPID(), pgid, sid, start, vsize, rss/4096))
+	threads := len(t.ThreadGroup().Threads())
+	return []byte(fmt.Sprintf("%d (%s) %s %d %d %d 0 -1 0 0 0 0 0 0 0 0 0 20 0 %d 0 %d %d %d 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n",
+		t.TID(), t.Name(), state, t.PPID(), pgid, sid, threads, start, vsize, rss/4096))
 }
 
 func (p *procFS) statm(t *kernel.Task) []byte {
