@@ -393,7 +393,9 @@ func (t *Task) deliverSignals() bool {
 		t.tg.sigMu.Lock()
 		t.mask = newMask &^ linux.UnblockableSignals
 		t.tg.sigMu.Unlock()
-		return false
+		// Another deliverable signal gets its frame on top of this one,
+		// as Linux delivers before each return to user mode: the last
+		// one taken runs first.
 	}
 }
 
