@@ -69,6 +69,11 @@ type Task struct {
 	pdeathSignal linux.Signal
 	// nice is the task's nice value (-20..19).
 	nice int32
+	// affinity is the thread's CPU affinity once set (task_sched.go),
+	// and sched its policy.
+	affinity    CPUSet
+	affinitySet bool
+	sched       SchedPolicy
 
 	// cpuTime mirrors userTime for other goroutines (clock_gettime of
 	// another process, /proc), in nanoseconds. Atomic.

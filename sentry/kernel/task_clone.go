@@ -121,6 +121,7 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 	}
 	child.tid.Store(tid)
 	child.name, child.nice = t.name, t.nice
+	t.inheritSchedLocked(child)
 	if !thread {
 		child.tg = tg
 		child.fdTable.SetOwner(tid)

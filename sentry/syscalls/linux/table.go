@@ -29,8 +29,9 @@ const (
 	noteTimers  = "POSIX timers are not implemented yet; alarm and setitimer(ITIMER_REAL) are"
 	noteSysV    = "System V IPC is not implemented"
 	noteNS      = "namespaces and mounts cannot be changed from inside the sandbox"
-	noteSched   = "scheduling policies are not implemented; nice values are (setpriority)"
-	noteSplice  = "not implemented; sendfile is"
+	noteSched   = "policies and priorities are recorded and reported per thread, checked as Linux checks them; " +
+		"the host schedules every thread as SCHED_OTHER"
+	noteSplice = "not implemented; sendfile is"
 )
 
 // syscalls is the system-call table: for each number the sentry knows, its
@@ -154,18 +155,21 @@ var syscalls = map[uintptr]entry{
 		"and the other fields are zero; RUSAGE_THREAD is RUSAGE_SELF"},
 	unix.SYS_SYSINFO: {"sysinfo", Sysinfo, Partial, "uptime, the host's total and free RAM and the process count; " +
 		"loads, shared and buffer RAM and swap are zero"},
-	unix.SYS_SCHED_GETAFFINITY: {"sched_getaffinity", SchedGetaffinity, Partial, "every host CPU (up to 64), whatever the pid"},
-	unix.SYS_SCHED_SETAFFINITY: {"sched_setaffinity", SchedSetaffinity, Partial, "any mask and pid are accepted and nothing changes"},
+	unix.SYS_SCHED_GETAFFINITY: {"sched_getaffinity", SchedGetaffinity, Supported, "the sandbox shows the CPUs the sentry may use, numbered from 0"},
+	unix.SYS_SCHED_SETAFFINITY: {"sched_setaffinity", SchedSetaffinity, Partial, "recorded and reported (sched_getaffinity, getcpu); the host schedules as it likes"},
 	unix.SYS_SCHED_YIELD:       {"sched_yield", SchedYield, Supported, ""},
-	unix.SYS_GETCPU:            {"getcpu", Getcpu, Partial, "always CPU 0 on node 0"},
+	unix.SYS_GETCPU:            {"getcpu", Getcpu, Partial, "the lowest CPU of the caller's affinity, on node 0"},
 	unix.SYS_GETPRIORITY:       {"getpriority", Getpriority, Partial, "PRIO_PROCESS only: PRIO_PGRP and PRIO_USER answer EINVAL"},
 	unix.SYS_SETPRIORITY: {"setpriority", Setpriority, Partial, "PRIO_PROCESS only; nice values are recorded, " +
 		"not scheduled by; lowering one checks the target's EUID, not the caller's, and any process may " +
 		"renice any other"},
-	unix.SYS_SCHED_GETSCHEDULER: {"sched_getscheduler", nil, Unsupported, noteSched},
-	unix.SYS_SCHED_SETSCHEDULER: {"sched_setscheduler", nil, Unsupported, noteSched},
-	unix.SYS_SCHED_GETPARAM:     {"sched_getparam", nil, Unsupported, noteSched},
-	unix.SYS_SCHED_SETPARAM:     {"sched_setparam", nil, Unsupported, noteSched},
+	unix.SYS_SCHED_GETSCHEDULER:     {"sched_getscheduler", SchedGetscheduler, Partial, noteSched},
+	unix.SYS_SCHED_SETSCHEDULER:     {"sched_setscheduler", SchedSetscheduler, Partial, noteSched},
+	unix.SYS_SCHED_GETPARAM:         {"sched_getparam", SchedGetparam, Partial, noteSched},
+	unix.SYS_SCHED_SETPARAM:         {"sched_setparam", SchedSetparam, Partial, noteSched},
+	unix.SYS_SCHED_GET_PRIORITY_MAX: {"sched_get_priority_max", SchedGetPriorityMax, Supported, ""},
+	unix.SYS_SCHED_GET_PRIORITY_MIN: {"sched_get_priority_min", SchedGetPriorityMin, Supported, ""},
+	unix.SYS_SCHED_RR_GET_INTERVAL:  {"sched_rr_get_interval", SchedRRGetInterval, Partial, noteSched},
 
 	// Time.
 	unix.SYS_CLOCK_GETTIME: {"clock_gettime", ClockGettime, Partial, "CPU-time clocks count user time only; " +
