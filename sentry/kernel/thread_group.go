@@ -50,7 +50,7 @@ type ThreadGroup struct {
 	// lastStatus is the exit(2) status of the last thread to leave, what
 	// the process reports when no group exit set one.
 	lastStatus linux.WaitStatus
-	pgid, sid    int32
+	pgid, sid  int32
 	// image is the path of the executable (/proc/[pid]/exe).
 	image string
 	// execed is set once the process called execve (setpgid then refuses
