@@ -4,16 +4,28 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/cocoon-sandbox/cocoon/runsc/specutils"
+	"github.com/cocoon-sandbox/cocoon/sentry/kernel"
 	"github.com/cocoon-sandbox/cocoon/sentry/vfs"
 )
 
-// specsUser is the OCI process user.
-type specsUser = specs.User
+// rlimitsOf maps process.rlimits to the kernel's limits by resource
+// number (the spec was validated: every type is known).
+func rlimitsOf(list []specs.POSIXRlimit) map[int]kernel.RLimit {
+	m := make(map[int]kernel.RLimit, len(list))
+	for _, r := range list {
+		if res := slices.Index(specutils.RlimitNames, r.Type); res >= 0 {
+			m[res] = kernel.RLimit{Cur: r.Soft, Max: r.Hard}
+		}
+	}
+	return m
+}
 
 // userError is a failure the user caused (a missing binary): reported
 // without the internal context.

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/cocoon-sandbox/cocoon/abi/linux"
@@ -199,7 +200,7 @@ func (l *Loader) build() (int, error) {
 	if err != nil {
 		return statusBootFailed, err
 	}
-	status, err := l.createContainer(args.ContainerID, spec.Process.Args, spec.Process.Env, spec.Process.User, fsctx, fdTable)
+	status, err := l.createContainer(args.ContainerID, spec.Process, fsctx, fdTable)
 	if err == nil && spec.Process.Terminal && tty != nil {
 		// The init leads its session and process group; the terminal
 		// is their controlling one, its group in the foreground.
@@ -220,8 +221,8 @@ func debugOrNil(debug bool) func(string, ...any) {
 }
 
 // createContainer loads the init of container id, ready to Start.
-func (l *Loader) createContainer(id string, argv, env []string, u specsUser, fsctx *vfs.FSContext, fdTable *vfs.FDTable) (int, error) {
-	o, status, err := l.loadProcess(id, argv, env, u, fsctx, fdTable)
+func (l *Loader) createContainer(id string, p *specs.Process, fsctx *vfs.FSContext, fdTable *vfs.FDTable) (int, error) {
+	o, status, err := l.loadProcess(id, p, fsctx, fdTable)
 	if err != nil {
 		return status, err
 	}
@@ -239,9 +240,11 @@ func (l *Loader) createContainer(id string, argv, env []string, u specsUser, fsc
 	return 0, nil
 }
 
-// loadProcess resolves argv[0] on PATH and loads it with the spec user's
-// credentials, for a new process of container id.
-func (l *Loader) loadProcess(id string, argv, env []string, u specsUser, fsctx *vfs.FSContext, fdTable *vfs.FDTable) (kernel.NewInitOptions, int, error) {
+// loadProcess resolves p's argv[0] on PATH and loads it with the spec
+// user's credentials and p's resource limits, for a new process of
+// container id.
+func (l *Loader) loadProcess(id string, p *specs.Process, fsctx *vfs.FSContext, fdTable *vfs.FDTable) (kernel.NewInitOptions, int, error) {
+	argv, env, u := p.Args, p.Env, p.User
 	ctx := vfs.Background()
 	exe, err := resolveExecutable(ctx, l.k.VFS(), fsctx, argv[0], env)
 	if err != nil {
@@ -261,6 +264,7 @@ func (l *Loader) loadProcess(id string, argv, env []string, u specsUser, fsctx *
 		Creds:       creds,
 		Name:        path.Base(exe),
 		Image:       img.ExecPath,
+		Rlimits:     rlimitsOf(p.Rlimits),
 	}, 0, nil
 }
 

@@ -23,6 +23,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // Methods of the control API.
@@ -66,6 +68,8 @@ type ExecArgs struct {
 	AdditionalGids []uint32 `json:"additionalGids,omitempty"`
 	// Terminal says the one FD is the process's terminal.
 	Terminal bool `json:"terminal,omitempty"`
+	// Rlimits are the process's resource limits (process.rlimits).
+	Rlimits []specs.POSIXRlimit `json:"rlimits,omitempty"`
 }
 
 // ExecResult is what Exec answers: the new process's PID in the

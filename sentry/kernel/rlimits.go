@@ -35,12 +35,28 @@ func defaultRlimits() rlimits {
 }
 
 // Rlimit reads and optionally replaces resource limit res of the task's
-// process (prlimit64). Raising a hard limit needs CAP_SYS_RESOURCE.
-func (t *Task) Rlimit(res int, newLim *RLimit) (RLimit, error) {
+// process (getrlimit, setrlimit).
+func (t *Task) Rlimit(res int, newLim *RLimit) (RLimit, error) { return t.RlimitOf(t, res, newLim) }
+
+// RlimitOf reads and optionally replaces resource limit res of target's
+// process for t (prlimit64): another process's limits need t's real,
+// effective and saved IDs to match target's real ones, or
+// CAP_SYS_RESOURCE (EPERM); raising a hard limit needs CAP_SYS_RESOURCE,
+// and RLIMIT_NOFILE's cannot go beyond 2^20 (EPERM). A new RLIMIT_NOFILE
+// bounds the process's FD table from then on.
+func (t *Task) RlimitOf(target *Task, res int, newLim *RLimit) (RLimit, error) {
 	if res < 0 || res >= numRlimits {
 		return RLimit{}, unix.EINVAL
 	}
-	tg := t.tg
+	c := t.Credentials()
+	if target.tg != t.tg && !c.HasCapability(unix.CAP_SYS_RESOURCE) {
+		tc := target.Credentials()
+		if c.RUID != tc.RUID || c.EUID != tc.RUID || c.SUID != tc.RUID ||
+			c.RGID != tc.RGID || c.EGID != tc.RGID || c.SGID != tc.RGID {
+			return RLimit{}, unix.EPERM
+		}
+	}
+	tg := target.tg
 	tg.limitsMu.Lock()
 	defer tg.limitsMu.Unlock()
 	old := tg.rlimits[res]
@@ -48,13 +64,28 @@ func (t *Task) Rlimit(res int, newLim *RLimit) (RLimit, error) {
 		if newLim.Cur > newLim.Max {
 			return RLimit{}, unix.EINVAL
 		}
-		if newLim.Max > old.Max && !t.Credentials().HasCapability(unix.CAP_SYS_RESOURCE) {
+		if newLim.Max > old.Max && !c.HasCapability(unix.CAP_SYS_RESOURCE) {
+			return RLimit{}, unix.EPERM
+		}
+		if res == unix.RLIMIT_NOFILE && newLim.Max > maxFDs {
 			return RLimit{}, unix.EPERM
 		}
 		tg.rlimits[res] = *newLim
+		if res == unix.RLIMIT_NOFILE {
+			if ft := target.FDTable(); ft != nil {
+				ft.SetLimit(fdLimit(newLim.Cur))
+			}
+		}
 	}
 	return old, nil
 }
+
+// maxFDs bounds the descriptors of a table whatever RLIMIT_NOFILE says
+// (Linux's fs.nr_open default).
+const maxFDs = 1 << 20
+
+// fdLimit is the FD-table limit for an RLIMIT_NOFILE soft limit.
+func fdLimit(cur uint64) int32 { return int32(min(cur, maxFDs)) }
 
 // limits returns a copy of the process's resource limits (for fork).
 func (tg *ThreadGroup) limits() rlimits {

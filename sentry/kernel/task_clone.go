@@ -242,6 +242,9 @@ type NewInitOptions struct {
 	Creds       *Credentials
 	Name        string
 	Image       string
+	// Rlimits replace the default resource limits (process.rlimits),
+	// indexed by resource (unix.RLIMIT_*).
+	Rlimits map[int]RLimit
 }
 
 // CreateInit creates the init process of a new container from a loaded
@@ -273,7 +276,16 @@ func (k *Kernel) newProcess(o NewInitOptions) *Task {
 		interruptCh: make(chan struct{}, 1),
 	}
 	t.creds.Store(o.Creds)
-	tg := newThreadGroup(t, o.ContainerID, &signalHandlers{}, defaultRlimits())
+	limits := defaultRlimits()
+	for res, l := range o.Rlimits {
+		if res >= 0 && res < numRlimits {
+			limits[res] = l
+		}
+	}
+	if t.fdTable != nil {
+		t.fdTable.SetLimit(fdLimit(limits[unix.RLIMIT_NOFILE].Cur))
+	}
+	tg := newThreadGroup(t, o.ContainerID, &signalHandlers{}, limits)
 	tg.exitSignal = linux.SIGCHLD
 	tg.image = o.Image
 	t.tg = tg

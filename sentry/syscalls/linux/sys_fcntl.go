@@ -29,7 +29,7 @@ func Fcntl(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	defer f.DecRef()
 	switch cmd {
 	case unix.F_DUPFD, unix.F_DUPFD_CLOEXEC:
-		if int64(arg) < 0 || int64(arg) > int64(t.FDTable().Limit()) {
+		if int64(arg) < 0 || int64(arg) >= int64(t.FDTable().Limit()) {
 			return 0, unix.EINVAL
 		}
 		nfd, err := t.FDTable().NewFD(f, int32(arg), cmd == unix.F_DUPFD_CLOEXEC)

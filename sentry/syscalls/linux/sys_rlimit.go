@@ -9,26 +9,27 @@ import (
 	"github.com/cocoon-sandbox/cocoon/sentry/kernel"
 )
 
-// Prlimit64 implements Linux syscall prlimit64(2) for the caller itself.
+// Prlimit64 implements Linux syscall prlimit64(2).
 func Prlimit64(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	pid, res, newAddr, oldAddr := int32(a[0]), int(a[1]), a[2], a[3]
-	if pid != 0 && pid != t.TID() {
-		return 0, unix.EPERM
+	target, err := taskOrSelf(t, pid)
+	if err != nil {
+		return 0, err
 	}
-	return 0, rlimit(t, res, newAddr, oldAddr)
+	return 0, rlimit(t, target, res, newAddr, oldAddr)
 }
 
 // Getrlimit implements Linux syscall getrlimit(2).
 func Getrlimit(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
-	return 0, rlimit(t, int(a[0]), 0, a[1])
+	return 0, rlimit(t, t, int(a[0]), 0, a[1])
 }
 
 // Setrlimit implements Linux syscall setrlimit(2).
 func Setrlimit(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
-	return 0, rlimit(t, int(a[0]), a[1], 0)
+	return 0, rlimit(t, t, int(a[0]), a[1], 0)
 }
 
-func rlimit(t *kernel.Task, res int, newAddr, oldAddr uintptr) error {
+func rlimit(t, target *kernel.Task, res int, newAddr, oldAddr uintptr) error {
 	var b [16]byte
 	var newLim *kernel.RLimit
 	if newAddr != 0 {
@@ -37,13 +38,9 @@ func rlimit(t *kernel.Task, res int, newAddr, oldAddr uintptr) error {
 		}
 		newLim = &kernel.RLimit{Cur: le.Uint64(b[0:]), Max: le.Uint64(b[8:])}
 	}
-	old, err := t.Rlimit(res, newLim)
+	old, err := t.RlimitOf(target, res, newLim)
 	if err != nil {
 		return err
-	}
-	if newLim != nil && res == unix.RLIMIT_NOFILE {
-		lim := min(newLim.Cur, 1<<20)
-		t.FDTable().SetLimit(int32(lim))
 	}
 	if oldAddr != 0 {
 		le.PutUint64(b[0:], old.Cur)

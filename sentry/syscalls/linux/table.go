@@ -13,10 +13,9 @@ const (
 		"list, set EOPNOTSUPP, as on a file system without xattrs"
 	noteSync = "nothing is flushed: tmpfs and overlay layers live in memory, and gofer files, " +
 		"whose writes reach the host file at once, are not fsynced on the host"
-	noteRlimit = "limits are kept per process; only RLIMIT_NOFILE and RLIMIT_FSIZE are enforced " +
-		"(stacks grow to 8 MiB whatever RLIMIT_STACK says; RLIMIT_AS, RLIMIT_DATA, RLIMIT_NPROC, " +
-		"RLIMIT_CPU, RLIMIT_MEMLOCK are only reported); until a setrlimit, the FD table allows " +
-		"65536 descriptors while RLIMIT_NOFILE reports 1024"
+	noteRlimit = "limits are kept per process, start from process.rlimits, and RLIMIT_NOFILE and RLIMIT_FSIZE " +
+		"are enforced (stacks grow to 8 MiB whatever RLIMIT_STACK says; RLIMIT_AS, RLIMIT_DATA, RLIMIT_NPROC, " +
+		"RLIMIT_CPU, RLIMIT_MEMLOCK are only reported)"
 	noteAccess = "permission checks, here as for every path, ignore supplementary groups"
 	noteSetID  = "root (EUID 0) holds every capability and other users none, so the privileged " +
 		"rules apply to EUID 0"
@@ -148,7 +147,7 @@ var syscalls = map[uintptr]entry{
 	// Resources, scheduling, randomness.
 	unix.SYS_GETRANDOM: {"getrandom", Getrandom, Partial, "at most 1 MiB per call (a short count beyond); " +
 		"GRND_RANDOM with GRND_INSECURE is not refused (EINVAL on Linux)"},
-	unix.SYS_PRLIMIT64: {"prlimit64", Prlimit64, Partial, "for the caller only: other pids answer EPERM; " + noteRlimit},
+	unix.SYS_PRLIMIT64: {"prlimit64", Prlimit64, Partial, noteRlimit},
 	unix.SYS_GETRLIMIT: {"getrlimit", Getrlimit, Partial, noteRlimit},
 	unix.SYS_SETRLIMIT: {"setrlimit", Setrlimit, Partial, noteRlimit},
 	unix.SYS_GETRUSAGE: {"getrusage", Getrusage, Partial, "only ru_utime, the time the application ran; ru_stime " +
