@@ -121,6 +121,7 @@ const (
 	CLD_STOPPED   = 5
 	CLD_CONTINUED = 6
 	SI_QUEUE      = -1
+	SI_TIMER      = -2
 
 	SEGV_MAPERR = 1
 	SEGV_ACCERR = 2
@@ -148,6 +149,9 @@ type SignalInfo struct {
 	Addr   uint64
 	// Value is the sigval of sigqueue (rt_sigqueueinfo) and timers.
 	Value uint64
+	// TimerID and Overrun describe a POSIX timer's expiry (SI_TIMER).
+	TimerID int32
+	Overrun int32
 }
 
 // SignalInfoSize is sizeof(siginfo_t).
@@ -173,6 +177,12 @@ func (si *SignalInfo) Encode(b []byte) {
 			putU32(b[24:], uint32(si.Status))
 			return
 		}
+	}
+	if si.Code == SI_TIMER {
+		putU32(b[16:], uint32(si.TimerID))
+		putU32(b[20:], uint32(si.Overrun))
+		putU64(b[24:], si.Value)
+		return
 	}
 	putU32(b[16:], uint32(si.PID))
 	putU32(b[20:], si.UID)

@@ -70,6 +70,10 @@ type Kernel struct {
 	nextTID      int32
 	// containers maps container IDs to their containers (container.go).
 	containers map[string]*container
+	// cpuTimers drives the CPU-time timers of every process
+	// (cpu_timers.go).
+	cpuTimers cpuTimers
+
 	// frozen counts the paused containers (container_freeze.go), so that
 	// a task checks for a freeze with one atomic load.
 	frozen atomic.Int32

@@ -78,6 +78,10 @@ type Task struct {
 	// cpuTime mirrors userTime for other goroutines (clock_gettime of
 	// another process, /proc), in nanoseconds. Atomic.
 	cpuTime atomic.Int64
+	// switchStart is when the running Switch began (Unix ns), 0 outside
+	// one, so that CPU clocks count application code still running.
+	// Atomic.
+	switchStart atomic.Int64
 
 	// The thread's own signal state, guarded by tg.sigMu.
 	//

@@ -80,6 +80,7 @@ func (t *Task) Execve(pathname string, argv, envv []string) error {
 	}
 	t.fdTable.CloseOnExec()
 	tg := t.tg
+	tg.deleteTimers(false)
 	tg.sigMu.Lock()
 	tg.handlers.resetForExec()
 	t.altStack = altStack{}

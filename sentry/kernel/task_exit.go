@@ -164,6 +164,7 @@ func (tg *ThreadGroup) exitLastLocked() (after func()) {
 		ended.init = nil
 	}
 	return func() {
+		tg.deleteTimers(true)
 		for _, p := range pdeath {
 			p.tg.SendSignal(&linux.SignalInfo{Signo: int32(p.sig), Code: linux.SI_USER, PID: tg.ID()})
 		}

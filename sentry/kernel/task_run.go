@@ -79,9 +79,11 @@ loop:
 			break loop
 		}
 		start := time.Now()
+		t.switchStart.Store(start.UnixNano())
 		ev, info, err := t.ctx.Switch(t.mm.AddressSpace(), &t.st)
 		t.userTime += time.Since(start)
 		t.cpuTime.Store(int64(t.userTime))
+		t.switchStart.Store(0)
 		if err != nil {
 			t.Logf("platform: %v", err)
 			t.exitGroup(linux.Killed(linux.SIGKILL, false))

@@ -299,10 +299,16 @@ func (t *Task) dequeueLocked() (linux.SignalInfo, bool) {
 // Preconditions: tg.sigMu is held; sig is in t.pendingLocked().
 func (t *Task) dequeueSignalLocked(sig linux.Signal) linux.SignalInfo {
 	t.tg.queued--
+	var info linux.SignalInfo
 	if t.pending.set&sig.Mask() != 0 {
-		return t.pending.dequeue(sig)
+		info = t.pending.dequeue(sig)
+	} else {
+		info = t.tg.pending.dequeue(sig)
 	}
-	return t.tg.pending.dequeue(sig)
+	if info.Code == linux.SI_TIMER {
+		t.tg.timerDelivered(&info)
+	}
+	return info
 }
 
 // deliverSignals takes pending signals before the task returns to the

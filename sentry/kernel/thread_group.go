@@ -101,6 +101,13 @@ type ThreadGroup struct {
 	stopSignal linux.Signal
 	itimer     *realTimer
 
+	// timersMu guards the POSIX timers (posix_timers.go) and the CPU-time
+	// itimers (cpu_timers.go).
+	timersMu    sync.Mutex
+	timers      map[int32]*posixTimer
+	nextTimerID int32
+	cpuItimers  [2]*posixTimer
+
 	// limitsMu guards rlimits.
 	limitsMu sync.Mutex
 	rlimits  rlimits

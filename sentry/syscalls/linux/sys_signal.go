@@ -198,10 +198,11 @@ func encodeItimerval(b []byte, value, interval time.Duration) {
 	le.PutUint64(b[24:], uint64(value%time.Second/time.Microsecond))
 }
 
-// Setitimer implements Linux syscall setitimer(2) for ITIMER_REAL.
+// Setitimer implements Linux syscall setitimer(2): ITIMER_REAL on the
+// wall clock, ITIMER_VIRTUAL and ITIMER_PROF on the process's CPU time.
 func Setitimer(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	which, newAddr, oldAddr := int(a[0]), a[1], a[2]
-	if which != 0 /* ITIMER_REAL */ {
+	if which < kernel.ItimerReal || which > kernel.ItimerProf {
 		return 0, unix.EINVAL
 	}
 	var b [32]byte
@@ -218,7 +219,16 @@ func Setitimer(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 			return 0, err
 		}
 	}
-	oldV, oldI := t.SetRealTimer(value, interval)
+	var oldV, oldI time.Duration
+	if which == kernel.ItimerReal {
+		oldV, oldI = t.SetRealTimer(value, interval)
+	} else {
+		old, err := t.SetCPUItimer(which, kernel.TimerSpec{Value: int64(value), Interval: int64(interval)})
+		if err != nil {
+			return 0, err
+		}
+		oldV, oldI = time.Duration(old.Value), time.Duration(old.Interval)
+	}
 	if oldAddr != 0 {
 		encodeItimerval(b[:], oldV, oldI)
 		if _, err := t.CopyOut(oldAddr, b[:]); err != nil {
@@ -228,12 +238,22 @@ func Setitimer(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	return 0, nil
 }
 
-// Getitimer implements Linux syscall getitimer(2) for ITIMER_REAL.
+// Getitimer implements Linux syscall getitimer(2).
 func Getitimer(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
-	if int(a[0]) != 0 {
+	which := int(a[0])
+	var v, i time.Duration
+	switch which {
+	case kernel.ItimerReal:
+		v, i = t.RealTimer()
+	case kernel.ItimerVirtual, kernel.ItimerProf:
+		s, err := t.CPUItimer(which)
+		if err != nil {
+			return 0, err
+		}
+		v, i = time.Duration(s.Value), time.Duration(s.Interval)
+	default:
 		return 0, unix.EINVAL
 	}
-	v, i := t.RealTimer()
 	var b [32]byte
 	encodeItimerval(b[:], v, i)
 	_, err := t.CopyOut(a[1], b[:])

@@ -19,10 +19,8 @@ func clockNow(t *kernel.Task, id int32) (int64, error) {
 	case unix.CLOCK_MONOTONIC, unix.CLOCK_MONOTONIC_COARSE, unix.CLOCK_MONOTONIC_RAW,
 		unix.CLOCK_BOOTTIME, unix.CLOCK_BOOTTIME_ALARM:
 		return int64(kernelUptime(t.Kernel())), nil
-	case unix.CLOCK_PROCESS_CPUTIME_ID, unix.CLOCK_THREAD_CPUTIME_ID:
-		return int64(t.UserTime()), nil
 	}
-	return 0, unix.EINVAL
+	return cpuClockNow(t, id)
 }
 
 func putTimespec(b []byte, ns int64) {

@@ -25,10 +25,11 @@ const (
 	noteSockets = "sockets are not implemented yet (no network stack: --network=none only)"
 	noteEpoll   = "epoll is not implemented yet; poll, ppoll, select and pselect6 are"
 	noteFDEvent = "not implemented yet (eventfd, timerfd, signalfd, inotify)"
-	noteTimers  = "POSIX timers are not implemented yet; alarm and setitimer(ITIMER_REAL) are"
-	noteSysV    = "System V IPC is not implemented"
-	noteNS      = "namespaces and mounts cannot be changed from inside the sandbox"
-	noteSched   = "policies and priorities are recorded and reported per thread, checked as Linux checks them; " +
+	noteCPUTime = "CPU time is the time threads run application code (user time); CPU-time timers " +
+		"(ITIMER_VIRTUAL, ITIMER_PROF, CPU clocks) are checked every 4 ms and ITIMER_PROF counts as ITIMER_VIRTUAL"
+	noteSysV  = "System V IPC is not implemented"
+	noteNS    = "namespaces and mounts cannot be changed from inside the sandbox"
+	noteSched = "policies and priorities are recorded and reported per thread, checked as Linux checks them; " +
 		"the host schedules every thread as SCHED_OTHER"
 	noteSplice = "not implemented; sendfile is"
 )
@@ -68,18 +69,18 @@ var syscalls = map[uintptr]entry{
 	unix.SYS_RT_TGSIGQUEUEINFO: {"rt_tgsigqueueinfo", RtTgsigqueueinfo, Partial, noteSigqueue + "; tgid must be tid (no threads)"},
 	unix.SYS_PAUSE:             {"pause", Pause, Supported, ""},
 	unix.SYS_ALARM:             {"alarm", Alarm, Supported, ""},
-	unix.SYS_SETITIMER:         {"setitimer", Setitimer, Partial, "ITIMER_REAL only: ITIMER_VIRTUAL and ITIMER_PROF answer EINVAL"},
-	unix.SYS_GETITIMER:         {"getitimer", Getitimer, Partial, "ITIMER_REAL only: ITIMER_VIRTUAL and ITIMER_PROF answer EINVAL"},
+	unix.SYS_SETITIMER:         {"setitimer", Setitimer, Partial, noteCPUTime},
+	unix.SYS_GETITIMER:         {"getitimer", Getitimer, Partial, noteCPUTime},
 	unix.SYS_KILL:              {"kill", Kill, Supported, ""},
 	unix.SYS_TKILL:             {"tkill", Tkill, Supported, ""},
 	unix.SYS_TGKILL:            {"tgkill", Tgkill, Supported, ""},
 	unix.SYS_SIGNALFD:          {"signalfd", nil, Unsupported, noteFDEvent},
 	unix.SYS_SIGNALFD4:         {"signalfd4", nil, Unsupported, noteFDEvent},
-	unix.SYS_TIMER_CREATE:      {"timer_create", nil, Unsupported, noteTimers},
-	unix.SYS_TIMER_SETTIME:     {"timer_settime", nil, Unsupported, noteTimers},
-	unix.SYS_TIMER_GETTIME:     {"timer_gettime", nil, Unsupported, noteTimers},
-	unix.SYS_TIMER_GETOVERRUN:  {"timer_getoverrun", nil, Unsupported, noteTimers},
-	unix.SYS_TIMER_DELETE:      {"timer_delete", nil, Unsupported, noteTimers},
+	unix.SYS_TIMER_CREATE:      {"timer_create", TimerCreate, Partial, noteCPUTime},
+	unix.SYS_TIMER_SETTIME:     {"timer_settime", TimerSettime, Supported, ""},
+	unix.SYS_TIMER_GETTIME:     {"timer_gettime", TimerGettime, Supported, ""},
+	unix.SYS_TIMER_GETOVERRUN:  {"timer_getoverrun", TimerGetoverrun, Supported, ""},
+	unix.SYS_TIMER_DELETE:      {"timer_delete", TimerDelete, Supported, ""},
 
 	// Processes.
 	unix.SYS_GETPID:  {"getpid", Getpid, Supported, ""},
