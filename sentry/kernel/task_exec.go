@@ -81,6 +81,7 @@ func (t *Task) Execve(pathname string, argv, envv []string) error {
 	t.fdTable.CloseOnExec()
 	tg := t.tg
 	tg.deleteTimers(false)
+	tg.membarrier.Store(0)
 	tg.sigMu.Lock()
 	tg.handlers.resetForExec()
 	t.altStack = altStack{}

@@ -3,6 +3,7 @@ package kernel
 import (
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cocoon-sandbox/cocoon/abi/linux"
@@ -108,6 +109,10 @@ type ThreadGroup struct {
 	nextTimerID int32
 	cpuItimers  [2]*posixTimer
 
+	// membarrier holds the process's membarrier(2) registrations
+	// (MEMBARRIER_CMD_REGISTER_* bits). Atomic.
+	membarrier atomic.Uint32
+
 	// limitsMu guards rlimits.
 	limitsMu sync.Mutex
 	rlimits  rlimits
@@ -126,6 +131,13 @@ func newThreadGroup(leader *Task, containerID string, handlers *signalHandlers, 
 		rlimits:     limits,
 	}
 }
+
+// MembarrierRegistrations returns the process's membarrier registrations.
+func (tg *ThreadGroup) MembarrierRegistrations() uint32 { return tg.membarrier.Load() }
+
+// RegisterMembarrier adds a membarrier registration (a
+// MEMBARRIER_CMD_REGISTER_* bit).
+func (tg *ThreadGroup) RegisterMembarrier(cmd uint32) { tg.membarrier.Or(cmd) }
 
 // ThreadGroup returns the task's process.
 func (t *Task) ThreadGroup() *ThreadGroup { return t.tg }

@@ -49,6 +49,10 @@ func Rules() []seccomp.SyscallRule {
 		// re-derive GOMAXPROCS.
 		A(unix.SYS_SCHED_GETAFFINITY, eq(0)),
 
+		// membarrier(2) of the application: MEMBARRIER_CMD_GLOBAL only
+		// (sentry/syscalls/linux/sys_membarrier.go).
+		A(unix.SYS_MEMBARRIER, eq(1), eq(0)),
+
 		// --- The memory file (sentry/pgalloc) and host FDs -----------
 		// Mapping the memory file and donated file FDs into the
 		// sentry, and unmapping them.

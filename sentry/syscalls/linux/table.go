@@ -54,7 +54,8 @@ var syscalls = map[uintptr]entry{
 	unix.SYS_MLOCKALL:   {"mlockall", Mlockall, Supported, "checks the flags only: nothing to lock"},
 	unix.SYS_MUNLOCKALL: {"munlockall", Munlockall, Supported, ""},
 	unix.SYS_MINCORE:    {"mincore", Mincore, Supported, "a page is resident once the sandbox populated it"},
-	unix.SYS_MEMBARRIER: {"membarrier", nil, Unsupported, "not implemented (no threads yet)"},
+	unix.SYS_MEMBARRIER: {"membarrier", Membarrier, Partial, "every barrier is the host's MEMBARRIER_CMD_GLOBAL " +
+		"(an RCU grace period, slower than Linux's expedited IPIs); MEMBARRIER_CMD_*_RSEQ answer EINVAL"},
 
 	// Signals.
 	unix.SYS_RT_SIGACTION:   {"rt_sigaction", RtSigaction, Supported, ""},
