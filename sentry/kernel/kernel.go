@@ -26,6 +26,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/platform"
 	"github.com/cocoon-sandbox/cocoon/sentry/arch"
 	"github.com/cocoon-sandbox/cocoon/sentry/kernel/pipe"
@@ -187,6 +188,7 @@ func (k *Kernel) addLocked(tg *ThreadGroup) {
 // Preconditions: k.mu is held; tg has no live task.
 func (k *Kernel) removeLocked(tg *ThreadGroup) {
 	tg.exitState = exitDead
+	tg.exitWaiters.Notify(linux.POLLHUP)
 	delete(k.tasks, tg.id)
 	delete(k.threadGroups, tg.id)
 }

@@ -19,6 +19,8 @@ type CloneOptions struct {
 	ParentTID  uintptr
 	ChildTID   uintptr
 	TLS        uintptr
+	// PIDFD is where CLONE_PIDFD writes the new pidfd's number.
+	PIDFD uintptr
 }
 
 // clone(2) flags.
@@ -108,6 +110,18 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 	}
 	parentTG.sigMu.Unlock()
 
+	pidfd := int32(-1)
+	if o.Flags&CLONE_PIDFD != 0 {
+		f := NewPIDFD(tg, 0)
+		n, err := t.fdTable.NewFD(f, 0, true)
+		f.DecRef()
+		if err != nil {
+			child.releaseResources()
+			return 0, err
+		}
+		pidfd = n
+	}
+
 	k := t.k
 	k.mu.Lock()
 	tid, err := k.allocTIDLocked()
@@ -117,6 +131,9 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 	if err != nil {
 		k.mu.Unlock()
 		child.releaseResources()
+		if pidfd >= 0 {
+			t.fdTable.Remove(pidfd)
+		}
 		return 0, unix.EAGAIN
 	}
 	child.tid.Store(tid)
@@ -148,6 +165,11 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 	if o.Flags&CLONE_PARENT_SETTID != 0 {
 		t.CopyOut(o.ParentTID, tidBuf[:])
 	}
+	if pidfd >= 0 {
+		var fdBuf [4]byte
+		putTID(fdBuf[:], pidfd)
+		t.CopyOut(o.PIDFD, fdBuf[:])
+	}
 	// The child's goroutine owns child.vforkDone once started (it clears
 	// it): the parent waits on its own copy.
 	var vforkDone chan struct{}
@@ -170,6 +192,7 @@ func checkCloneFlags(f uint64) error {
 	switch {
 	case f&CLONE_THREAD != 0 && f&CLONE_SIGHAND == 0,
 		f&CLONE_SIGHAND != 0 && f&CLONE_VM == 0,
+		f&CLONE_PIDFD != 0 && f&(CLONE_THREAD|CLONE_DETACHED) != 0,
 		f&CLONE_FS != 0 && f&CLONE_NEWNS != 0:
 		return unix.EINVAL
 	case f&CLONE_NEWNAMESPACES != 0:

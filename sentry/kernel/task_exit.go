@@ -165,6 +165,7 @@ func (tg *ThreadGroup) exitLastLocked() (after func()) {
 	}
 	return func() {
 		tg.deleteTimers(true)
+		tg.exitWaiters.Notify(linux.POLLIN | linux.POLLRDNORM | linux.POLLHUP)
 		for _, p := range pdeath {
 			p.tg.SendSignal(&linux.SignalInfo{Signo: int32(p.sig), Code: linux.SI_USER, PID: tg.ID()})
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cocoon-sandbox/cocoon/abi/linux"
+	"github.com/cocoon-sandbox/cocoon/sentry/vfs"
 )
 
 // ThreadGroup is a process: what its threads share, which Linux keeps in
@@ -67,6 +68,10 @@ type ThreadGroup struct {
 	// holds the stop signal.
 	stopReport linux.Signal
 	contReport bool
+
+	// exitWaiters are the pidfds' pollers, notified when the process
+	// exits and when it is reaped.
+	exitWaiters vfs.WaitQueue
 
 	// childEvent receives a token when a child changes state (for wait).
 	// Immutable; the channel is safe for concurrent use.

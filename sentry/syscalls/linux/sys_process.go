@@ -54,6 +54,10 @@ func Vfork(t *kernel.Task, _ arch.SyscallArgs) (uintptr, error) {
 // flags, stack, parent_tid, child_tid, tls.
 func Clone(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	flags := uint64(a[0])
+	if flags&kernel.CLONE_PIDFD != 0 && flags&kernel.CLONE_PARENT_SETTID != 0 {
+		// clone(2) returns both through parent_tid.
+		return 0, unix.EINVAL
+	}
 	tid, err := t.Clone(kernel.CloneOptions{
 		Flags:      flags &^ 0xff,
 		ExitSignal: linux.Signal(flags & 0xff),
@@ -61,6 +65,7 @@ func Clone(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		ParentTID:  a[2],
 		ChildTID:   a[3],
 		TLS:        a[4],
+		PIDFD:      a[2],
 	})
 	return uintptr(tid), err
 }
@@ -103,7 +108,7 @@ func Clone3(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 			f[i] = le.Uint64(buf[off:])
 		}
 	}
-	flags, childTID, parentTID, exitSignal := f[0], f[2], f[3], f[4]
+	flags, pidfd, childTID, parentTID, exitSignal := f[0], f[1], f[2], f[3], f[4]
 	stack, stackSize, tls, setTID, setTIDSize := f[5], f[6], f[7], f[8], f[9]
 	switch {
 	case flags&cloneCSignal != 0 || flags&(cloneClearSighand|cloneIntoCgroup) != 0 || flags>>32 != 0:
@@ -118,9 +123,6 @@ func Clone3(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		return 0, unix.EINVAL
 	case setTIDSize != 0:
 		return 0, unix.EPERM
-	case flags&kernel.CLONE_PIDFD != 0:
-		// pidfds come with the event-FD work.
-		return 0, unix.EINVAL
 	}
 	if stack != 0 {
 		stack += stackSize // x86 stacks grow down from the top.
@@ -132,6 +134,7 @@ func Clone3(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		ParentTID:  uintptr(parentTID),
 		ChildTID:   uintptr(childTID),
 		TLS:        uintptr(tls),
+		PIDFD:      uintptr(pidfd),
 	})
 	return uintptr(tid), err
 }
@@ -252,9 +255,10 @@ func Wait4(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 
 // waitid idtype values.
 const (
-	pAll  = 0
-	pPID  = 1
-	pPGID = 2
+	pAll   = 0
+	pPID   = 1
+	pPGID  = 2
+	pPIDFD = 3
 )
 
 // Waitid implements Linux syscall waitid(2) for exited children.
@@ -277,6 +281,12 @@ func Waitid(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 			return 0, unix.EINVAL
 		}
 		pid = -id
+	case pPIDFD:
+		tg, err := pidfdProcess(t, id)
+		if err != nil {
+			return 0, err
+		}
+		pid = tg.ID()
 	default:
 		return 0, unix.EINVAL
 	}

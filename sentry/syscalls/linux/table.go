@@ -90,16 +90,16 @@ var syscalls = map[uintptr]entry{
 	unix.SYS_FORK:    {"fork", Fork, Supported, ""},
 	unix.SYS_VFORK:   {"vfork", Vfork, Supported, ""},
 	unix.SYS_CLONE: {"clone", Clone, Partial, "CLONE_SIGHAND without CLONE_THREAD copies the handlers instead of " +
-		"sharing them; CLONE_PIDFD is accepted but makes no pidfd; CLONE_SYSVSEM has nothing to share (no System V " +
+		"sharing them; CLONE_SYSVSEM has nothing to share (no System V " +
 		"IPC); CLONE_NEW* answer EPERM"},
 	unix.SYS_CLONE3: {"clone3", Clone3, Partial, "set_tid answers EPERM (no CAP_SYS_ADMIN in the sandbox's PID namespace); " +
-		"CLONE_PIDFD, CLONE_INTO_CGROUP and CLONE_CLEAR_SIGHAND answer EINVAL"},
+		"CLONE_INTO_CGROUP and CLONE_CLEAR_SIGHAND answer EINVAL"},
 	unix.SYS_EXECVE:          {"execve", Execve, Partial, "set-user-ID and set-group-ID bits are ignored"},
 	unix.SYS_EXECVEAT:        {"execveat", Execveat, Partial, "dirfd must be AT_FDCWD and flags 0, else ENOSYS (so no fexecve); set-ID bits are ignored"},
 	unix.SYS_EXIT:            {"exit", Exit, Supported, ""},
 	unix.SYS_EXIT_GROUP:      {"exit_group", ExitGroup, Supported, ""},
 	unix.SYS_WAIT4:           {"wait4", Wait4, Partial, "the rusage is all zeros"},
-	unix.SYS_WAITID:          {"waitid", Waitid, Partial, "P_PIDFD answers EINVAL; the rusage argument is not written"},
+	unix.SYS_WAITID:          {"waitid", Waitid, Partial, "the rusage argument is not written"},
 	unix.SYS_SET_TID_ADDRESS: {"set_tid_address", SetTidAddress, Supported, ""},
 	unix.SYS_SET_ROBUST_LIST: {"set_robust_list", SetRobustList, Partial, "the list is accepted and never walked: " +
 		"a process dying with a robust mutex in shared memory leaves it locked"},
@@ -112,8 +112,9 @@ var syscalls = map[uintptr]entry{
 	unix.SYS_GETSID:            {"getsid", Getsid, Supported, ""},
 	unix.SYS_SETSID:            {"setsid", Setsid, Supported, ""},
 	unix.SYS_PTRACE:            {"ptrace", nil, Unsupported, "not implemented"},
-	unix.SYS_PIDFD_OPEN:        {"pidfd_open", nil, Unsupported, "pidfds are not implemented"},
-	unix.SYS_PIDFD_SEND_SIGNAL: {"pidfd_send_signal", nil, Unsupported, "pidfds are not implemented"},
+	unix.SYS_PIDFD_OPEN:        {"pidfd_open", PidfdOpen, Supported, ""},
+	unix.SYS_PIDFD_GETFD:       {"pidfd_getfd", PidfdGetfd, Supported, ""},
+	unix.SYS_PIDFD_SEND_SIGNAL: {"pidfd_send_signal", PidfdSendSignal, Supported, ""},
 	unix.SYS_RSEQ:              {"rseq", nil, Unsupported, "restartable sequences are not implemented: glibc runs without them on ENOSYS"},
 
 	// Identity and capabilities.
