@@ -118,6 +118,7 @@ const (
 	CLD_EXITED    = 1
 	CLD_KILLED    = 2
 	CLD_DUMPED    = 3
+	CLD_TRAPPED   = 4
 	CLD_STOPPED   = 5
 	CLD_CONTINUED = 6
 	SI_QUEUE      = -1

@@ -69,6 +69,9 @@ type Task struct {
 	pdeathSignal linux.Signal
 	// nice is the task's nice value (-20..19).
 	nice int32
+	// personality is the execution domain and its flags
+	// (personality(2)); inherited, kept across execve.
+	personality uint32
 	// affinity is the thread's CPU affinity once set (task_sched.go),
 	// and sched its policy.
 	affinity    CPUSet
@@ -106,6 +109,12 @@ type Task struct {
 	// exited is set once the thread left its group (finishExit): a leader
 	// whose other threads live on stays visible as a zombie. Atomic.
 	exited atomic.Bool
+	// ptrace is the task's tracing state (ptrace.go), guarded by k.mu;
+	// traced mirrors "has a tracer" and ptraceInterrupt a pending
+	// PTRACE_INTERRUPT, for the run loop's checks without k.mu. Atomic.
+	ptrace          ptraceState
+	traced          atomic.Bool
+	ptraceInterrupt atomic.Bool
 	// zapped asks the thread to end alone (an execve of another thread of
 	// its process, Linux's zap_other_threads). Atomic.
 	zapped atomic.Bool
@@ -128,6 +137,8 @@ func (t *Task) StateString() string {
 		return "S (sleeping)"
 	case stateStopped:
 		return "T (stopped)"
+	case stateTraced:
+		return "t (tracing stop)"
 	}
 	return "R (running)"
 }

@@ -177,11 +177,14 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 		vforkDone = make(chan struct{})
 		child.vforkDone = vforkDone
 	}
+	t.ptraceCloneEvent(child, o)
 	child.Start()
+	t.ptraceCloneStop(child, o)
 	if vforkDone != nil {
 		// Wait uninterruptibly as Linux does (TASK_KILLABLE): only a
 		// kill ends the wait early.
 		t.waitVfork(vforkDone)
+		t.ptraceEvent(PtraceEventVforkDone, PtraceOTraceVforkDone, uint64(tid))
 	}
 	return tid, nil
 }

@@ -67,6 +67,7 @@ func (t *Task) Execve(pathname string, argv, envv []string) error {
 	if err != nil {
 		return err
 	}
+	formerTID := t.TID()
 	if err := t.deThread(); err != nil {
 		m.Release()
 		return err
@@ -100,6 +101,7 @@ func (t *Task) Execve(pathname string, argv, envv []string) error {
 		close(t.vforkDone)
 		t.vforkDone = nil
 	}
+	t.ptraceExec(formerTID)
 	return ErrNoReturn
 }
 

@@ -69,6 +69,7 @@ func (t *Task) releaseResources() {
 // stays in the tables, a zombie, until its process is reaped.
 func (t *Task) finishExit() {
 	tg := t.tg
+	t.ptraceExitEvent()
 	// The vfork parent resumes only once the child's view of its memory
 	// is gone.
 	t.releaseResources()
@@ -102,13 +103,18 @@ func (t *Task) finishExit() {
 	if tg.threadsGone != nil {
 		notify(tg.threadsGone)
 	}
-	if !last {
-		k.mu.Unlock()
-		return
+	tracer := t.ptraceExitLocked(last)
+	var after func()
+	if last {
+		after = tg.exitLastLocked()
 	}
-	after := tg.exitLastLocked()
 	k.mu.Unlock()
-	after()
+	if tracer != nil {
+		tracer.SendSignal(&linux.SignalInfo{Signo: int32(linux.SIGCHLD), Code: waitCode(t.exitCode), PID: t.TID(), UID: t.Credentials().RUID})
+	}
+	if after != nil {
+		after()
+	}
 }
 
 // exitLastLocked ends the process once its last thread left: its children
@@ -128,6 +134,7 @@ func (tg *ThreadGroup) exitLastLocked() (after func()) {
 		tg.exitStatus = tg.lastStatus
 	}
 	pdeath := tg.reparentChildrenLocked()
+	untraced := tg.releaseTraceesLocked()
 	tg.exitState = exitZombie
 	parent := tg.parent
 	reap := parent == nil
@@ -164,6 +171,9 @@ func (tg *ThreadGroup) exitLastLocked() (after func()) {
 		ended.init = nil
 	}
 	return func() {
+		for _, o := range untraced {
+			o.tg.SendSignal(&linux.SignalInfo{Signo: int32(linux.SIGKILL), Code: linux.SI_KERNEL})
+		}
 		tg.deleteTimers(true)
 		tg.exitWaiters.Notify(linux.POLLIN | linux.POLLRDNORM | linux.POLLHUP)
 		for _, p := range pdeath {
@@ -266,6 +276,18 @@ func (t *Task) Wait(o WaitOptions) (*WaitResult, error) {
 	for {
 		k.mu.Lock()
 		matched := false
+		// A tracee's stops and exit come first, as Linux's
+		// ptrace_do_wait.
+		for c := range tg.tracees {
+			if !tg.ptraceWaitMatchesLocked(c, o.PID) {
+				continue
+			}
+			matched = true
+			if r := tg.ptraceWaitLocked(c, o); r != nil {
+				k.mu.Unlock()
+				return r, nil
+			}
+		}
 		for c := range tg.children {
 			if !tg.waitMatchesLocked(c, o.PID) {
 				continue

@@ -78,9 +78,16 @@ loop:
 		if t.deliverSignals() {
 			break loop
 		}
+		stepping := t.traced.Load() && t.ptraceStepping()
+		if stepping {
+			t.st.Regs.Eflags |= eflagsTF
+		}
 		start := time.Now()
 		t.switchStart.Store(start.UnixNano())
 		ev, info, err := t.ctx.Switch(t.mm.AddressSpace(), &t.st)
+		if stepping {
+			t.st.Regs.Eflags &^= eflagsTF
+		}
 		t.userTime += time.Since(start)
 		t.cpuTime.Store(int64(t.userTime))
 		t.switchStart.Store(0)
@@ -91,9 +98,14 @@ loop:
 		}
 		switch ev {
 		case platform.EventSyscall:
-			t.doSyscall()
+			if !t.traced.Load() || !t.ptraceSyscallEntry() {
+				t.doSyscall()
+			}
 			if t.exitThread {
 				break loop
+			}
+			if t.traced.Load() {
+				t.ptraceSyscallExit()
 			}
 		case platform.EventFault:
 			if si, err := t.mm.HandleHostFault(info); err != nil {
@@ -106,6 +118,15 @@ loop:
 		}
 	}
 	t.finishExit()
+}
+
+// eflagsTF is the trap flag: the CPU traps after one instruction.
+const eflagsTF = 0x100
+
+// ptraceStepping reports whether the tracer asked for a single step.
+func (t *Task) ptraceStepping() bool {
+	m := t.ptraceMode()
+	return m == resumeSingleStep || m == resumeSysemuSingleStep
 }
 
 // doSyscall runs the system call the task just made.

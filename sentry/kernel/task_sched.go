@@ -147,6 +147,18 @@ func (t *Task) maySchedule(target *Task) error {
 	return nil
 }
 
+// SetPersonality replaces the task's personality unless p is 0xffffffff,
+// and returns the old one (personality(2)).
+func (t *Task) SetPersonality(p uint32) uint32 {
+	t.k.mu.Lock()
+	defer t.k.mu.Unlock()
+	old := t.personality
+	if p != 0xffffffff {
+		t.personality = p
+	}
+	return old
+}
+
 // inheritSchedLocked gives a new thread or process t's scheduling
 // attributes (SCHED_RESET_ON_FORK puts a real-time policy back to
 // SCHED_OTHER).
@@ -154,6 +166,7 @@ func (t *Task) maySchedule(target *Task) error {
 func (t *Task) inheritSchedLocked(child *Task) {
 	child.affinity, child.affinitySet = t.affinity, t.affinitySet
 	child.sched = t.sched
+	child.personality = t.personality
 	if t.sched.ResetOnFork {
 		child.sched = SchedPolicy{}
 	}

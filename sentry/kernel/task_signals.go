@@ -249,7 +249,8 @@ func (t *Task) pendingLocked() linux.SignalSet { return t.pending.set | t.tg.pen
 func (t *Task) hasDeliverable() bool {
 	t.tg.sigMu.Lock()
 	defer t.tg.sigMu.Unlock()
-	return t.tg.exiting || t.zapped.Load() || t.tg.stopped || t.pendingLocked()&(^t.mask|linux.UnblockableSignals) != 0
+	return t.tg.exiting || t.zapped.Load() || t.tg.stopped && !t.traced.Load() || t.ptraceInterrupt.Load() ||
+		t.pendingLocked()&(^t.mask|linux.UnblockableSignals) != 0
 }
 
 // Block waits until ch is ready or the task has a signal to take
@@ -321,10 +322,15 @@ func (t *Task) deliverSignals() bool {
 			t.tg.sigMu.Unlock()
 			return true
 		}
-		if t.tg.stopped {
+		if t.tg.stopped && !t.traced.Load() {
 			// Another thread stopped the process: take part.
 			t.tg.sigMu.Unlock()
 			t.joinGroupStop()
+			continue
+		}
+		if t.ptraceInterrupt.Load() {
+			t.tg.sigMu.Unlock()
+			t.ptraceInterruptStop()
 			continue
 		}
 		info, ok := t.dequeueLocked()
@@ -342,6 +348,26 @@ func (t *Task) deliverSignals() bool {
 			return false
 		}
 		sig := linux.Signal(info.Signo)
+		if sig != linux.SIGKILL && t.traced.Load() {
+			// The tracer sees the signal first, and may change it.
+			t.tg.sigMu.Unlock()
+			var deliver bool
+			info, deliver = t.ptraceSignalStop(info)
+			t.tg.sigMu.Lock()
+			if !deliver {
+				t.tg.sigMu.Unlock()
+				continue
+			}
+			sig = linux.Signal(info.Signo)
+			if t.mask&sig.Mask() != 0 {
+				// Blocked now: it waits, as Linux requeues it.
+				if t.pending.enqueue(&info) {
+					t.tg.queued++
+				}
+				t.tg.sigMu.Unlock()
+				continue
+			}
+		}
 		act := t.tg.handlers.actions[sig]
 		if sig == linux.SIGKILL || sig == linux.SIGSTOP {
 			act = linux.SigAction{}

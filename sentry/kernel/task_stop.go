@@ -27,6 +27,10 @@ func (t *Task) groupStop(sig linux.Signal) {
 		}
 	}
 	tg.sigMu.Unlock()
+	if t.traced.Load() {
+		t.ptraceGroupStop(sig)
+		return
+	}
 	t.joinGroupStop()
 }
 

@@ -69,6 +69,10 @@ type ThreadGroup struct {
 	stopReport linux.Signal
 	contReport bool
 
+	// tracees are the tasks this process traces (ptrace.go), guarded
+	// by k.mu.
+	tracees map[*Task]struct{}
+
 	// exitWaiters are the pidfds' pollers, notified when the process
 	// exits and when it is reaped.
 	exitWaiters vfs.WaitQueue

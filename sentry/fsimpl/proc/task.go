@@ -91,7 +91,7 @@ func (p *procFS) status(t *kernel.Task) []byte {
 	fmt.Fprintf(&b, "Name:\t%s\n", t.Name())
 	fmt.Fprintf(&b, "Umask:\t0022\n")
 	fmt.Fprintf(&b, "State:\t%s\n", state)
-	fmt.Fprintf(&b, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", t.ThreadGroup().ID(), t.TID(), t.PPID())
+	fmt.Fprintf(&b, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t%d\n", t.ThreadGroup().ID(), t.TID(), t.PPID(), t.TracerPID())
 	fmt.Fprintf(&b, "Uid:\t%d\t%d\t%d\t%d\n", c.RUID, c.EUID, c.SUID, c.FSUID)
 	fmt.Fprintf(&b, "Gid:\t%d\t%d\t%d\t%d\n", c.RGID, c.EGID, c.SGID, c.FSGID)
 	fmt.Fprintf(&b, "FDSize:\t%d\n", 64)

@@ -313,7 +313,7 @@ func Waitid(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		case linux.CLD_KILLED, linux.CLD_DUMPED:
 			s, _ := r.Status.Signaled()
 			si.Status = int32(s)
-		case linux.CLD_STOPPED:
+		case linux.CLD_STOPPED, linux.CLD_TRAPPED:
 			si.Status = int32(r.Status>>8) & 0xff
 		case linux.CLD_CONTINUED:
 			si.Status = int32(linux.SIGCONT)

@@ -27,8 +27,11 @@ const (
 	noteFDEvent = "not implemented yet (eventfd, timerfd, signalfd, inotify)"
 	noteCPUTime = "CPU time is the time threads run application code (user time); CPU-time timers " +
 		"(ITIMER_VIRTUAL, ITIMER_PROF, CPU clocks) are checked every 4 ms and ITIMER_PROF counts as ITIMER_VIRTUAL"
-	noteSysV  = "System V IPC is not implemented"
-	noteNS    = "namespaces and mounts cannot be changed from inside the sandbox"
+	noteSysV   = "System V IPC is not implemented"
+	noteNS     = "namespaces and mounts cannot be changed from inside the sandbox"
+	notePtrace = "between the sandbox's processes; any thread of the tracing process may make requests; " +
+		"no hardware breakpoints (debug registers read 0 and only 0 may be written); a traced child's " +
+		"parent is told of its exit without waiting for the tracer; seccomp stops never happen"
 	noteSched = "policies and priorities are recorded and reported per thread, checked as Linux checks them; " +
 		"the host schedules every thread as SCHED_OTHER"
 	noteSplice = "not implemented; sendfile is"
@@ -111,7 +114,10 @@ var syscalls = map[uintptr]entry{
 	unix.SYS_SETPGID:           {"setpgid", Setpgid, Supported, ""},
 	unix.SYS_GETSID:            {"getsid", Getsid, Supported, ""},
 	unix.SYS_SETSID:            {"setsid", Setsid, Supported, ""},
-	unix.SYS_PTRACE:            {"ptrace", nil, Unsupported, "not implemented"},
+	unix.SYS_PROCESS_VM_READV:  {"process_vm_readv", ProcessVMReadv, Supported, ""},
+	unix.SYS_PROCESS_VM_WRITEV: {"process_vm_writev", ProcessVMWritev, Supported, ""},
+	unix.SYS_PERSONALITY:       {"personality", Personality, Partial, "kept and reported; every process runs as PER_LINUX"},
+	unix.SYS_PTRACE:            {"ptrace", Ptrace, Partial, notePtrace},
 	unix.SYS_PIDFD_OPEN:        {"pidfd_open", PidfdOpen, Supported, ""},
 	unix.SYS_PIDFD_GETFD:       {"pidfd_getfd", PidfdGetfd, Supported, ""},
 	unix.SYS_PIDFD_SEND_SIGNAL: {"pidfd_send_signal", PidfdSendSignal, Supported, ""},

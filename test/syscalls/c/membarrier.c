@@ -1,5 +1,4 @@
-/*
- * membarrier.c: the commands that runtimes use (the JVM, .NET, liburcu)
+/* membarrier: the commands that runtimes use (the JVM, .NET, liburcu)
  * are supported; expedited ones need their registration first; bad flags
  * and commands are refused.
  */

@@ -1,5 +1,4 @@
-/*
- * pidfd.c: pidfd_open, pidfd_send_signal, pidfd_getfd, waitid(P_PIDFD)
+/* pidfd: pidfd_open, pidfd_send_signal, pidfd_getfd, waitid(P_PIDFD)
  * and CLONE_PIDFD through clone3; a pidfd polls readable once its
  * process has exited, and POLLHUP too once it was reaped.
  */

@@ -1,5 +1,4 @@
-/*
- * rlimit_nofile.c: RLIMIT_NOFILE bounds the FD table (EMFILE for open and
+/* rlimit_nofile: RLIMIT_NOFILE bounds the FD table (EMFILE for open and
  * dup, EBADF for dup2 past it, EINVAL for F_DUPFD past it), is inherited,
  * and prlimit reads and sets another process's limits (ESRCH for a
  * missing one).

@@ -1,5 +1,4 @@
-/*
- * sched.c: the scheduling calls answer as Linux does. Affinity is kept
+/* sched: the scheduling calls answer as Linux does. Affinity is kept
  * and reported (sched_getaffinity, getcpu); policies and priorities are
  * checked, kept and inherited (SCHED_RESET_ON_FORK); missing PIDs answer
  * ESRCH.

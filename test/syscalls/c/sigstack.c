@@ -1,5 +1,4 @@
-/*
- * sigstack.c: several signals that become deliverable at once each get a
+/* sigstack: several signals that become deliverable at once each get a
  * handler frame, stacked: the signal taken last (the higher number) runs
  * first, unless the first handler's sa_mask blocks it, in which case it
  * runs when that handler returns.

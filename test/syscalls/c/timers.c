@@ -1,5 +1,4 @@
-/*
- * timers.c: POSIX timers (timer_create and friends) on the realtime,
+/* timers: POSIX timers (timer_create and friends) on the realtime,
  * monotonic and CPU-time clocks, with SIGEV_SIGNAL, SIGEV_NONE and
  * SIGEV_THREAD_ID to the caller; overruns while the signal is blocked;
  * absolute times; errors; and ITIMER_VIRTUAL / ITIMER_PROF, which count
