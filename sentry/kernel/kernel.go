@@ -28,6 +28,7 @@ import (
 
 	"github.com/cocoon-sandbox/cocoon/platform"
 	"github.com/cocoon-sandbox/cocoon/sentry/arch"
+	"github.com/cocoon-sandbox/cocoon/sentry/kernel/futex"
 	"github.com/cocoon-sandbox/cocoon/sentry/kernel/pipe"
 	"github.com/cocoon-sandbox/cocoon/sentry/pgalloc"
 	"github.com/cocoon-sandbox/cocoon/sentry/vfs"
@@ -73,6 +74,8 @@ type Kernel struct {
 	// frozen counts the paused containers (container_freeze.go), so that
 	// a task checks for a freeze with one atomic load.
 	frozen atomic.Int32
+	// futexes are the futex wait queues (task_futex.go). Immutable.
+	futexes *futex.Manager
 }
 
 // Config configures a Kernel.
@@ -98,7 +101,7 @@ func New(c Config) *Kernel {
 	if c.VFS != nil {
 		c.VFS.SetFIFOOpener(f.open)
 	}
-	return &Kernel{
+	k := &Kernel{
 		Platform:     c.Platform,
 		MemoryFile:   c.MemoryFile,
 		vfs:          c.VFS,
@@ -113,6 +116,8 @@ func New(c Config) *Kernel {
 		nextTID:      1,
 		containers:   make(map[string]*container),
 	}
+	k.futexes = futex.NewManager(k.futexOwnerAlive)
+	return k
 }
 
 // VFS returns the kernel's virtual file system.

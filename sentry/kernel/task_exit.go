@@ -63,6 +63,7 @@ func (t *Task) finishExit() {
 	tg.sigMu.Unlock()
 	// The vfork parent resumes only once the child's view of its memory
 	// is gone.
+	t.exitFutexes()
 	t.releaseResources()
 	if t.vforkDone != nil {
 		close(t.vforkDone)
