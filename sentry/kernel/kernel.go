@@ -29,6 +29,7 @@ import (
 	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/platform"
 	"github.com/cocoon-sandbox/cocoon/sentry/arch"
+	"github.com/cocoon-sandbox/cocoon/sentry/kernel/futex"
 	"github.com/cocoon-sandbox/cocoon/sentry/kernel/pipe"
 	"github.com/cocoon-sandbox/cocoon/sentry/pgalloc"
 	"github.com/cocoon-sandbox/cocoon/sentry/vfs"
@@ -78,6 +79,8 @@ type Kernel struct {
 	// frozen counts the paused containers (container_freeze.go), so that
 	// a task checks for a freeze with one atomic load.
 	frozen atomic.Int32
+	// futexes are the futex wait queues (task_futex.go). Immutable.
+	futexes *futex.Manager
 }
 
 // Config configures a Kernel.
@@ -103,7 +106,7 @@ func New(c Config) *Kernel {
 	if c.VFS != nil {
 		c.VFS.SetFIFOOpener(f.open)
 	}
-	return &Kernel{
+	k := &Kernel{
 		Platform:     c.Platform,
 		MemoryFile:   c.MemoryFile,
 		vfs:          c.VFS,
@@ -118,6 +121,8 @@ func New(c Config) *Kernel {
 		nextTID:      1,
 		containers:   make(map[string]*container),
 	}
+	k.futexes = futex.NewManager(k.futexOwnerAlive)
+	return k
 }
 
 // VFS returns the kernel's virtual file system.

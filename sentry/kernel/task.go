@@ -9,6 +9,7 @@ import (
 	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/platform"
 	"github.com/cocoon-sandbox/cocoon/sentry/arch"
+	"github.com/cocoon-sandbox/cocoon/sentry/kernel/futex"
 	"github.com/cocoon-sandbox/cocoon/sentry/mm"
 	"github.com/cocoon-sandbox/cocoon/sentry/vfs"
 )
@@ -52,6 +53,14 @@ type Task struct {
 	// exitCode is the thread's own exit status (exit(2)); the process
 	// reports its last thread's unless a group exit set one.
 	exitCode linux.WaitStatus
+	// futexWaiter is reused by every futex wait of the task (task_futex.go).
+	futexWaiter *futex.Waiter
+	// futexTimer times out futex waits; made on first use.
+	futexTimer *time.Timer
+	// restartBlock is what restart_syscall resumes (ErrRestartBlock).
+	restartBlock SyscallFn
+	// robustList is the set_robust_list head; atomic, read by get_robust_list.
+	robustList atomic.Uintptr
 	// vforkDone is closed when a vfork child execs or exits.
 	vforkDone chan struct{}
 	// restart says how to restart the interrupted syscall, if any.

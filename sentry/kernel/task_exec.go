@@ -73,6 +73,7 @@ func (t *Task) Execve(pathname string, argv, envv []string) error {
 		return err
 	}
 	// The point of no return.
+	t.exitFutexes()
 	t.creds.Store(creds)
 	old := t.mm
 	t.mm = m
@@ -88,7 +89,6 @@ func (t *Task) Execve(pathname string, argv, envv []string) error {
 	t.altStack = altStack{}
 	tg.sigMu.Unlock()
 	t.st = arch.NewInitialState(img.Entry, img.StackPointer)
-	t.clearChildTID = 0
 	name := path.Base(pathname)
 	if len(name) > 15 {
 		name = name[:15]

@@ -72,6 +72,7 @@ func (t *Task) finishExit() {
 	t.ptraceExitEvent()
 	// The vfork parent resumes only once the child's view of its memory
 	// is gone.
+	t.exitFutexes()
 	t.releaseResources()
 	if t.vforkDone != nil {
 		close(t.vforkDone)

@@ -142,6 +142,9 @@ func (t *Task) doSyscall() {
 		t.setErrno(unix.ENOSYS)
 		return
 	}
+	if nr != unix.SYS_RESTART_SYSCALL {
+		t.restartBlock = nil
+	}
 	rv, err := t.callHandler(fn, nr, args)
 	t.restart = restartNone
 	switch {
@@ -150,7 +153,7 @@ func (t *Task) doSyscall() {
 	case err == ErrNoReturn, err == ErrExit:
 	case err == vfs.ErrInterrupted:
 		t.restart = restartSys
-	case err == ErrRestartNoHand:
+	case err == ErrRestartNoHand, err == ErrRestartBlock:
 		t.restart = restartNoHand
 	case err == ErrRestartNoIntr:
 		t.restart = restartAlways
@@ -186,6 +189,9 @@ func (t *Task) callHandler(fn SyscallFn, nr uintptr, args arch.SyscallArgs) (rv 
 // restartSyscall rewinds the task to repeat its interrupted system call.
 func (t *Task) restartSyscall() {
 	t.st.Regs.Rax = t.st.Regs.Orig_rax
+	if t.restartBlock != nil {
+		t.st.Regs.Rax = unix.SYS_RESTART_SYSCALL
+	}
 	t.st.Regs.Rip -= syscallInsnLen
 }
 

@@ -8,7 +8,8 @@ import (
 
 // Fork returns a copy of the address space for a child process: the same
 // VMAs (file references taken) and the same pages. MAP_SHARED pages
-// (anonymous, or file pages already populated) stay shared for good; private
+// (anonymous ones, all populated first, or file pages already populated)
+// stay shared for good; private
 // pages (file-backed ones included) are shared copy-on-write: the frame's
 // reference count says it is shared, and the
 // first write fault (or CopyOut) on either side gives that side its own
@@ -53,6 +54,17 @@ func (m *MemoryManager) fork(view bool) (*MemoryManager, error) {
 	}
 	for i := range m.vmas {
 		v := &m.vmas[i]
+		if !v.private && v.file == nil {
+			// Both sides must see the same frames of a MAP_SHARED
+			// anonymous mapping, even of pages neither touched yet (a
+			// futex word, a flag): give every page its frame now. The
+			// memory file backs frames lazily, so this costs page
+			// entries, not memory.
+			if err := m.populateLocked(v, v.start, v.end); err != nil {
+				c.Release()
+				return nil, err
+			}
+		}
 		addrs := m.pageAddrsLocked(v.start, v.end)
 		// Unmap before sharing, so that no write through an existing
 		// writable mapping can reach a frame the child sees.

@@ -141,6 +141,9 @@ func newWithAS(p platform.Platform, mf *pgalloc.MemoryFile, as platform.AddressS
 // it (clone with CLONE_VM), which calls Release when done with it.
 func (m *MemoryManager) IncUsers() { m.users.Add(1) }
 
+// Users returns how many tasks share the manager.
+func (m *MemoryManager) Users() int32 { return m.users.Load() }
+
 // AddressSpace returns the platform address space this manager drives.
 func (m *MemoryManager) AddressSpace() platform.AddressSpace { return m.as }
 

@@ -104,11 +104,14 @@ var syscalls = map[uintptr]entry{
 	unix.SYS_WAIT4:           {"wait4", Wait4, Partial, "the rusage is all zeros"},
 	unix.SYS_WAITID:          {"waitid", Waitid, Partial, "the rusage argument is not written"},
 	unix.SYS_SET_TID_ADDRESS: {"set_tid_address", SetTidAddress, Supported, ""},
-	unix.SYS_SET_ROBUST_LIST: {"set_robust_list", SetRobustList, Partial, "the list is accepted and never walked: " +
-		"a process dying with a robust mutex in shared memory leaves it locked"},
-	unix.SYS_FUTEX: {"futex", Futex, Partial, "FUTEX_WAIT, FUTEX_WAKE and their _BITSET forms only (others ENOSYS), " +
-		"the bitset ignored; WAKE wakes nobody, so a waiter in memory shared with another process " +
-		"(MAP_SHARED across fork) wakes only on its timeout or a signal"},
+	unix.SYS_SET_ROBUST_LIST: {"set_robust_list", SetRobustList, Supported, "walked at exit and execve (2048 entries at most)"},
+	unix.SYS_GET_ROBUST_LIST: {"get_robust_list", GetRobustList, Supported, ""},
+	unix.SYS_FUTEX: {"futex", Futex, Partial, "every operation but FUTEX_FD (ENOSYS); PI futexes follow the protocol " +
+		"(owner TID, FUTEX_WAITERS, hand-over on unlock, FUTEX_OWNER_DIED from the robust list) but boost no " +
+		"priority, and a PI lock whose owner dies without a robust list keeps its waiters waiting; a MAP_SHARED " +
+		"file mapping's futexes are keyed by open file and offset"},
+	unix.SYS_FUTEX_WAITV:       {"futex_waitv", FutexWaitv, Supported, ""},
+	unix.SYS_RESTART_SYSCALL:   {"restart_syscall", RestartSyscall, Supported, "resumes timed futex waits"},
 	unix.SYS_GETPGID:           {"getpgid", Getpgid, Supported, ""},
 	unix.SYS_GETPGRP:           {"getpgrp", Getpgrp, Supported, ""},
 	unix.SYS_SETPGID:           {"setpgid", Setpgid, Supported, ""},
