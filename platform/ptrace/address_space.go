@@ -2,6 +2,7 @@ package ptrace
 
 import (
 	"fmt"
+	"os"
 	"sync"
 	"sync/atomic"
 
@@ -11,36 +12,31 @@ import (
 	"github.com/cocoon-sandbox/cocoon/platform"
 )
 
-// AddressSpace is one stub process. In this version it has one thread, run
-// by one task thread at a time: the tracer, which is the first thread that
-// switches into it. (Multi-threaded address spaces will add one stub thread
-// per tracer thread, created by injecting clone(CLONE_VM|CLONE_THREAD|...)
-// into the stub, keyed by the tracer's thread ID.)
+// AddressSpace is one stub process. Its first thread, the leader, never
+// runs application code: the factory thread traces it, and it serves the
+// injections made on behalf of goroutines that trace no thread of the stub
+// (thread creation, MapFile/Unmap from elsewhere). Each Context that
+// switches into the address space gets a stub thread of its own, cloned
+// from the leader and traced by the context's OS thread (threads).
 type AddressSpace struct {
 	p *Platform
-	// pid is the stub's process ID, also the ID of its only thread.
+	// pid is the stub's process ID, its leader's thread ID.
 	pid int32
 
-	// tracer is the ID of the OS thread that seized the stub, 0 before.
-	// Written once under mu; read without it on the Switch fast path.
-	tracer atomic.Int32
-	// npending is len(pending), readable without mu.
-	npending atomic.Int32
 	// dead is set once the stub is known to be gone or unusable.
 	dead atomic.Bool
 
 	mu sync.Mutex
-	// pending are MapFile/Unmap calls made from threads other than the
-	// tracer (or before the seize), applied in order by the tracer before
-	// the stub next runs.
-	pending []mapOp
-	// cpu is the CPU the stub last pinned itself to (affinity.go), noCPU
-	// before; used by the tracer only.
-	cpu int32
-	// regs and status are injection scratch, used by the tracer only.
+	// threads maps a context's OS thread (the tracer) to its stub thread.
+	threads map[int32]int32
+	// regs and status are injection scratch; regs starts as the leader's
+	// registers (valid segments for every thread).
 	regs   unix.PtraceRegs
 	status unix.WaitStatus
-	// word is PTRACE_PEEKDATA's result, used by the tracer only.
+	// cur is the stub thread the current injection goes to: the caller's
+	// own, or the leader on the factory thread.
+	cur int32
+	// word is PTRACE_PEEKDATA's result.
 	word uint64
 	// injected counts the system calls injected into the stub: the
 	// round trips that tests count.
@@ -49,8 +45,6 @@ type AddressSpace struct {
 	// passing it host FDs (fdpass.go; the stub's end is stubSockFD), -1
 	// until the first MapFile of a file other than the memory file.
 	sock int
-	// reaped is set when a wait already collected the dead stub.
-	reaped bool
 	// released is set by Release.
 	released bool
 }
@@ -86,10 +80,11 @@ func checkRange(addr, length uintptr) error {
 	return nil
 }
 
-// MapFile implements platform.AddressSpace. Called on the stub's tracer
-// thread, it maps at once; from any other thread (or before the first
-// Switch) it is queued and applied before the stub next runs, which is
-// indistinguishable for the application since it cannot run in between.
+// MapFile implements platform.AddressSpace. It takes effect for every
+// thread of the stub before it returns: injected into the caller's own
+// stub thread when it has one here (stopped, since its goroutine is in
+// the sentry: one injected mmap), else by the factory into the leader
+// (two more handoffs).
 func (as *AddressSpace) MapFile(addr uintptr, fd int, off uint64, length uintptr, at platform.AccessType) error {
 	if err := checkRange(addr, length); err != nil {
 		return err
@@ -106,8 +101,7 @@ func (as *AddressSpace) MapFile(addr uintptr, fd int, off uint64, length uintptr
 	return as.do(mapOp{addr: addr, length: length, off: off, prot: at.Prot(), fd: fd})
 }
 
-// Unmap implements platform.AddressSpace, with MapFile's threading rules.
-// On a stub never seized, with nothing queued, nothing is mapped: no-op.
+// Unmap implements platform.AddressSpace, as MapFile.
 func (as *AddressSpace) Unmap(addr uintptr, length uintptr) {
 	if checkRange(addr, length) != nil {
 		return
@@ -124,34 +118,27 @@ func (as *AddressSpace) do(op mapOp) error {
 	if as.dead.Load() {
 		return fmt.Errorf("stub %d is dead: %w", as.pid, platform.ErrContextBroken)
 	}
-	tracer := as.tracer.Load()
-	if tracer == 0 && op.prot < 0 && len(as.pending) == 0 {
-		return nil
+	if tid, ok := as.threads[gettid()]; ok {
+		as.cur = tid
+		return as.applyLocked(op)
 	}
-	if tracer == 0 || tracer != gettid() {
-		if op.fd != memFileOp {
-			dup, err := unix.FcntlInt(uintptr(op.fd), unix.F_DUPFD_CLOEXEC, 0)
-			if err != nil {
-				return fmt.Errorf("holding host FD %d for a queued mapping: %w", op.fd, err)
-			}
-			op.fd, op.owned = dup, true
-		}
-		as.pending = append(as.pending, op)
-		as.npending.Store(int32(len(as.pending)))
-		return nil
+	var err error
+	if ferr := as.p.onFactory(func() {
+		as.cur = as.pid
+		err = as.applyLocked(op)
+	}); ferr != nil {
+		return ferr
 	}
-	if err := as.flushLocked(); err != nil {
-		return err
-	}
-	return as.applyLocked(op)
+	return err
 }
 
-// syscallLocked injects system call nr into the stub and returns its
-// result; an injection that fails marks the stub dead, and a failed call
-// gives its errno. Preconditions: mu held, on the tracer thread.
+// syscallLocked injects system call nr into stub thread as.cur and
+// returns its result; an injection that fails marks the stub dead, and a
+// failed call gives its errno. Preconditions: mu held, on as.cur's
+// tracer thread.
 func (as *AddressSpace) syscallLocked(nr uint64, args [6]uint64) (uint64, error) {
 	as.injected++
-	rax, err := injectSyscall(as.pid, &as.regs, &as.status, syscallSiteRIP, syscallTrapRIP, nr, args)
+	rax, err := injectSyscall(as.cur, &as.regs, &as.status, syscallSiteRIP, syscallTrapRIP, nr, args)
 	if err != nil {
 		as.markDeadLocked(err)
 		return 0, err
@@ -201,86 +188,83 @@ func (as *AddressSpace) applyLocked(op mapOp) error {
 	return nil
 }
 
-// flushLocked applies the queued operations. Preconditions: mu held, on
-// the tracer thread.
-func (as *AddressSpace) flushLocked() error {
-	for len(as.pending) > 0 {
-		op := as.pending[0]
-		as.pending = as.pending[1:]
-		as.npending.Store(int32(len(as.pending)))
-		if err := as.applyLocked(op); err != nil {
-			return fmt.Errorf("applying queued mapping: %w", err)
-		}
-	}
-	as.pending = nil
-	return nil
-}
+// markDeadLocked records that the stub is unusable.
+func (as *AddressSpace) markDeadLocked(err error) { as.dead.Store(true) }
 
-// markDeadLocked records that the stub is unusable, and whether err's wait
-// already reaped it.
-func (as *AddressSpace) markDeadLocked(err error) {
-	as.dead.Store(true)
-	if _, ok := err.(*stubExitError); ok {
-		as.reaped = true
-	}
-}
-
-// prepare makes the calling thread (tid) the stub's tracer if it has none,
-// and applies queued operations. It is Switch's slow path.
-func (as *AddressSpace) prepare(tid int32) error {
+// threadFor returns the stub thread of the context whose OS thread is
+// tid, making it on first use: the factory injects clone(stubThreadFlags)
+// into the leader (two handoffs, one injection), and the caller seizes
+// the new thread (SEIZE, INTERRUPT, wait). It is Switch's slow path.
+func (as *AddressSpace) threadFor(tid int32) (stub int32, fresh bool, err error) {
 	as.mu.Lock()
 	defer as.mu.Unlock()
 	if as.released {
-		return errReleased
+		return 0, false, errReleased
 	}
 	if as.dead.Load() {
-		return fmt.Errorf("stub %d is dead: %w", as.pid, platform.ErrContextBroken)
+		return 0, false, fmt.Errorf("stub %d is dead: %w", as.pid, platform.ErrContextBroken)
 	}
-	switch as.tracer.Load() {
-	case 0:
-		if err := as.seizeLocked(tid); err != nil {
-			as.markDeadLocked(err)
-			return err
+	if stub, ok := as.threads[tid]; ok {
+		return stub, false, nil
+	}
+	var rax uint64
+	if ferr := as.p.onFactory(func() {
+		regs := as.regs
+		regs.R12 = uint64(os.Getpid()) // the parent the child path checks
+		as.injected++
+		rax, err = injectSyscall(as.pid, &regs, &as.status, cloneSiteRIP, cloneParentTrap, unix.SYS_CLONE,
+			[6]uint64{stubThreadFlags})
+	}); ferr != nil {
+		return 0, false, ferr
+	}
+	if err == nil {
+		if e := errnoOf(rax); e != 0 {
+			err = fmt.Errorf("stub %d: cloning a thread: %w", as.pid, e)
 		}
-	case tid:
-	default:
-		return fmt.Errorf("stub %d is traced by thread %d, not %d (one task thread per address space in this version): %w",
-			as.pid, as.tracer.Load(), tid, platform.ErrContextBroken)
 	}
-	return as.flushLocked()
+	if err != nil {
+		as.markDeadLocked(err)
+		return 0, false, err
+	}
+	stub = int32(rax)
+	var regs unix.PtraceRegs
+	if err := seizeThread(stub, &regs, 0); err != nil {
+		as.markDeadLocked(err)
+		return 0, false, err
+	}
+	if as.threads == nil {
+		as.threads = make(map[int32]int32)
+	}
+	as.threads[tid] = stub
+	return stub, true, nil
 }
 
-// seizeLocked attaches the calling thread to the fresh stub and stops it.
-// Preconditions: mu held; the caller is locked to its OS thread for good.
-func (as *AddressSpace) seizeLocked(tid int32) error {
-	opts := unix.PTRACE_O_TRACESYSGOOD | unix.PTRACE_O_EXITKILL
-	if e := ptrace(unix.PTRACE_SEIZE, as.pid, 0, uintptr(opts)); e != 0 {
-		return broken("seizing", as.pid, e)
+// exitThread ends the stub thread of the context whose OS thread is tid
+// (its tracer, the caller): exit(2) injected, which ends that thread only,
+// and reaped. Without it the thread, detached when its tracer's thread
+// ends, would run its pending system call into the seccomp wall and kill
+// the whole stub.
+func (as *AddressSpace) exitThread(tid int32) {
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	stub, ok := as.threads[tid]
+	if !ok || as.released {
+		return
 	}
-	if e := ptrace(unix.PTRACE_INTERRUPT, as.pid, 0, 0); e != 0 {
-		return broken("interrupting", as.pid, e)
+	delete(as.threads, tid)
+	if as.dead.Load() {
+		// The stub is unusable anyway: make sure the thread is gone and
+		// collect it (only its tracer can, or any sentry thread).
+		unix.Kill(int(as.pid), unix.SIGKILL)
+		reap(stub)
+		return
 	}
-	for {
-		if e := wait(as.pid, &as.status); e != 0 {
-			return broken("waiting for", as.pid, e)
-		}
-		if !as.status.Stopped() {
-			return &stubExitError{pid: as.pid, status: as.status}
-		}
-		if _, event := stopInfo(as.status); event == unix.PTRACE_EVENT_STOP {
-			break
-		}
-		// A signal-delivery stop came first: suppress it; the
-		// interrupt is still pending and stops the stub next.
-		if e := ptrace(unix.PTRACE_CONT, as.pid, 0, 0); e != 0 {
-			return broken("resuming", as.pid, e)
-		}
+	regs := as.regs
+	regs.Rip, regs.Rax, regs.Orig_rax, regs.Rdi = syscallSiteRIP, unix.SYS_EXIT, ^uint64(0), 0
+	if setRegs(stub, &regs) != 0 || ptrace(unix.PTRACE_CONT, stub, 0, 0) != 0 {
+		return
 	}
-	if e := getRegs(as.pid, &as.regs); e != 0 {
-		return broken("getting registers of", as.pid, e)
-	}
-	as.tracer.Store(tid)
-	return nil
+	reap(stub)
 }
 
 // Release implements platform.AddressSpace: it kills the stub and reaps it.
@@ -292,19 +276,17 @@ func (as *AddressSpace) Release() {
 	}
 	as.released = true
 	as.dead.Store(true)
-	reaped := as.reaped
-	for _, op := range as.pending {
-		if op.owned {
-			unix.Close(op.fd)
-		}
-	}
-	as.pending = nil
-	as.npending.Store(0)
 	as.closeChannelLocked()
+	threads := as.threads
+	as.threads = nil
 	as.mu.Unlock()
-	if !reaped {
-		unix.Kill(int(as.pid), unix.SIGKILL)
-		reap(as.pid)
+	unix.Kill(int(as.pid), unix.SIGKILL)
+	// Every sentry thread may reap any tracee of the sentry: the
+	// threads first (traced by their contexts), then the leader. A
+	// thread whose exit a Switch already saw is gone: ECHILD.
+	for _, stub := range threads {
+		reap(stub)
 	}
+	reap(as.pid)
 	as.p.forget(as)
 }

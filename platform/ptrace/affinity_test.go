@@ -15,7 +15,7 @@ func TestStubFollowsTracerCPU(t *testing.T) {
 	if runtime.NumCPU() < 2 {
 		t.Skip("one CPU: nothing is pinned")
 	}
-	_, as, pctx, _ := benchSetup(t)
+	_, _, pctx, _ := benchSetup(t)
 	c := pctx.(*Context)
 	if c.cpu == noCPU {
 		t.Fatal("context not pinned to a CPU on a machine with several")
@@ -28,7 +28,8 @@ func TestStubFollowsTracerCPU(t *testing.T) {
 		t.Errorf("tracer thread allowed on %d CPUs, want only CPU %d", tracer.Count(), c.cpu)
 	}
 	want := fmt.Sprint(c.cpu)
-	if got := procStatus(t, int(as.pid))["Cpus_allowed_list"]; got != want {
-		t.Errorf("stub Cpus_allowed_list = %q, want %q", got, want)
+	// The context's own stub thread follows it; the leader does not run.
+	if got := procStatus(t, int(c.last.tid))["Cpus_allowed_list"]; got != want {
+		t.Errorf("stub thread Cpus_allowed_list = %q, want %q", got, want)
 	}
 }

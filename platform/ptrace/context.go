@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
@@ -31,7 +32,15 @@ type Context struct {
 	interrupt atomic.Uint32
 	// running is 1 while Switch may be running the stub target.
 	running atomic.Uint32
-	target  atomic.Int32
+	// target and targetPID name the stub thread Switch runs, and its
+	// process, for Interrupt's tgkill.
+	target    atomic.Int32
+	targetPID atomic.Int32
+
+	// stubs are the stub threads this context made, one per address
+	// space it switched into; last is the one it switched into last.
+	stubs []stubRef
+	last  stubRef
 
 	// Scratch for Switch and SaveFP, used only on the context's thread.
 	regs    unix.PtraceRegs
@@ -59,6 +68,31 @@ func (p *Platform) NeedsLockedThread() bool { return true }
 
 var errNotPtraceAS = errors.New("address space is not from the ptrace platform")
 
+// stubRef is a context's stub thread in an address space.
+type stubRef struct {
+	as  *AddressSpace
+	tid int32
+}
+
+// stubIn returns the context's stub thread in as, making it on the first
+// switch there (threadFor) and pinning it to the context's CPU.
+func (c *Context) stubIn(as *AddressSpace) (int32, error) {
+	if c.last.as == as {
+		return c.last.tid, nil
+	}
+	tid, fresh, err := as.threadFor(c.tid)
+	if err != nil {
+		return 0, err
+	}
+	if fresh {
+		c.pinStub(tid, c.cpu)
+		c.stubs = slices.DeleteFunc(c.stubs, func(r stubRef) bool { return r.as.dead.Load() })
+		c.stubs = append(c.stubs, stubRef{as, tid})
+	}
+	c.last = stubRef{as, tid}
+	return tid, nil
+}
+
 // Switch implements platform.Context.
 //
 // Hot path: PTRACE_SETREGS, PTRACE_SYSEMU, wait4, PTRACE_GETREGS; no
@@ -68,22 +102,20 @@ func (c *Context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Ev
 	if !ok {
 		return 0, platform.SignalInfo{}, errNotPtraceAS
 	}
-	if as.tracer.Load() != c.tid || as.npending.Load() != 0 || as.dead.Load() {
-		if err := as.prepare(c.tid); err != nil {
-			return 0, platform.SignalInfo{}, err
-		}
+	if as.dead.Load() {
+		return 0, platform.SignalInfo{}, fmt.Errorf("stub %d is dead: %w", as.pid, platform.ErrContextBroken)
 	}
-	tid := as.pid
-	if as.cpu != c.cpu {
-		// Before running is published (an interrupt's SIGSTOP must not
-		// land in the injection) and before c.regs is loaded from st.
-		c.pinStub(tid, c.cpu)
-		as.cpu = c.cpu
+	// Before running is published (an interrupt's SIGSTOP must not land
+	// in an injection) and before c.regs is loaded from st.
+	tid, err := c.stubIn(as)
+	if err != nil {
+		return 0, platform.SignalInfo{}, err
 	}
 
 	// Publish that we are about to run, then look for an interrupt: either
 	// Interrupt sees running (and signals the stub) or we see its flag.
 	c.target.Store(tid)
+	c.targetPID.Store(as.pid)
 	c.running.Store(1)
 	if c.interrupt.Load() != 0 && c.interrupt.Swap(0) != 0 {
 		c.running.Store(0)
@@ -224,12 +256,12 @@ func (c *Context) SaveFP(pas platform.AddressSpace, st *arch.State) error {
 	if st.FPDirty {
 		return nil
 	}
-	if as.tracer.Load() != c.tid {
-		return fmt.Errorf("saving FP state: stub %d was not run by this context", as.pid)
+	if c.last.as != as {
+		return fmt.Errorf("saving FP state: stub %d was not run by this context last", as.pid)
 	}
-	n, e := xstate(as.pid, false, &c.iov, c.fp)
+	n, e := xstate(c.last.tid, false, &c.iov, c.fp)
 	if e != 0 {
-		return c.dead(as, broken("reading FP state of", as.pid, e))
+		return c.dead(as, broken("reading FP state of", c.last.tid, e))
 	}
 	if cap(st.FP) < n {
 		st.FP = make([]byte, n)
@@ -250,12 +282,16 @@ func (c *Context) SaveFP(pas platform.AddressSpace, st *arch.State) error {
 func (c *Context) Interrupt() {
 	c.interrupt.Store(1)
 	if c.running.Load() != 0 {
-		t := c.target.Load()
-		tgkill(t, t, interruptSignal)
+		tgkill(c.targetPID.Load(), c.target.Load(), interruptSignal)
 	}
 }
 
-// Release implements platform.Context. The goroutine stays locked to its
-// thread (it may still be the tracer of live stubs); it ends when the
-// goroutine exits.
-func (c *Context) Release() {}
+// Release implements platform.Context: the context's stub threads in live
+// address spaces exit (the other threads of those stubs go on). The
+// goroutine stays locked to its thread, which ends when it exits.
+func (c *Context) Release() {
+	for _, r := range c.stubs {
+		r.as.exitThread(c.tid)
+	}
+	c.stubs, c.last = nil, stubRef{}
+}

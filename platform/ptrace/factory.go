@@ -10,15 +10,18 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// factoryRequest asks the factory goroutine for a new stub (or to stop).
+// factoryRequest asks the factory goroutine for a new stub, to run fn on
+// its thread (an injection into a stub leader it traces), or to stop.
 type factoryRequest struct {
 	stop  bool
+	fn    func()
 	reply chan factoryReply
 }
 
 type factoryReply struct {
-	pid int32
-	err error
+	pid  int32
+	regs unix.PtraceRegs
+	err  error
 }
 
 // template is the pristine stub that every address space's stub is forked
@@ -53,9 +56,69 @@ func (p *Platform) factory(elf []byte, ready chan<- error) {
 			req.reply <- factoryReply{}
 			return
 		}
-		pid, err := t.fork()
-		req.reply <- factoryReply{pid: pid, err: err}
+		if req.fn != nil {
+			req.fn()
+			req.reply <- factoryReply{}
+			continue
+		}
+		r := factoryReply{}
+		r.pid, r.err = t.fork()
+		if r.err == nil {
+			if r.err = seizeThread(r.pid, &r.regs, unix.PTRACE_O_EXITKILL); r.err != nil {
+				unix.Kill(int(r.pid), unix.SIGKILL)
+				reap(r.pid)
+			}
+		}
+		req.reply <- r
 	}
+}
+
+// seizeThread attaches the calling thread to the stub thread tid (in its
+// pause loop), stops it and reads its registers into regs.
+func seizeThread(tid int32, regs *unix.PtraceRegs, extraOpts int) error {
+	opts := unix.PTRACE_O_TRACESYSGOOD | extraOpts
+	if e := ptrace(unix.PTRACE_SEIZE, tid, 0, uintptr(opts)); e != 0 {
+		return broken("seizing", tid, e)
+	}
+	if e := ptrace(unix.PTRACE_INTERRUPT, tid, 0, 0); e != 0 {
+		return broken("interrupting", tid, e)
+	}
+	var status unix.WaitStatus
+	for {
+		if e := wait(tid, &status); e != 0 {
+			return broken("waiting for", tid, e)
+		}
+		if !status.Stopped() {
+			return &stubExitError{pid: tid, status: status}
+		}
+		if _, event := stopInfo(status); event == unix.PTRACE_EVENT_STOP {
+			break
+		}
+		// A signal-delivery stop came first: suppress it; the
+		// interrupt is still pending and stops the stub next.
+		if e := ptrace(unix.PTRACE_CONT, tid, 0, 0); e != 0 {
+			return broken("resuming", tid, e)
+		}
+	}
+	if e := getRegs(tid, regs); e != 0 {
+		return broken("getting registers of", tid, e)
+	}
+	return nil
+}
+
+// onFactory runs fn on the factory thread, the tracer of every stub
+// leader, and waits for it: two handoffs.
+func (p *Platform) onFactory(fn func()) error {
+	req := factoryRequest{fn: fn, reply: make(chan factoryReply, 1)}
+	p.mu.Lock()
+	if p.released {
+		p.mu.Unlock()
+		return errReleased
+	}
+	p.requests <- req
+	p.mu.Unlock()
+	<-req.reply
+	return nil
 }
 
 // templateStartAttempts bounds retries of the template's exec: with address
@@ -179,7 +242,8 @@ func (t *template) xstateSize() (int, error) {
 
 // fork injects clone(CLONE_PARENT|SIGCHLD) into the template and returns the
 // new stub's PID. The child runs the stub's child path (death signal,
-// parent check, pause) until a task thread seizes it.
+// parent check, pause) until the factory seizes it: that first thread is
+// the stub's leader, which never runs application code.
 func (t *template) fork() (int32, error) {
 	regs := t.regs
 	regs.R12 = uint64(os.Getpid()) // the parent the child must see

@@ -109,18 +109,18 @@ func sendFD(sock, fd int) error {
 // returns the FD number the kernel gave it in the stub.
 func (as *AddressSpace) receiveFDLocked() (int32, error) {
 	// recvmsg wrote back the length it used last time.
-	if e := pokeData(as.pid, msghdrControllen, passedFDControl); e != 0 {
+	if e := pokeData(as.cur, msghdrControllen, passedFDControl); e != 0 {
 		return 0, broken("writing msghdr of", as.pid, e)
 	}
 	n, err := as.syscallLocked(unix.SYS_RECVMSG, [6]uint64{stubSockFD, scratchMsghdr, unix.MSG_CMSG_CLOEXEC})
 	if err != nil {
 		return 0, fmt.Errorf("receiving FD: %w", err)
 	}
-	if e := peekData(as.pid, scratchCmsg+8, &as.word); e != 0 {
+	if e := peekData(as.cur, scratchCmsg+8, &as.word); e != 0 {
 		return 0, broken("reading cmsg of", as.pid, e)
 	}
 	levelType := as.word
-	if e := peekData(as.pid, scratchCmsg+16, &as.word); e != 0 {
+	if e := peekData(as.cur, scratchCmsg+16, &as.word); e != 0 {
 		return 0, broken("reading cmsg of", as.pid, e)
 	}
 	fd := int32(as.word)
@@ -147,7 +147,7 @@ func (as *AddressSpace) openChannelLocked() error {
 	if _, err := as.syscallLocked(unix.SYS_SOCKETPAIR, pair); err != nil {
 		return fmt.Errorf("creating socket pair: %w", err)
 	}
-	if e := peekData(as.pid, scratchPair, &as.word); e != 0 {
+	if e := peekData(as.cur, scratchPair, &as.word); e != 0 {
 		return broken("reading socket pair of", as.pid, e)
 	}
 	own, peer := int32(as.word), int32(as.word>>32)
@@ -174,7 +174,7 @@ func (as *AddressSpace) openChannelLocked() error {
 		{scratchIovec, scratchByte},
 		{scratchIovec + 8, 1},
 	} {
-		if e := pokeData(as.pid, w[0], w[1]); e != 0 {
+		if e := pokeData(as.cur, w[0], w[1]); e != 0 {
 			unix.Close(sock)
 			return broken("writing msghdr of", as.pid, e)
 		}
@@ -206,7 +206,7 @@ func (as *AddressSpace) closeChannelLocked() {
 	}
 	unix.Close(as.sock)
 	as.sock = -1
-	if !as.dead.Load() && !as.released && as.tracer.Load() == gettid() {
+	if !as.dead.Load() && !as.released {
 		as.syscallLocked(unix.SYS_CLOSE, [6]uint64{stubSockFD})
 	}
 }

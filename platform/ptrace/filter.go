@@ -14,6 +14,13 @@ import (
 // and SIGCHLD is its exit signal.
 const stubCloneFlags = unix.CLONE_PARENT | uint64(unix.SIGCHLD)
 
+// stubThreadFlags are the flags of the clone injected into a stub's
+// leader to make one more stub thread, for one more application thread:
+// the new thread shares everything, runs the same child path and waits
+// in pause until its context's thread seizes it.
+const stubThreadFlags = unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE_SIGHAND |
+	unix.CLONE_THREAD | unix.CLONE_SYSVSEM
+
 // stubFilter is the seccomp policy of every stub. Application system calls
 // never reach it (PTRACE_SYSEMU stops them before seccomp runs); it limits
 // what the stub itself executes, which is also all an application could do
@@ -53,6 +60,7 @@ func stubFilter() *seccomp.Filter {
 			// NewAddressSpace: the fork injected into the template,
 			// exact flags, no new stack.
 			seccomp.Allow(unix.SYS_CLONE, eq(stubCloneFlags), eq(0)),
+			seccomp.Allow(unix.SYS_CLONE, eq(stubThreadFlags), eq(0)),
 			// The fresh child ties its life to the sentry...
 			seccomp.Allow(unix.SYS_PRCTL, eq(unix.PR_SET_PDEATHSIG), eq(uint64(unix.SIGKILL))),
 			// ...checks that the sentry did not die before that...

@@ -105,7 +105,8 @@ func (p *Platform) MaxUserAddress() uintptr { return stubBase }
 func (p *Platform) XStateSize() int { return p.xstateSize }
 
 // NewAddressSpace implements platform.Platform. It forks a new stub from the
-// template; the stub is seized by the first thread that switches into it.
+// template, whose leader the factory seizes; each context that switches
+// into it gets a thread of its own.
 func (p *Platform) NewAddressSpace() (platform.AddressSpace, error) {
 	req := factoryRequest{reply: make(chan factoryReply, 1)}
 	p.mu.Lock()
@@ -120,7 +121,7 @@ func (p *Platform) NewAddressSpace() (platform.AddressSpace, error) {
 	if r.err != nil {
 		return nil, fmt.Errorf("creating address space: %w", r.err)
 	}
-	as := &AddressSpace{p: p, pid: r.pid, cpu: noCPU, sock: -1}
+	as := &AddressSpace{p: p, pid: r.pid, regs: r.regs, sock: -1}
 	p.mu.Lock()
 	if p.released {
 		// Release ran while the factory forked: it did not see this one.

@@ -148,11 +148,12 @@ func TestInjectedForbiddenSyscallKillsStub(t *testing.T) {
 	}
 	defer pas.Release()
 	as := pas.(*AddressSpace)
-	if err := as.prepare(gettid()); err != nil {
+	stub, _, err := as.threadFor(gettid())
+	if err != nil {
 		t.Fatal(err)
 	}
 	as.mu.Lock()
-	_, err = injectSyscall(as.pid, &as.regs, &as.status, syscallSiteRIP, syscallTrapRIP, unix.SYS_GETPID, [6]uint64{})
+	_, err = injectSyscall(stub, &as.regs, &as.status, syscallSiteRIP, syscallTrapRIP, unix.SYS_GETPID, [6]uint64{})
 	as.mu.Unlock()
 	var exit *stubExitError
 	if !errors.As(err, &exit) || !exit.status.Signaled() || exit.status.Signal() != unix.SIGSYS {

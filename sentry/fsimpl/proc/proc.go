@@ -98,7 +98,11 @@ type procFS struct {
 
 // callerIDs returns the PID and TID of the task asking, or zeros.
 func callerIDs(ctx vfs.Context) (pid, tid int32) {
-	if t, ok := ctx.(*kernel.Task); ok {
+	// A task, or a view of one (access(2) resolves with its real IDs).
+	if t, ok := ctx.(interface {
+		TID() int32
+		ThreadGroup() *kernel.ThreadGroup
+	}); ok {
 		return t.ThreadGroup().ID(), t.TID()
 	}
 	return 0, 0

@@ -1,5 +1,4 @@
-/*
- * threads.c: thread groups as Linux has them. pthreads with mutexes and
+/* threads: thread groups as Linux has them. pthreads with mutexes and
  * condition variables; gettid versus getpid; /proc/self/task and
  * /proc/thread-self; exit(2) of one thread versus exit_group; the leader
  * exiting first; process-directed signals taken by a thread that does not
