@@ -19,10 +19,11 @@ type request struct {
 	fid proto.FID
 }
 
-// fakeGofer serves the client end c of a socketpair: it receives
-// requests, and answers each batch of want requests in the order
-// reorder puts them in, a Stat with the FID as the inode number.
-func fakeGofer(t *testing.T, want int, reorder func([]request)) (*client.Client, int) {
+// peer connects a Client to serve, which runs on the other end of a
+// socketpair until that end reads EOF. Cleanup closes the Client, waits for
+// serve to return and only then closes serve's FD, so a later test that is
+// handed the same FD number never has its requests read by this one.
+func peer(t *testing.T, serve func(fd int)) *client.Client {
 	t.Helper()
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -30,19 +31,35 @@ func fakeGofer(t *testing.T, want int, reorder func([]request)) (*client.Client,
 	}
 	c, err := client.New(fds[1])
 	if err != nil {
+		unix.Close(fds[0])
+		unix.Close(fds[1])
 		t.Fatal(err)
 	}
+	done := make(chan struct{})
 	t.Cleanup(func() {
 		c.Close()
+		<-done
 		unix.Close(fds[0])
 	})
 	go func() {
+		defer close(done)
+		serve(fds[0])
+	}()
+	return c
+}
+
+// fakeGofer serves a Client: it receives requests, and answers each batch
+// of want requests in the order reorder puts them in, a Stat with the FID
+// as the inode number.
+func fakeGofer(t *testing.T, want int, reorder func([]request)) *client.Client {
+	t.Helper()
+	return peer(t, func(fd int) {
 		buf := make([]byte, proto.MaxMessageSize)
 		oob := make([]byte, proto.OOBSize)
 		for {
 			var batch []request
 			for len(batch) < want {
-				n, _, err := proto.Recv(fds[0], buf, oob)
+				n, _, err := proto.Recv(fd, buf, oob)
 				if err != nil || n == 0 {
 					return
 				}
@@ -55,11 +72,10 @@ func fakeGofer(t *testing.T, want int, reorder func([]request)) (*client.Client,
 				var e proto.Encoder
 				e.Reset(r.op, r.tag)
 				e.PutAttr(&proto.Attr{Ino: uint64(r.fid)})
-				proto.Send(fds[0], e.Bytes(), -1)
+				proto.Send(fd, e.Bytes(), -1)
 			}
 		}
-	}()
-	return c, fds[0]
+	})
 }
 
 // TestOutOfOrder checks that replies answered in any order reach the
@@ -68,7 +84,7 @@ func TestOutOfOrder(t *testing.T) {
 	const calls, batch = 2000, 16
 	r := rand.New(rand.NewSource(1))
 	var mu sync.Mutex
-	c, _ := fakeGofer(t, batch, func(b []request) {
+	c := fakeGofer(t, batch, func(b []request) {
 		mu.Lock()
 		r.Shuffle(len(b), func(i, j int) { b[i], b[j] = b[j], b[i] })
 		mu.Unlock()
@@ -105,7 +121,7 @@ func TestOutOfOrder(t *testing.T) {
 // TestSlowReplyDoesNotBlock checks that a call whose reply is held back
 // does not hold up a later one.
 func TestSlowReplyDoesNotBlock(t *testing.T) {
-	c, _ := fakeGofer(t, 2, func(b []request) {
+	c := fakeGofer(t, 2, func(b []request) {
 		// Answer the second request first.
 		b[0], b[1] = b[1], b[0]
 	})
@@ -138,29 +154,19 @@ func TestHostileReplies(t *testing.T) {
 		{"twice", func(tag proto.Tag) [][]byte { return [][]byte{statReply(tag), statReply(tag)} }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer unix.Close(fds[0])
-			c, err := client.New(fds[1])
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-			go func() {
+			c := peer(t, func(fd int) {
 				buf := make([]byte, proto.MaxMessageSize)
 				for {
-					n, _, err := proto.Recv(fds[0], buf, make([]byte, proto.OOBSize))
+					n, _, err := proto.Recv(fd, buf, make([]byte, proto.OOBSize))
 					if err != nil || n == 0 {
 						return
 					}
 					tag, _ := proto.PeekTag(buf[:n])
 					for _, r := range tc.reply(tag) {
-						proto.Send(fds[0], r, -1)
+						proto.Send(fd, r, -1)
 					}
 				}
-			}()
+			})
 			var first error
 			for i := 0; i < 2 && first == nil; i++ {
 				_, first = c.Stat(1)
@@ -185,7 +191,7 @@ func statReply(tag proto.Tag) []byte {
 // TestCloseWakesCalls checks that Close ends calls waiting for replies
 // that will never come.
 func TestCloseWakesCalls(t *testing.T) {
-	c, _ := fakeGofer(t, 1000, func([]request) {}) // never answers
+	c := fakeGofer(t, 1000, func([]request) {}) // never answers
 	errs := make(chan error, 3)
 	for i := 0; i < 3; i++ {
 		go func() {
