@@ -24,8 +24,9 @@ const (
 	noteSigqueue    = "queueing to another process skips kill(2)'s permission check and the container " +
 		"init's protection, and signal 0 (an existence probe on Linux) answers EINVAL"
 	noteSockets = "sockets are not implemented yet (no network stack: --network=none only)"
-	noteEpoll   = "epoll is not implemented yet; poll, ppoll, select and pselect6 are"
-	noteFDEvent = "not implemented yet (eventfd, timerfd, signalfd, inotify)"
+	noteEpoll   = "EPOLLWAKEUP is accepted and has no effect (nothing suspends); max_user_watches (ENOSPC) is not enforced"
+	noteEventfd = "no /proc/[pid]/fdinfo (eventfd-count); lseek answers ESPIPE where Linux's noop_llseek answers 0"
+	noteFDEvent = "not implemented yet (inotify)"
 	noteTimers  = "POSIX timers are not implemented yet; alarm and setitimer(ITIMER_REAL) are"
 	noteSysV    = "System V IPC is not implemented"
 	noteNS      = "namespaces and mounts cannot be changed from inside the sandbox"
@@ -214,8 +215,8 @@ var syscalls = map[uintptr]entry{
 	unix.SYS_CHROOT:            {"chroot", Chroot, Supported, ""},
 	unix.SYS_UMASK:             {"umask", Umask, Supported, ""},
 	unix.SYS_MEMFD_CREATE:      {"memfd_create", nil, Unsupported, "not implemented; open(2) with O_TMPFILE makes unnamed files"},
-	unix.SYS_EVENTFD:           {"eventfd", nil, Unsupported, noteFDEvent},
-	unix.SYS_EVENTFD2:          {"eventfd2", nil, Unsupported, noteFDEvent},
+	unix.SYS_EVENTFD:           {"eventfd", Eventfd, Partial, noteEventfd},
+	unix.SYS_EVENTFD2:          {"eventfd2", Eventfd2, Partial, noteEventfd},
 	unix.SYS_TIMERFD_CREATE:    {"timerfd_create", nil, Unsupported, noteFDEvent},
 	unix.SYS_TIMERFD_SETTIME:   {"timerfd_settime", nil, Unsupported, noteFDEvent},
 	unix.SYS_TIMERFD_GETTIME:   {"timerfd_gettime", nil, Unsupported, noteFDEvent},
@@ -313,12 +314,12 @@ var syscalls = map[uintptr]entry{
 	unix.SYS_SELECT: {"select", Select, Partial, notePollTimeout + "; an nfds above RLIMIT_NOFILE answers EINVAL " +
 		"where Linux caps it to the FD table"},
 	unix.SYS_PSELECT6:      {"pselect6", Pselect6, Partial, notePollTimeout},
-	unix.SYS_EPOLL_CREATE:  {"epoll_create", nil, Unsupported, noteEpoll},
-	unix.SYS_EPOLL_CREATE1: {"epoll_create1", nil, Unsupported, noteEpoll},
-	unix.SYS_EPOLL_CTL:     {"epoll_ctl", nil, Unsupported, noteEpoll},
-	unix.SYS_EPOLL_WAIT:    {"epoll_wait", nil, Unsupported, noteEpoll},
-	unix.SYS_EPOLL_PWAIT:   {"epoll_pwait", nil, Unsupported, noteEpoll},
-	unix.SYS_EPOLL_PWAIT2:  {"epoll_pwait2", nil, Unsupported, noteEpoll},
+	unix.SYS_EPOLL_CREATE:  {"epoll_create", EpollCreate, Supported, ""},
+	unix.SYS_EPOLL_CREATE1: {"epoll_create1", EpollCreate1, Supported, ""},
+	unix.SYS_EPOLL_CTL:     {"epoll_ctl", EpollCtl, Partial, noteEpoll},
+	unix.SYS_EPOLL_WAIT:    {"epoll_wait", EpollWait, Supported, ""},
+	unix.SYS_EPOLL_PWAIT:   {"epoll_pwait", EpollPwait, Supported, ""},
+	unix.SYS_EPOLL_PWAIT2:  {"epoll_pwait2", EpollPwait2, Supported, ""},
 
 	// Sockets.
 	unix.SYS_SOCKET:      {"socket", nil, Unsupported, noteSockets},
