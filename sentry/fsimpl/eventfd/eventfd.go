@@ -71,10 +71,11 @@ func (e *EventFD) Read(ctx vfs.Context, dst []byte, _ int64) (int, error) {
 }
 
 // Write implements vfs.FileImpl.Write: adds an 8-byte value (EINVAL for a
-// shorter buffer or for 0xffffffffffffffff); waits while the sum would
-// exceed 0xfffffffffffffffe (EAGAIN if non-blocking).
+// buffer of another size, as since Linux 6.6, or for 0xffffffffffffffff);
+// waits while the sum would exceed 0xfffffffffffffffe (EAGAIN if
+// non-blocking).
 func (e *EventFD) Write(ctx vfs.Context, src []byte, _ int64) (int, error) {
-	if len(src) < 8 {
+	if len(src) != 8 {
 		return 0, unix.EINVAL
 	}
 	v := binary.LittleEndian.Uint64(src)

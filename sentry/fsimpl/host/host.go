@@ -40,6 +40,10 @@ type File struct {
 	closed bool
 	// watchers are the goroutines serving EventRegister.
 	watchers map[*vfs.WaitEntry]*watcher
+
+	// canPoll caches the host's answer for CanPoll.
+	canPollOnce sync.Once
+	canPoll     bool
 }
 
 var (

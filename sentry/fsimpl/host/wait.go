@@ -122,9 +122,23 @@ func (w *watcher) close() {
 }
 
 // CanPoll implements vfs.Poller: epoll may watch a host FD the host can
-// poll (terminals, pipes, sockets), not a regular file (EPERM, as Linux's
-// file_can_poll).
-func (f *File) CanPoll() bool { return !f.seekable }
+// poll (terminals, pipes, sockets), not a regular file or /dev/null
+// (EPERM, as Linux's file_can_poll). The host is asked once.
+func (f *File) CanPoll() bool {
+	f.canPollOnce.Do(func() { f.canPoll = !f.seekable && hostCanPoll(f.fd) })
+	return f.canPoll
+}
+
+// hostCanPoll asks the host whether epoll can watch fd.
+func hostCanPoll(fd int) bool {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return true // let EventRegister fall back to re-checks
+	}
+	defer unix.Close(epfd)
+	ev := unix.EpollEvent{Fd: int32(fd)}
+	return unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, fd, &ev) != unix.EPERM
+}
 
 // EventRegister implements vfs.Waitable: e is notified each time the host
 // FD becomes ready for an event of e.Mask, until EventUnregister.
