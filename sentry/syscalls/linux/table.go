@@ -214,7 +214,7 @@ var syscalls = map[uintptr]entry{
 	unix.SYS_FCHDIR:            {"fchdir", Fchdir, Supported, ""},
 	unix.SYS_CHROOT:            {"chroot", Chroot, Supported, ""},
 	unix.SYS_UMASK:             {"umask", Umask, Supported, ""},
-	unix.SYS_MEMFD_CREATE:      {"memfd_create", nil, Unsupported, "not implemented; open(2) with O_TMPFILE makes unnamed files"},
+	unix.SYS_MEMFD_CREATE:      {"memfd_create", MemfdCreate, Partial, noteMemfd},
 	unix.SYS_EVENTFD:           {"eventfd", Eventfd, Partial, noteEventfd},
 	unix.SYS_EVENTFD2:          {"eventfd2", Eventfd2, Partial, noteEventfd},
 	unix.SYS_TIMERFD_CREATE:    {"timerfd_create", TimerfdCreate, Partial, noteTimerfd},
@@ -280,8 +280,8 @@ var syscalls = map[uintptr]entry{
 	// File control.
 	unix.SYS_FCNTL: {"fcntl", Fcntl, Partial, "F_SETOWN, F_GETOWN, F_SETSIG and F_GETSIG are accepted and do nothing " +
 		"(no SIGIO; F_GETOWN answers 0); F_GETPIPE_SZ is always 64 KiB and EBADF on a named FIFO; F_SETPIPE_SZ " +
-		"resizes nothing and returns its argument unrounded; F_GETOWN_EX, F_SETOWN_EX, leases, F_NOTIFY and " +
-		"seals answer EINVAL; F_DUPFD at exactly RLIMIT_NOFILE answers EMFILE (Linux: EINVAL)"},
+		"resizes nothing and returns its argument unrounded; F_GETOWN_EX, F_SETOWN_EX, leases, F_NOTIFY answer " +
+		"EINVAL; seals apply to memfds, and other tmpfs files answer EINVAL (Linux: F_SEAL_SEAL); F_DUPFD at exactly RLIMIT_NOFILE answers EMFILE (Linux: EINVAL)"},
 	unix.SYS_FLOCK:     {"flock", Flock, Supported, ""},
 	unix.SYS_FSYNC:     {"fsync", Fsync, Partial, noteSync},
 	unix.SYS_FDATASYNC: {"fdatasync", Fdatasync, Partial, noteSync},
