@@ -94,8 +94,8 @@ func Create(ctx vfs.Context, v *vfs.VFS, name string, flags uint32) (*vfs.FileDe
 	return v.OpenDetached(ctx, m, mi, "memfd:"+name, unix.O_RDWR)
 }
 
-// Of returns the memfd inode of a description, or nil.
-func Of(f *vfs.FileDescription) *inode {
+// inodeOf returns the memfd inode of a description, or nil.
+func inodeOf(f *vfs.FileDescription) *inode {
 	in, _ := f.Inode().(*inode)
 	return in
 }
@@ -103,7 +103,7 @@ func Of(f *vfs.FileDescription) *inode {
 // Seals returns the file's seals (F_GET_SEALS); EINVAL if f is not a
 // memfd.
 func Seals(f *vfs.FileDescription) (uint32, error) {
-	in := Of(f)
+	in := inodeOf(f)
 	if in == nil {
 		return 0, unix.EINVAL
 	}
@@ -116,7 +116,7 @@ func Seals(f *vfs.FileDescription) (uint32, error) {
 // has unknown bits, EPERM if f is not open for writing or the file is
 // sealed against sealing.
 func AddSeals(f *vfs.FileDescription, seals uint32) error {
-	in := Of(f)
+	in := inodeOf(f)
 	if in == nil {
 		return unix.EINVAL
 	}
@@ -139,7 +139,7 @@ func AddSeals(f *vfs.FileDescription, seals uint32) error {
 // file sealed against writes is refused (EPERM). It also returns whether
 // a shared mapping must stay unwritable (no mprotect to PROT_WRITE).
 func CheckMap(f *vfs.FileDescription, shared, write bool) (readOnly bool, err error) {
-	in := Of(f)
+	in := inodeOf(f)
 	if in == nil || !shared {
 		return false, nil
 	}

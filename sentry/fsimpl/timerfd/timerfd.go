@@ -73,6 +73,7 @@ func (tf *TimerFD) SetTime(s Spec, abs bool) Spec {
 	tf.mu.Lock()
 	defer tf.mu.Unlock()
 	now := tf.now()
+	tf.advanceLocked(now)
 	old := tf.specLocked(now)
 	tf.stopLocked()
 	tf.ticks = 0
