@@ -454,6 +454,50 @@ static void exclusive_wakes(void)
 	close(done);
 }
 
+/* a FIFO: both ends and a read-write open, in poll and epoll alike */
+static void fifo(void)
+{
+	char name[64];
+	snprintf(name, sizeof(name), "epoll-fifo.%d", getpid());
+	CHECK(mkfifo(name, 0600) == 0);
+	int r = open(name, O_RDONLY | O_NONBLOCK), w = open(name, O_WRONLY | O_NONBLOCK);
+	int rw = open(name, O_RDWR | O_NONBLOCK);
+	CHECK(r >= 0 && w >= 0 && rw >= 0);
+	CHECK(unlink(name) == 0);
+	int ep = epoll_create1(0);
+	CHECK(add(ep, r, EPOLLIN | EPOLLET, 1) == 0);
+	CHECK(add(ep, rw, EPOLLIN, 2) == 0);
+	struct epoll_event out[4];
+	CHECK_EQ(epoll_wait(ep, out, 4, 0), 0);
+	fflush(stdout);
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		usleep(50000);
+		write_all(w, "x", 1);
+		_exit(0);
+	}
+	int got = 0;
+	while (got != 3) {
+		int n = epoll_wait(ep, out, 4, 5000);
+		CHECK(n > 0);
+		for (int i = 0; i < n; i++) {
+			CHECK_EQ(out[i].events, EPOLLIN);
+			got |= (int)out[i].data.u64;
+		}
+	}
+	struct pollfd pf[2] = {{.fd = rw, .events = POLLIN | POLLOUT}, {.fd = r, .events = POLLIN}};
+	CHECK_EQ(poll(pf, 2, 0), 2);
+	CHECK_EQ(pf[0].revents, POLLIN | POLLOUT);
+	CHECK_EQ(pf[1].revents, POLLIN);
+	int status;
+	CHECK_EQ(waitpid(pid, &status, 0), pid);
+	close(r);
+	close(w);
+	close(rw);
+	close(ep);
+}
+
 /* stdio: whatever the harness gave us (a pipe, a file, /dev/null),
  * epoll takes it exactly when the host would, and agrees with poll. */
 static void stdio(void)
@@ -488,5 +532,6 @@ int main(void)
 	fails += run_group("pwait-mask", pwait_mask, 10);
 	fails += run_group("exclusive", exclusive_wakes, 20);
 	fails += run_group("stdio", stdio, 10);
+	fails += run_group("fifo", fifo, 10);
 	return fails != 0;
 }
