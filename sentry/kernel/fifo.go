@@ -69,6 +69,12 @@ func (f *fifoRDWR) Ioctl(ctx vfs.Context, io vfs.IO, cmd uint32, arg uintptr) (u
 	return f.r.Ioctl(ctx, io, cmd, arg)
 }
 func (f *fifoRDWR) Readiness(mask uint32) uint32 { return f.r.Readiness(mask) | f.w.Readiness(mask) }
+
+// EventRegister implements vfs.Waitable: both ends share the pipe's queue.
+func (f *fifoRDWR) EventRegister(e *vfs.WaitEntry) { f.r.EventRegister(e) }
+
+// EventUnregister implements vfs.Waitable.
+func (f *fifoRDWR) EventUnregister(e *vfs.WaitEntry) { f.r.EventUnregister(e) }
 func (f *fifoRDWR) Release() {
 	f.r.Release()
 	f.w.Release()

@@ -34,9 +34,10 @@ const (
 // memory for their signal instances).
 const maxPosixTimers = 1 << 14
 
-// TimerSpec is a timer's value (time to the next expiry, 0 when
-// disarmed) and interval, in nanoseconds.
-type TimerSpec struct{ Value, Interval int64 }
+// TimerSpec is struct itimerspec in nanoseconds: Value is the time to the
+// next expiry (0: disarmed), Interval the period (0: one-shot). Its fields
+// are in timerfd.Spec's order, so either converts to the other.
+type TimerSpec struct{ Interval, Value int64 }
 
 // Sigevent is the decoded struct sigevent of timer_create.
 type Sigevent struct {

@@ -90,11 +90,18 @@ func TestMaskingAndQueueing(t *testing.T) {
 		wantEq(t, "SIGRTMIN deliveries", rt.n.Load(), 2)
 		wantEq(t, "sigpending after", sigpending(a), 0)
 
-		// An ignored signal is discarded, not left pending.
+		// An ignored signal is discarded, not left pending, unless it is
+		// blocked: then it stays pending, since its action may change
+		// before it is unblocked (Linux's sig_ignored); unblocked while
+		// still ignored, it is dropped.
 		sigaction(a, linux.SIGUSR2, linux.SIG_IGN, 0, 0)
-		sigprocmask(a, linux.SIG_BLOCK, linux.SIGUSR2.Mask())
 		kill(a, self, linux.SIGUSR2)
 		wantEq(t, "ignored and pending", sigpending(a), 0)
+		sigprocmask(a, linux.SIG_BLOCK, linux.SIGUSR2.Mask())
+		kill(a, self, linux.SIGUSR2)
+		wantEq(t, "ignored, blocked and pending", sigpending(a), linux.SIGUSR2.Mask())
+		sigprocmask(a, linux.SIG_UNBLOCK, linux.SIGUSR2.Mask())
+		wantEq(t, "ignored and unblocked", sigpending(a), 0)
 		// SIGKILL cannot be blocked: the mask drops it.
 		sigprocmask(a, linux.SIG_SETMASK, ^linux.SignalSet(0))
 		wantEq(t, "SIGKILL and SIGSTOP in the mask", sigprocmask(a, linux.SIG_BLOCK, 0)&linux.UnblockableSignals, 0)

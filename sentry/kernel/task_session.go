@@ -196,7 +196,7 @@ func (k *Kernel) threadGroupByID(tgid int32) *ThreadGroup {
 // init of its container and does not handle it, as for the init of a PID
 // namespace (pid_namespaces(7)): from inside the container only handled
 // signals reach it; from outside (fromOutside), SIGKILL and SIGSTOP are
-// forced and other signals also reach it only if handled.
+// forced and other signals also reach it only if handled or blocked.
 func (tg *ThreadGroup) unkillableInit(sig linux.Signal, fromOutside bool) bool {
 	tg.k.mu.Lock()
 	isInit := tg.isInitLocked()
@@ -209,7 +209,9 @@ func (tg *ThreadGroup) unkillableInit(sig linux.Signal, fromOutside bool) bool {
 	}
 	tg.sigMu.Lock()
 	defer tg.sigMu.Unlock()
-	return tg.handlers.actions[sig].Handler == linux.SIG_DFL
+	// A blocked signal is queued all the same (Linux's sig_ignored):
+	// inits that wait with sigtimedwait or signalfd (tini, systemd) get it.
+	return tg.handlers.actions[sig].Handler == linux.SIG_DFL && !tg.blockedLocked(nil, sig)
 }
 
 // maySignal reports whether t may send sig to o (kill(2)'s permission

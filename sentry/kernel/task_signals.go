@@ -150,7 +150,7 @@ func (tg *ThreadGroup) send(target *Task, info *linux.SignalInfo) error {
 	case stopSignals&sig.Mask() != 0:
 		tg.discardLocked(linux.SIGCONT.Mask())
 	}
-	if tg.ignoredLocked(sig) {
+	if tg.ignoredLocked(sig) && !tg.blockedLocked(target, sig) {
 		tg.sigMu.Unlock()
 		if resumed {
 			tg.reportContinued()
@@ -170,6 +170,7 @@ func (tg *ThreadGroup) send(target *Task, info *linux.SignalInfo) error {
 	}
 	tg.wakeLocked(target, sig)
 	tg.sigMu.Unlock()
+	tg.signalWaiters.Notify(signalfdEvents)
 	if resumed {
 		tg.reportContinued()
 	}
@@ -225,6 +226,7 @@ func (t *Task) forceSignal(info *linux.SignalInfo) {
 		tg.queued++
 	}
 	tg.sigMu.Unlock()
+	tg.signalWaiters.Notify(signalfdEvents)
 }
 
 // interrupt wakes the task from a blocking wait or out of application code.

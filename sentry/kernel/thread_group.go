@@ -125,6 +125,9 @@ type ThreadGroup struct {
 	// limitsMu guards rlimits.
 	limitsMu sync.Mutex
 	rlimits  rlimits
+
+	// signalWaiters hear of every signal queued (task_signalfd.go).
+	signalWaiters signalWaiters
 }
 
 // newThreadGroup returns a process for leader, with no parent yet.

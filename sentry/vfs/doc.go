@@ -18,6 +18,8 @@
 //	FileDescription.offMu                 (file offset and directory listing)
 //	VFS.mountMu                           (mount table; a leaf)
 //	lockSet.mu                            (one file's flock and record locks, locks.go; a leaf)
+//	releaseWatchers.mu                    (poll_support.go; a leaf, dropped before watchers run)
+//	WaitQueue.mu                          (waiter.go; callbacks under it take only their own leaf locks)
 //
 // Inode methods are called with at most one Dentry.mu held (or two parents
 // and a child in rename) and must not call back into the VFS.

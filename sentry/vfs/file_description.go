@@ -48,6 +48,10 @@ type FileDescription struct {
 	// locks holds the locks on the file when it has no inode (pipes);
 	// otherwise they are the inode's (lockState).
 	locks InodeLocks
+
+	// releaseWatchers hear of the last DecRef (epoll registrations,
+	// poll_support.go).
+	releaseWatchers releaseWatchers
 }
 
 // NewFileDescription wraps impl in a description holding one reference
@@ -77,6 +81,7 @@ func (fd *FileDescription) IncRef() { fd.refs.Add(1) }
 func (fd *FileDescription) DecRef() {
 	switch n := fd.refs.Add(-1); {
 	case n == 0:
+		fd.notifyReleased()
 		if fd.hasLocks.Load() {
 			releaseDescriptionLocks(fd)
 		}

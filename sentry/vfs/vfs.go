@@ -31,6 +31,9 @@ type VFS struct {
 	// devices is the device table (devices.go): replaced whole under
 	// mountMu, loaded without a lock.
 	devices atomic.Pointer[devices]
+	// kernelMounts are the detached mounts of kernel-internal file
+	// systems, by name (detached.go); guarded by mountMu.
+	kernelMounts map[string]*Mount
 }
 
 // New returns an empty VFS; MountRoot gives it its root file system.

@@ -4,8 +4,9 @@
 // reads and writes use read(2)/write(2) at the host offset (output lands
 // after what a shell already wrote to the same file), lseek is the host's,
 // and the host FD's O_NONBLOCK flag is never changed. Blocking waits are
-// done with poll(2) on the FD and an eventfd, in a helper goroutine, so
-// that the task can be interrupted by signals.
+// done with a private edge-triggered host epoll on the FD and an eventfd,
+// in a helper goroutine (wait.go), so that the task can be interrupted by
+// signals.
 //
 // Locking: File.mu guards the sentry-side terminal state (foreground
 // process group) and the description's status flags. Host calls are made
@@ -39,6 +40,10 @@ type File struct {
 	closed bool
 	// watchers are the goroutines serving EventRegister.
 	watchers map[*vfs.WaitEntry]*watcher
+
+	// canPoll caches the host's answer for CanPoll.
+	canPollOnce sync.Once
+	canPoll     bool
 }
 
 var (

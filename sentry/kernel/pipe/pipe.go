@@ -62,7 +62,7 @@ func (p *Pipe) OpenRead() *ReadEnd {
 	p.mu.Lock()
 	p.readers++
 	p.readOpens++
-	p.broadcastLocked()
+	p.broadcastLocked(endEvents)
 	p.mu.Unlock()
 	return &ReadEnd{p: p}
 }
@@ -72,7 +72,7 @@ func (p *Pipe) OpenWrite() *WriteEnd {
 	p.mu.Lock()
 	p.writers++
 	p.writeOpens++
-	p.broadcastLocked()
+	p.broadcastLocked(endEvents)
 	p.mu.Unlock()
 	return &WriteEnd{p: p}
 }
@@ -100,12 +100,23 @@ func (r *ReadEnd) Name() string { return r.p.Name() }
 // Name implements vfs.FileNamer.
 func (w *WriteEnd) Name() string { return w.p.Name() }
 
-// broadcastLocked wakes every waiter.
+// Events that a change of the pipe notifies poll and epoll waiters of:
+// data in wakes readers, space freed wakes writers (as Linux's rd_wait and
+// wr_wait), and an end opening or closing wakes both.
+const (
+	dataEvents  = linux.POLLIN | linux.POLLRDNORM
+	spaceEvents = linux.POLLOUT | linux.POLLWRNORM
+	endEvents   = dataEvents | spaceEvents | linux.POLLERR | linux.POLLHUP
+)
+
+// broadcastLocked wakes every blocked reader and writer, and the poll and
+// epoll waiters of events (an edge-triggered epoll item sees an edge only
+// for its events).
 // Preconditions: p.mu is held.
-func (p *Pipe) broadcastLocked() {
+func (p *Pipe) broadcastLocked(events uint32) {
 	close(p.changed)
 	p.changed = make(chan struct{})
-	p.queue.Notify(linux.POLLIN | linux.POLLOUT | linux.POLLERR | linux.POLLHUP)
+	p.queue.Notify(events)
 }
 
 // ReadEnd is the read side of a pipe.
@@ -140,7 +151,7 @@ func (r *ReadEnd) read(ctx vfs.Context, dst []byte, nonBlock bool) (int, error) 
 			if len(p.buf) == 0 {
 				p.buf = nil
 			}
-			p.broadcastLocked()
+			p.broadcastLocked(spaceEvents)
 			p.mu.Unlock()
 			return n, nil
 		}
@@ -202,7 +213,7 @@ func (w *WriteEnd) write(ctx vfs.Context, src []byte, nonBlock bool) (int, error
 			n := min(room, remaining)
 			p.buf = append(p.buf, src[done:done+n]...)
 			done += n
-			p.broadcastLocked()
+			p.broadcastLocked(dataEvents)
 			if done == len(src) {
 				p.mu.Unlock()
 				return done, nil
@@ -268,7 +279,7 @@ func (r *ReadEnd) Readiness(mask uint32) uint32 {
 	defer p.mu.Unlock()
 	var ev uint32
 	if len(p.buf) > 0 {
-		ev |= linux.POLLIN
+		ev |= dataEvents
 	}
 	if p.writers == 0 {
 		ev |= linux.POLLHUP
@@ -283,7 +294,7 @@ func (w *WriteEnd) Readiness(mask uint32) uint32 {
 	defer p.mu.Unlock()
 	var ev uint32
 	if len(p.buf) < Capacity {
-		ev |= linux.POLLOUT
+		ev |= spaceEvents
 	}
 	if p.readers == 0 {
 		ev |= linux.POLLERR
@@ -313,7 +324,7 @@ func (r *ReadEnd) Release() {
 	if !r.released {
 		r.released = true
 		p.readers--
-		p.broadcastLocked()
+		p.broadcastLocked(endEvents)
 	}
 }
 
@@ -325,7 +336,7 @@ func (w *WriteEnd) Release() {
 	if !w.released {
 		w.released = true
 		p.writers--
-		p.broadcastLocked()
+		p.broadcastLocked(endEvents)
 	}
 }
 

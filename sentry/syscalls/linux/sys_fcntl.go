@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/cocoon-sandbox/cocoon/sentry/arch"
+	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/memfd"
 	"github.com/cocoon-sandbox/cocoon/sentry/kernel"
 	"github.com/cocoon-sandbox/cocoon/sentry/vfs"
 )
@@ -63,8 +64,11 @@ func Fcntl(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 			return 0, unix.EBADF
 		}
 		return max(arg, 65536), nil
-	case unix.F_GET_SEALS, unix.F_ADD_SEALS:
-		return 0, unix.EINVAL
+	case unix.F_GET_SEALS:
+		seals, err := memfd.Seals(f)
+		return uintptr(seals), err
+	case unix.F_ADD_SEALS:
+		return 0, memfd.AddSeals(f, uint32(arg))
 	}
 	return 0, unix.EINVAL
 }

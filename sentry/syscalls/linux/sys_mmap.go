@@ -6,6 +6,7 @@ import (
 	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/platform"
 	"github.com/cocoon-sandbox/cocoon/sentry/arch"
+	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/memfd"
 	"github.com/cocoon-sandbox/cocoon/sentry/kernel"
 	"github.com/cocoon-sandbox/cocoon/sentry/mm"
 	"github.com/cocoon-sandbox/cocoon/sentry/vfs"
@@ -61,6 +62,11 @@ func Mmap(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 			if opts.Perms.Write {
 				return 0, unix.EACCES
 			}
+		}
+		if sealed, err := memfd.CheckMap(file, shared, opts.Perms.Write); err != nil {
+			return 0, err
+		} else if sealed {
+			opts.MaxPerms.Write = false
 		}
 		opts.File = file
 		opts.Offset = off

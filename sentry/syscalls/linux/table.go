@@ -23,8 +23,9 @@ const (
 	noteSigqueue    = "queueing to another process skips kill(2)'s permission check and the container " +
 		"init's protection, and signal 0 (an existence probe on Linux) answers EINVAL"
 	noteSockets = "sockets are not implemented yet (no network stack: --network=none only)"
-	noteEpoll   = "epoll is not implemented yet; poll, ppoll, select and pselect6 are"
-	noteFDEvent = "not implemented yet (eventfd, timerfd, signalfd, inotify)"
+	noteEpoll   = "EPOLLWAKEUP is accepted and has no effect (nothing suspends); max_user_watches (ENOSPC) is not enforced"
+	noteEventfd = "no /proc/[pid]/fdinfo (eventfd-count); lseek answers ESPIPE where Linux's noop_llseek answers 0"
+	noteFDEvent = "not implemented yet (inotify)"
 	noteCPUTime = "CPU time is the time threads run application code (user time); CPU-time timers " +
 		"(ITIMER_VIRTUAL, ITIMER_PROF, CPU clocks) are checked every 4 ms and ITIMER_PROF counts as ITIMER_VIRTUAL"
 	noteSysV   = "System V IPC is not implemented"
@@ -78,8 +79,8 @@ var syscalls = map[uintptr]entry{
 	unix.SYS_KILL:              {"kill", Kill, Supported, ""},
 	unix.SYS_TKILL:             {"tkill", Tkill, Supported, ""},
 	unix.SYS_TGKILL:            {"tgkill", Tgkill, Supported, ""},
-	unix.SYS_SIGNALFD:          {"signalfd", nil, Unsupported, noteFDEvent},
-	unix.SYS_SIGNALFD4:         {"signalfd4", nil, Unsupported, noteFDEvent},
+	unix.SYS_SIGNALFD:          {"signalfd", Signalfd, Partial, noteSignalfd},
+	unix.SYS_SIGNALFD4:         {"signalfd4", Signalfd4, Partial, noteSignalfd},
 	unix.SYS_TIMER_CREATE:      {"timer_create", TimerCreate, Partial, noteCPUTime},
 	unix.SYS_TIMER_SETTIME:     {"timer_settime", TimerSettime, Supported, ""},
 	unix.SYS_TIMER_GETTIME:     {"timer_gettime", TimerGettime, Supported, ""},
@@ -229,12 +230,12 @@ var syscalls = map[uintptr]entry{
 	unix.SYS_FCHDIR:            {"fchdir", Fchdir, Supported, ""},
 	unix.SYS_CHROOT:            {"chroot", Chroot, Supported, ""},
 	unix.SYS_UMASK:             {"umask", Umask, Supported, ""},
-	unix.SYS_MEMFD_CREATE:      {"memfd_create", nil, Unsupported, "not implemented; open(2) with O_TMPFILE makes unnamed files"},
-	unix.SYS_EVENTFD:           {"eventfd", nil, Unsupported, noteFDEvent},
-	unix.SYS_EVENTFD2:          {"eventfd2", nil, Unsupported, noteFDEvent},
-	unix.SYS_TIMERFD_CREATE:    {"timerfd_create", nil, Unsupported, noteFDEvent},
-	unix.SYS_TIMERFD_SETTIME:   {"timerfd_settime", nil, Unsupported, noteFDEvent},
-	unix.SYS_TIMERFD_GETTIME:   {"timerfd_gettime", nil, Unsupported, noteFDEvent},
+	unix.SYS_MEMFD_CREATE:      {"memfd_create", MemfdCreate, Partial, noteMemfd},
+	unix.SYS_EVENTFD:           {"eventfd", Eventfd, Partial, noteEventfd},
+	unix.SYS_EVENTFD2:          {"eventfd2", Eventfd2, Partial, noteEventfd},
+	unix.SYS_TIMERFD_CREATE:    {"timerfd_create", TimerfdCreate, Partial, noteTimerfd},
+	unix.SYS_TIMERFD_SETTIME:   {"timerfd_settime", TimerfdSettime, Partial, noteTimerfd},
+	unix.SYS_TIMERFD_GETTIME:   {"timerfd_gettime", TimerfdGettime, Supported, ""},
 	unix.SYS_INOTIFY_INIT:      {"inotify_init", nil, Unsupported, noteFDEvent},
 	unix.SYS_INOTIFY_INIT1:     {"inotify_init1", nil, Unsupported, noteFDEvent},
 	unix.SYS_INOTIFY_ADD_WATCH: {"inotify_add_watch", nil, Unsupported, noteFDEvent},
@@ -295,8 +296,8 @@ var syscalls = map[uintptr]entry{
 	// File control.
 	unix.SYS_FCNTL: {"fcntl", Fcntl, Partial, "F_SETOWN, F_GETOWN, F_SETSIG and F_GETSIG are accepted and do nothing " +
 		"(no SIGIO; F_GETOWN answers 0); F_GETPIPE_SZ is always 64 KiB and EBADF on a named FIFO; F_SETPIPE_SZ " +
-		"resizes nothing and returns its argument unrounded; F_GETOWN_EX, F_SETOWN_EX, leases, F_NOTIFY and " +
-		"seals answer EINVAL; F_DUPFD at exactly RLIMIT_NOFILE answers EMFILE (Linux: EINVAL)"},
+		"resizes nothing and returns its argument unrounded; F_GETOWN_EX, F_SETOWN_EX, leases, F_NOTIFY answer " +
+		"EINVAL; seals apply to memfds, and other tmpfs files answer EINVAL (Linux: F_SEAL_SEAL); F_DUPFD at exactly RLIMIT_NOFILE answers EMFILE (Linux: EINVAL)"},
 	unix.SYS_FLOCK:     {"flock", Flock, Supported, ""},
 	unix.SYS_FSYNC:     {"fsync", Fsync, Partial, noteSync},
 	unix.SYS_FDATASYNC: {"fdatasync", Fdatasync, Partial, noteSync},
@@ -329,12 +330,12 @@ var syscalls = map[uintptr]entry{
 	unix.SYS_SELECT: {"select", Select, Partial, notePollTimeout + "; an nfds above RLIMIT_NOFILE answers EINVAL " +
 		"where Linux caps it to the FD table"},
 	unix.SYS_PSELECT6:      {"pselect6", Pselect6, Partial, notePollTimeout},
-	unix.SYS_EPOLL_CREATE:  {"epoll_create", nil, Unsupported, noteEpoll},
-	unix.SYS_EPOLL_CREATE1: {"epoll_create1", nil, Unsupported, noteEpoll},
-	unix.SYS_EPOLL_CTL:     {"epoll_ctl", nil, Unsupported, noteEpoll},
-	unix.SYS_EPOLL_WAIT:    {"epoll_wait", nil, Unsupported, noteEpoll},
-	unix.SYS_EPOLL_PWAIT:   {"epoll_pwait", nil, Unsupported, noteEpoll},
-	unix.SYS_EPOLL_PWAIT2:  {"epoll_pwait2", nil, Unsupported, noteEpoll},
+	unix.SYS_EPOLL_CREATE:  {"epoll_create", EpollCreate, Supported, ""},
+	unix.SYS_EPOLL_CREATE1: {"epoll_create1", EpollCreate1, Supported, ""},
+	unix.SYS_EPOLL_CTL:     {"epoll_ctl", EpollCtl, Partial, noteEpoll},
+	unix.SYS_EPOLL_WAIT:    {"epoll_wait", EpollWait, Supported, ""},
+	unix.SYS_EPOLL_PWAIT:   {"epoll_pwait", EpollPwait, Supported, ""},
+	unix.SYS_EPOLL_PWAIT2:  {"epoll_pwait2", EpollPwait2, Supported, ""},
 
 	// Sockets.
 	unix.SYS_SOCKET:      {"socket", nil, Unsupported, noteSockets},
