@@ -282,10 +282,11 @@ func (as *AddressSpace) Release() {
 	as.mu.Unlock()
 	unix.Kill(int(as.pid), unix.SIGKILL)
 	// Every sentry thread may reap any tracee of the sentry: the
-	// threads first (traced by their contexts), then the leader. A
-	// thread whose exit a Switch already saw is gone: ECHILD.
+	// threads first (traced by their contexts), then the leader, whose
+	// exit Linux reports once no other thread is left. A thread whose
+	// exit a Switch already saw is gone: ECHILD.
 	for _, stub := range threads {
-		reap(stub)
+		reapThread(stub)
 	}
 	reap(as.pid)
 	as.p.forget(as)

@@ -72,10 +72,17 @@ func getSiginfo(tid int32, si *siginfo) unix.Errno {
 // preempts with SIGURG). It uses Syscall so the scheduler can run other
 // goroutines while this thread sleeps.
 func wait(tid int32, status *unix.WaitStatus) unix.Errno {
+	_, e := waitOpts(tid, status, unix.WALL)
+	return e
+}
+
+// waitOpts is wait4(tid, status, opts), retrying on EINTR; it returns the
+// PID whose state it collected (0 under WNOHANG if none changed).
+func waitOpts(tid int32, status *unix.WaitStatus, opts int) (int32, unix.Errno) {
 	for {
-		_, _, e := syscall.Syscall6(unix.SYS_WAIT4, uintptr(tid), uintptr(unsafe.Pointer(status)), unix.WALL, 0, 0, 0)
+		r, _, e := syscall.Syscall6(unix.SYS_WAIT4, uintptr(tid), uintptr(unsafe.Pointer(status)), uintptr(opts), 0, 0, 0)
 		if e != unix.EINTR {
-			return e
+			return int32(r), e
 		}
 	}
 }

@@ -2,6 +2,7 @@ package ptrace
 
 import (
 	"fmt"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -106,5 +107,26 @@ func reap(pid int32) {
 			return
 		}
 		// A stop reported before the SIGKILL took effect: keep waiting.
+	}
+}
+
+// reapThread is reap for a stub thread killed with its process, called
+// from a sentry thread that may not be its tracer. It must not block in
+// wait4: if the tracer thread exits meanwhile, the kernel detaches the
+// stub thread, which then reaps itself without waking anyone waiting for
+// it, and a blocking wait4 would sleep forever. So it polls: at most a
+// few milliseconds, as long as SIGKILL takes to end a thread.
+func reapThread(tid int32) {
+	var status unix.WaitStatus
+	for pause := time.Microsecond; ; pause = min(2*pause, time.Millisecond) {
+		r, e := waitOpts(tid, &status, unix.WALL|unix.WNOHANG)
+		switch {
+		case e != 0:
+			return // ECHILD: reaped, by us or by itself once detached.
+		case r == tid && (status.Exited() || status.Signaled()):
+			return
+		case r == 0:
+			time.Sleep(pause)
+		}
 	}
 }
