@@ -30,6 +30,7 @@ import (
 	"github.com/cocoon-sandbox/cocoon/sentry/arch"
 	"github.com/cocoon-sandbox/cocoon/sentry/kernel/pipe"
 	"github.com/cocoon-sandbox/cocoon/sentry/pgalloc"
+	"github.com/cocoon-sandbox/cocoon/sentry/vdso"
 	"github.com/cocoon-sandbox/cocoon/sentry/vfs"
 )
 
@@ -73,6 +74,9 @@ type Kernel struct {
 	// frozen counts the paused containers (container_freeze.go), so that
 	// a task checks for a freeze with one atomic load.
 	frozen atomic.Int32
+	// vdso is mapped into every new image; nil without a memory file
+	// (or if it could not be allocated: then images get none).
+	vdso *vdso.VDSO
 }
 
 // Config configures a Kernel.
@@ -98,7 +102,7 @@ func New(c Config) *Kernel {
 	if c.VFS != nil {
 		c.VFS.SetFIFOOpener(f.open)
 	}
-	return &Kernel{
+	k := &Kernel{
 		Platform:     c.Platform,
 		MemoryFile:   c.MemoryFile,
 		vfs:          c.VFS,
@@ -113,7 +117,18 @@ func New(c Config) *Kernel {
 		nextTID:      1,
 		containers:   make(map[string]*container),
 	}
+	if c.MemoryFile != nil {
+		v, err := vdso.New(c.MemoryFile, k.bootTime)
+		if err != nil {
+			k.debugf("no vDSO: %v", err)
+		}
+		k.vdso = v
+	}
+	return k
 }
+
+// VDSO returns the kernel's vDSO (nil if it has none).
+func (k *Kernel) VDSO() *vdso.VDSO { return k.vdso }
 
 // VFS returns the kernel's virtual file system.
 func (k *Kernel) VFS() *vfs.VFS { return k.vfs }
