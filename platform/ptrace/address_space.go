@@ -253,7 +253,8 @@ func (as *AddressSpace) prepare(tid int32) error {
 // seizeLocked attaches the calling thread to the fresh stub and stops it.
 // Preconditions: mu held; the caller is locked to its OS thread for good.
 func (as *AddressSpace) seizeLocked(tid int32) error {
-	opts := unix.PTRACE_O_TRACESYSGOOD | unix.PTRACE_O_EXITKILL
+	// TRACESECCOMP: the filter's vsyscall traces (vsyscall.go).
+	opts := unix.PTRACE_O_TRACESYSGOOD | unix.PTRACE_O_EXITKILL | unix.PTRACE_O_TRACESECCOMP
 	if e := ptrace(unix.PTRACE_SEIZE, as.pid, 0, uintptr(opts)); e != 0 {
 		return broken("seizing", as.pid, e)
 	}
