@@ -82,6 +82,20 @@ func TestSpecialPagesShared(t *testing.T) {
 	if got := read(m, addr); got != "XB" {
 		t.Errorf("after MADV_DONTNEED: %q, want the shared page again", got)
 	}
+	// Zeroing a dropped page copies it too (it must not be skipped as an
+	// anonymous page that already reads as zero).
+	if err := m.Madvise(addr, linux.PageSize, unix.MADV_DONTNEED); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.ZeroOut(addr, 2); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(m, addr); got != "\x00\x00" {
+		t.Errorf("after ZeroOut: %q, want zeroes", got)
+	}
+	if got := string(memFile(t).Slice(off, 2)); got != "XB" {
+		t.Errorf("ZeroOut reached the shared page: %q", got)
+	}
 	if !strings.Contains(string(m.Maps()), "[vdso]") {
 		t.Errorf("maps:\n%s", m.Maps())
 	}

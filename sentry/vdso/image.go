@@ -37,6 +37,3 @@ import (
 //
 //go:embed vdso.so
 var image []byte
-
-// Image returns a copy of the vDSO ELF image.
-func Image() []byte { return append([]byte(nil), image...) }

@@ -22,12 +22,12 @@ type timekeeper struct {
 	pages map[*VDSO]struct{}
 	// running says the update goroutine is alive.
 	running bool
-	// first and last are calibration samples; calibrated says
-	// nsPerCycle comes from two of them.
-	first, last sample
-	calibrated  bool
-	nsPerCycle  float64
-	period      time.Duration
+	// first is the calibration's first sample; calibrated says
+	// nsPerCycle comes from it and a later one.
+	first      sample
+	calibrated bool
+	nsPerCycle float64
+	period     time.Duration
 }
 
 var tk = timekeeper{pages: make(map[*VDSO]struct{})}
@@ -118,7 +118,6 @@ func (k *timekeeper) run() {
 		if s.tsc > k.first.tsc && s.mono > k.first.mono {
 			k.nsPerCycle = float64(s.mono-k.first.mono) / float64(s.tsc-k.first.tsc)
 			k.calibrated = true
-			k.last = s
 			if k.period < maxPeriod {
 				k.period = min(k.period*5, maxPeriod)
 			}

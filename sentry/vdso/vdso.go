@@ -3,6 +3,7 @@ package vdso
 import (
 	"debug/elf"
 	"fmt"
+	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -100,7 +101,8 @@ func (v *VDSO) now(realtime bool) int64 {
 	for {
 		seq := v.load(wordSeq)
 		if seq&1 != 0 {
-			continue // a write is a few stores long
+			runtime.Gosched() // a write is a few stores long
+			continue
 		}
 		if v.load(wordMode) != modeTSC {
 			if realtime {
@@ -119,10 +121,6 @@ func (v *VDSO) now(realtime bool) int64 {
 		}
 	}
 }
-
-// ServesClock says whether the vDSO answers clock id itself (no system
-// call), for tests and the syscall table's notes.
-func ServesClock(id int32) bool { return id >= 0 && id < 32 && servedClocks>>id&1 != 0 }
 
 // Symbols returns the dynamic symbols of the image with their versions,
 // as a dynamic loader resolves them (for tests and diagnostics).
