@@ -5,7 +5,8 @@
  * with the system call; realtime agrees with gettimeofday and time; the
  * clocks it does not serve still answer, a bad clock is EINVAL; a loop
  * of vDSO calls runs far faster than the same number of system calls
- * (it does not trap); and the legacy vsyscall page works where the host
+ * (it does not trap); a forked child keeps the vDSO and an exec'd image
+ * gets a fresh one; and the legacy vsyscall page works where the host
  * kernel has one. */
 #include "test.h"
 
@@ -296,13 +297,50 @@ static void check_vsyscall(void)
 	PASS("vsyscall");
 }
 
-int main(void)
+/* check_fork_exec: a forked child reads the same clock (never behind its
+ * parent's last reading); a re-executed image has its own vDSO. */
+static void check_fork_exec(void)
 {
+	struct timespec before, after;
+	CHECK(vclock_gettime(CLOCK_MONOTONIC, &before) == 0);
+	fflush(stdout);
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		if (vclock_gettime(CLOCK_MONOTONIC, &after) != 0 || ns(after) < ns(before))
+			_exit(1);
+		if (getauxval(AT_SYSINFO_EHDR) != (unsigned long)ehdr)
+			_exit(2);
+		execl("/proc/self/exe", "vdso", "exec-child", (char *)NULL);
+		_exit(3);
+	}
+	int status;
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status));
+	CHECK_EQ(WEXITSTATUS(status), 0);
+	PASS("fork and exec");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && strcmp(argv[1], "exec-child") == 0) {
+		/* Quietly: the parent prints the verdict. */
+		FILE *out = stdout;
+		stdout = fopen("/dev/null", "w");
+		parse_vdso();
+		find_symbols();
+		check_maps();
+		struct timespec ts;
+		CHECK(vclock_gettime(CLOCK_MONOTONIC, &ts) == 0);
+		stdout = out;
+		return 0;
+	}
 	parse_vdso();
 	find_symbols();
 	check_maps();
 	check_clocks();
 	check_no_trap();
+	check_fork_exec();
 	check_vsyscall();
 	return 0;
 }
