@@ -2,8 +2,8 @@
 // execve does after the point of no return: "#!" scripts (recursively, up to
 // four interpreters deep), ELF64 x86-64 executables (ET_EXEC at their link
 // addresses, ET_DYN — PIE and static-PIE — at a load base), their PT_INTERP
-// dynamic loader, and the initial stack with argv, envp and the auxiliary
-// vector.
+// dynamic loader, the sentry's vDSO (LoadWithOptions; AT_SYSINFO_EHDR), and
+// the initial stack with argv, envp and the auxiliary vector.
 //
 // Executables are hostile input: every header field is bounded before use
 // and inconsistencies are ENOEXEC (ELIBBAD for a bad interpreter), never a
