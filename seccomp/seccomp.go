@@ -34,6 +34,9 @@ const (
 	ActionTrap        Action = unix.SECCOMP_RET_TRAP
 	ActionLog         Action = unix.SECCOMP_RET_LOG
 	ActionAllow       Action = unix.SECCOMP_RET_ALLOW
+	// ActionTrace stops the thread for its ptracer
+	// (PTRACE_EVENT_SECCOMP); without one the call fails with ENOSYS.
+	ActionTrace Action = unix.SECCOMP_RET_TRACE
 )
 
 // ActionErrno fails the system call with e.
@@ -81,7 +84,10 @@ type SyscallRule struct {
 	// Args are matchers on rdi, rsi, rdx, r10, r8, r9; the zero Arg
 	// matches anything.
 	Args [6]Arg
-	// Action is returned when Nr and every Arg match.
+	// IP matches the instruction pointer (seccomp_data's
+	// instruction_pointer); the zero Arg matches anything.
+	IP Arg
+	// Action is returned when Nr, IP and every Arg match.
 	Action Action
 }
 
@@ -166,6 +172,23 @@ func (a *asm) skipUnlessEqual(k uint32, label int) {
 	a.jumpTo(label)
 }
 
+// match emits "if the 64-bit word of seccomp_data at off does not match m
+// goto label", half by half; nothing for a half that m ignores.
+func (a *asm) match(off uint32, m Arg, label int) {
+	for half := 0; half < 2; half++ {
+		shift := 32 * uint(half)
+		mask, val := uint32(m.mask>>shift), uint32(m.value>>shift)
+		if mask == 0 {
+			continue
+		}
+		a.emit(ldAbsW, 0, 0, off+4*uint32(half))
+		if mask != 0xffffffff {
+			a.emit(andK, 0, 0, mask)
+		}
+		a.skipUnlessEqual(val, label)
+	}
+}
+
 // Build compiles f into a BPF program.
 func (f *Filter) Build() ([]unix.SockFilter, error) {
 	a := &asm{fixups: make(map[int][]int)}
@@ -193,22 +216,9 @@ func (f *Filter) Build() ([]unix.SockFilter, error) {
 		a.skipUnlessEqual(uint32(nr), nextNr)
 		for _, r := range byNr[nr] {
 			nextRule := a.newLabel()
+			a.match(dataIP, r.IP, nextRule)
 			for i, m := range r.Args {
-				if m.mask == 0 {
-					continue
-				}
-				for half := 0; half < 2; half++ {
-					shift := 32 * uint(half)
-					mask, val := uint32(m.mask>>shift), uint32(m.value>>shift)
-					if mask == 0 {
-						continue
-					}
-					a.emit(ldAbsW, 0, 0, uint32(dataArgs+8*i+4*half))
-					if mask != 0xffffffff {
-						a.emit(andK, 0, 0, mask)
-					}
-					a.skipUnlessEqual(val, nextRule)
-				}
+				a.match(uint32(dataArgs+8*i), m, nextRule)
 			}
 			a.emit(retK, 0, 0, uint32(r.Action))
 			a.bind(nextRule)

@@ -228,7 +228,8 @@ func (as *AddressSpace) threadFor(tid int32) (stub int32, fresh bool, err error)
 	}
 	stub = int32(rax)
 	var regs unix.PtraceRegs
-	if err := seizeThread(stub, &regs, 0); err != nil {
+	// TRACESECCOMP: the filter's vsyscall traces (vsyscall.go).
+	if err := seizeThread(stub, &regs, unix.PTRACE_O_TRACESECCOMP); err != nil {
 		as.markDeadLocked(err)
 		return 0, false, err
 	}

@@ -48,6 +48,9 @@ type Context struct {
 	siginfo siginfo
 	iov     unix.Iovec
 	fp      []byte
+	// vsyscallNr is the number of the vsyscall Switch is reporting, 0
+	// if none (vsyscall.go).
+	vsyscallNr uint64
 }
 
 // NewContext implements platform.Platform. It pins the calling thread to a
@@ -160,6 +163,7 @@ func (c *Context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Ev
 			// As at the syscall instruction: rax holds the number
 			// (the kernel put -ENOSYS there); rip is after it.
 			st.Regs.Rax = st.Regs.Orig_rax
+			c.fixVsyscall(&st.Regs)
 		}
 		return ev, info, nil
 	}
@@ -171,6 +175,9 @@ func (c *Context) classify(tid int32) (ev platform.Event, info platform.SignalIn
 	sig, event := stopInfo(c.status)
 	if sig == unix.SIGTRAP|0x80 {
 		return platform.EventSyscall, info, true
+	}
+	if sig == unix.SIGTRAP && event == unix.PTRACE_EVENT_SECCOMP {
+		return c.vsyscallStop(tid)
 	}
 	if event != 0 {
 		// A group-stop or PTRACE_INTERRUPT stop: nothing to report.

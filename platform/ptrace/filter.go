@@ -30,7 +30,7 @@ func stubFilter() *seccomp.Filter {
 	anyArg := seccomp.Any
 	eq := seccomp.EqualTo
 	return &seccomp.Filter{
-		Rules: []seccomp.SyscallRule{
+		Rules: append(vsyscallRules(), []seccomp.SyscallRule{
 			// MapFile: always shared and at a fixed address; prot,
 			// address, length, offset and the FD vary. The FD is the
 			// memory file, or a file just passed in (fdpass.go):
@@ -76,7 +76,7 @@ func stubFilter() *seccomp.Filter {
 			// The failure path.
 			seccomp.Allow(unix.SYS_EXIT),
 			seccomp.Allow(unix.SYS_EXIT_GROUP),
-		},
+		}...),
 		Default: seccomp.ActionKillProcess,
 		BadArch: seccomp.ActionKillProcess,
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/cocoon-sandbox/cocoon/sentry/kernel"
 	"github.com/cocoon-sandbox/cocoon/sentry/pgalloc"
 	linuxsys "github.com/cocoon-sandbox/cocoon/sentry/syscalls/linux"
+	"github.com/cocoon-sandbox/cocoon/sentry/vdso"
 	"github.com/cocoon-sandbox/cocoon/sentry/vfs"
 )
 
@@ -159,6 +160,7 @@ func (l *Loader) build() (int, error) {
 	}
 	l.plat = plat
 	host := readHostFacts()
+	vdso.ShowHostVsyscall()
 	if args.Confine != nil {
 		if err := args.Confine(); err != nil {
 			return statusBootFailed, fmt.Errorf("confining sandbox: %w", err)

@@ -32,6 +32,7 @@ import (
 	"github.com/cocoon-sandbox/cocoon/sentry/kernel/futex"
 	"github.com/cocoon-sandbox/cocoon/sentry/kernel/pipe"
 	"github.com/cocoon-sandbox/cocoon/sentry/pgalloc"
+	"github.com/cocoon-sandbox/cocoon/sentry/vdso"
 	"github.com/cocoon-sandbox/cocoon/sentry/vfs"
 )
 
@@ -81,6 +82,9 @@ type Kernel struct {
 	frozen atomic.Int32
 	// futexes are the futex wait queues (task_futex.go). Immutable.
 	futexes *futex.Manager
+	// vdso is mapped into every new image; nil without a memory file
+	// (or if it could not be allocated: then images get none).
+	vdso *vdso.VDSO
 }
 
 // Config configures a Kernel.
@@ -122,8 +126,18 @@ func New(c Config) *Kernel {
 		containers:   make(map[string]*container),
 	}
 	k.futexes = futex.NewManager(k.futexOwnerAlive)
+	if c.MemoryFile != nil {
+		v, err := vdso.New(c.MemoryFile, k.bootTime)
+		if err != nil {
+			k.debugf("no vDSO: %v", err)
+		}
+		k.vdso = v
+	}
 	return k
 }
+
+// VDSO returns the kernel's vDSO (nil if it has none).
+func (k *Kernel) VDSO() *vdso.VDSO { return k.vdso }
 
 // VFS returns the kernel's virtual file system.
 func (k *Kernel) VFS() *vfs.VFS { return k.vfs }

@@ -34,7 +34,10 @@ func LoadImage(k *Kernel, ctx vfs.Context, fsctx *vfs.FSContext, creds *Credenti
 		}
 		return execFile{fd}, nil
 	}
-	img, err := loader.LoadAs(m, open, pathname, argv, envv, loader.Creds{UID: creds.RUID, EUID: creds.EUID, GID: creds.RGID, EGID: creds.EGID})
+	img, err := loader.LoadWithOptions(m, open, pathname, argv, envv, loader.Options{
+		Creds: loader.Creds{UID: creds.RUID, EUID: creds.EUID, GID: creds.RGID, EGID: creds.EGID},
+		VDSO:  k.vdso,
+	})
 	for _, fd := range opened {
 		fd.DecRef()
 	}

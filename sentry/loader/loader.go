@@ -2,8 +2,8 @@
 // execve does after the point of no return: "#!" scripts (recursively, up to
 // four interpreters deep), ELF64 x86-64 executables (ET_EXEC at their link
 // addresses, ET_DYN — PIE and static-PIE — at a load base), their PT_INTERP
-// dynamic loader, and the initial stack with argv, envp and the auxiliary
-// vector.
+// dynamic loader, the sentry's vDSO (LoadWithOptions; AT_SYSINFO_EHDR), and
+// the initial stack with argv, envp and the auxiliary vector.
 //
 // Executables are hostile input: every header field is bounded before use
 // and inconsistencies are ENOEXEC (ELIBBAD for a bad interpreter), never a
@@ -20,6 +20,7 @@ import (
 
 	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/sentry/mm"
+	"github.com/cocoon-sandbox/cocoon/sentry/vdso"
 	"golang.org/x/sys/unix"
 )
 
@@ -78,6 +79,22 @@ func Load(m *mm.MemoryManager, open OpenFunc, path string, argv, envv []string) 
 // LoadAs is Load with the credentials to report in the auxiliary vector
 // (AT_UID, AT_EUID, AT_GID, AT_EGID); Load reports root.
 func LoadAs(m *mm.MemoryManager, open OpenFunc, path string, argv, envv []string, creds Creds) (*Image, error) {
+	return LoadWithOptions(m, open, path, argv, envv, Options{Creds: creds})
+}
+
+// Options are what a kernel adds to a plain Load.
+type Options struct {
+	// Creds are reported in the auxiliary vector.
+	Creds Creds
+	// VDSO, if set, is mapped into the image, after the interpreter as
+	// Linux's arch_setup_additional_pages does, and its address given
+	// as AT_SYSINFO_EHDR.
+	VDSO *vdso.VDSO
+}
+
+// LoadWithOptions is Load with o.
+func LoadWithOptions(m *mm.MemoryManager, open OpenFunc, path string, argv, envv []string, o Options) (*Image, error) {
+	creds := o.Creds
 	if err := checkArgs(argv, envv, path); err != nil {
 		return nil, err
 	}
@@ -138,18 +155,28 @@ func LoadAs(m *mm.MemoryManager, open OpenFunc, path string, argv, envv []string
 		entry, interpBase = ientry, base
 	}
 
+	var sysinfoEhdr uint64
+	if o.VDSO != nil {
+		addr, err := o.VDSO.Map(m)
+		if err != nil {
+			return nil, err
+		}
+		sysinfoEhdr = uint64(addr)
+	}
+
 	var phdr uint64
 	if info.phdrVaddr != 0 {
 		phdr = info.phdrVaddr + mainBias
 	}
 	img := &Image{Entry: entry, ExecPath: path, Argv: argv}
 	aux := auxInputs{
-		phdr:   phdr,
-		phnum:  uint64(info.phnum),
-		base:   interpBase,
-		entry:  info.entry + mainBias,
-		creds:  creds,
-		execfn: execfn,
+		phdr:        phdr,
+		phnum:       uint64(info.phnum),
+		base:        interpBase,
+		entry:       info.entry + mainBias,
+		creds:       creds,
+		execfn:      execfn,
+		sysinfoEhdr: sysinfoEhdr,
 	}
 	if err := setupStack(m, img, argv, envv, aux); err != nil {
 		return nil, err

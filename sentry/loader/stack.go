@@ -31,6 +31,8 @@ const (
 	atRandom   = 25
 	atHwcap2   = 26
 	atExecfn   = 31
+	// atSysinfoEhdr is the address of the vDSO's ELF header.
+	atSysinfoEhdr = 33
 )
 
 // initialStackSize is how much of the stack is mapped up front; the rest
@@ -44,6 +46,8 @@ type auxInputs struct {
 	phdr, phnum, base, entry uint64
 	creds                    Creds
 	execfn                   string
+	// sysinfoEhdr is the vDSO's address; 0 leaves AT_SYSINFO_EHDR out.
+	sysinfoEhdr uint64
 }
 
 // setupStack maps the stack VMA and writes the initial process stack as
@@ -81,7 +85,12 @@ func setupStack(m *mm.MemoryManager, img *Image, argv, envv []string, a auxInput
 	if _, err := rand.Read(random[:]); err != nil {
 		return unix.ENOMEM
 	}
-	auxv := [][2]uint64{
+	auxv := make([][2]uint64, 0, 20)
+	if a.sysinfoEhdr != 0 {
+		// First, as Linux's ARCH_DLINFO puts it.
+		auxv = append(auxv, [2]uint64{atSysinfoEhdr, a.sysinfoEhdr})
+	}
+	auxv = append(auxv, [][2]uint64{
 		{atHwcap, uint64(hwcap())},
 		{atPagesz, linux.PageSize},
 		{atClktck, 100},
@@ -101,7 +110,7 @@ func setupStack(m *mm.MemoryManager, img *Image, argv, envv []string, a auxInput
 		{atExecfn, execfnAddr},
 		{atPlatform, platformAddr},
 		{atNull, 0},
-	}
+	}...)
 	words := uint64(1+len(argv)+1+len(envv)+1) + 2*uint64(len(auxv))
 	sp := (p - 8*words) &^ 15
 

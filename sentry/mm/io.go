@@ -123,7 +123,9 @@ func (m *MemoryManager) zeroOut(addr, length uintptr, acc access) (int, error) {
 		if length-done < end-a {
 			end = a + (length - done)
 		}
-		if v.file != nil {
+		if v.hasOffset() {
+			// A missing page would read as the file's (or the
+			// special pages') bytes, not zeroes: populate it.
 			n, err := m.copyLocked(a, int(end-a), acc, func(b []byte, _ int) { clear(b) })
 			if err != nil {
 				return int(done) + n, err

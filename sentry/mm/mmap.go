@@ -36,6 +36,8 @@ type MMapOpts struct {
 	GrowsDown bool
 	// Name is shown in /proc/pid/maps ("[stack]", a file path).
 	Name string
+	// special backs the mapping with special pages (MapSpecial).
+	special *SpecialPages
 }
 
 // MMap creates a mapping and returns its address. Errors follow Linux
@@ -106,7 +108,15 @@ func (m *MemoryManager) MMap(o MMapOpts) (uintptr, error) {
 		off:       o.Offset,
 		growsDown: o.GrowsDown,
 		name:      o.Name,
+		special:   o.special,
 	})
+	if o.special != nil {
+		v := m.findLocked(addr)
+		if err := m.populateSpecialLocked(v, addr, addr+length); err != nil {
+			m.unmapLocked(addr, length)
+			return 0, err
+		}
+	}
 	return addr, nil
 }
 

@@ -51,6 +51,9 @@ func windowLocked(v *vma, pg uintptr) (start, end uintptr) {
 // file for file mappings. It reports an error (ENOMEM, or the file's read
 // error) without populating anything.
 func (m *MemoryManager) populateLocked(v *vma, start, end uintptr) error {
+	if v.special != nil {
+		return m.populateSpecialLocked(v, start, end)
+	}
 	var missing []uintptr
 	for a := start; a < end; a += linux.PageSize {
 		if _, ok := m.pages[a]; !ok {

@@ -66,7 +66,7 @@ func (m *MemoryManager) MRemap(oldAddr, oldSize, newSize uintptr, flags int, new
 		// is free.
 		grow := newLen - oldLen
 		if v.end == oldEnd && m.inBounds(oldEnd, grow) && !m.overlapsLocked(oldEnd, oldEnd+grow) {
-			if v.file == nil || v.fileOffset(oldEnd)+uint64(grow) >= v.off {
+			if !v.hasOffset() || v.fileOffset(oldEnd)+uint64(grow) >= v.off {
 				v.end = oldEnd + grow
 				m.mergeRangeLocked(v.start, v.end)
 				return oldAddr, nil
@@ -92,8 +92,10 @@ func (m *MemoryManager) MRemap(oldAddr, oldSize, newSize uintptr, flags int, new
 	// Build the new VMA from the old one's attributes.
 	nv := *v
 	nv.start, nv.end = newAddr, newAddr+newLen
-	if v.file != nil {
+	if v.hasOffset() {
 		nv.off = v.fileOffset(oldAddr)
+	}
+	if v.file != nil {
 		nv.file.IncRef()
 	}
 	moveLen := min(oldLen, newLen)

@@ -17,7 +17,13 @@ type vma struct {
 	off       uint64
 	growsDown bool
 	name      string
+	// special, if set, backs the VMA with these pages (the vDSO); off
+	// is then the offset into them. Shared, immutable.
+	special *SpecialPages
 }
+
+// hasOffset says whether off means something for v (file or special).
+func (v *vma) hasOffset() bool { return v.file != nil || v.special != nil }
 
 // fileOffset returns the file offset backing address addr of v.
 func (v *vma) fileOffset(addr uintptr) uint64 { return v.off + uint64(addr-v.start) }
@@ -33,10 +39,10 @@ func (v *vma) dropFile() {
 // canMerge says whether b, starting where a ends, can be folded into a.
 func canMerge(a, b *vma) bool {
 	if a.end != b.start || a.perms != b.perms || a.maxPerms != b.maxPerms ||
-		a.private != b.private || a.growsDown != b.growsDown || a.name != b.name || a.file != b.file {
+		a.private != b.private || a.growsDown != b.growsDown || a.name != b.name || a.file != b.file || a.special != b.special {
 		return false
 	}
-	return a.file == nil || a.fileOffset(a.end) == b.off
+	return !a.hasOffset() || a.fileOffset(a.end) == b.off
 }
 
 // findIndexLocked returns the index of the first VMA whose end is above addr
@@ -70,8 +76,10 @@ func (m *MemoryManager) splitLocked(addr uintptr) {
 	right := left
 	left.end = addr
 	right.start = addr
-	if right.file != nil {
+	if right.hasOffset() {
 		right.off = left.fileOffset(addr)
+	}
+	if right.file != nil {
 		right.file.IncRef()
 	}
 	m.vmas[i] = left

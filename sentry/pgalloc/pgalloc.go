@@ -32,6 +32,8 @@ type MemoryFile struct {
 	free map[uint64][]uint64
 	// used counts allocated bytes.
 	used uint64
+	// onRelease are run by Release before the file goes away.
+	onRelease []func()
 }
 
 // New creates the memory file.
@@ -108,8 +110,24 @@ func (f *MemoryFile) Used() uint64 {
 	return f.used
 }
 
+// OnRelease registers fn to run at the start of Release, before the
+// mapping goes away: for users that write to the file from their own
+// goroutines (the vDSO data page's updater).
+func (f *MemoryFile) OnRelease(fn func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.onRelease = append(f.onRelease, fn)
+}
+
 // Release unmaps and closes the file.
 func (f *MemoryFile) Release() {
+	f.mu.Lock()
+	fns := f.onRelease
+	f.onRelease = nil
+	f.mu.Unlock()
+	for _, fn := range fns {
+		fn()
+	}
 	unix.Munmap(f.mapping)
 	unix.Close(f.fd)
 }

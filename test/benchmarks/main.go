@@ -100,7 +100,12 @@ func run() error {
 		{label: "seccomp RET_TRAP + SIGSYS, one thread", prog: "seccomp_trap", n: 200000},
 		{label: "futex ping-pong, two threads", prog: "futex", n: 20000},
 		{label: "spinning ping-pong, one cache line", prog: "spin", n: 1000000},
+		// Through the vDSO: no round trip at all in the sandbox.
+		{label: "clock_gettime(CLOCK_MONOTONIC)", prog: "clock_gettime", n: 10000000},
+		{label: "clock_gettime(CLOCK_MONOTONIC)", prog: "clock_gettime", n: 10000000, sandbox: true},
 	}
+	clockNative, clockSandbox := ms[len(ms)-2], ms[len(ms)-1]
+	floors := ms[4 : len(ms)-2]
 	for rep := 0; rep < *reps; rep++ {
 		for _, m := range ms {
 			if m.err != nil {
@@ -126,9 +131,10 @@ func run() error {
 	fmt.Printf("  %-38s %14s %14s %10s\n", "", "native", "runsc do", "ratio")
 	printPair(ms[0], ms[1], "ns")
 	printPair(ms[2], ms[3], "us")
+	printPair(clockNative, clockSandbox, "ns")
 
 	fmt.Printf("\nFloors of interception on this machine (per round trip; median of 5 rounds, best of %d runs)\n", *reps)
-	for _, m := range ms[4:] {
+	for _, m := range floors {
 		printFloor(m)
 	}
 
@@ -150,6 +156,18 @@ func run() error {
 				getppidSandbox, sysemuOneCPU, getppidSandbox/sysemuOneCPU)
 		}
 		fmt.Printf("  sandbox getppid / native getppid = %.0fx\n", getppidSandbox/getppidNative)
+	} else {
+		fmt.Println("  not computed: a measurement above failed")
+	}
+	fmt.Println("\nTarget: clock_gettime in the sandbox (the vDSO) within 1.5x of native")
+	if clockNative.err == nil && clockSandbox.err == nil {
+		r := clockSandbox.best / clockNative.best
+		verdict := "MET"
+		if r > targetRatio {
+			verdict = "NOT MET"
+		}
+		fmt.Printf("  sandbox / native = %.1f ns / %.1f ns = %.2fx (target <= %.1fx): %s\n",
+			clockSandbox.best, clockNative.best, r, targetRatio, verdict)
 	} else {
 		fmt.Println("  not computed: a measurement above failed")
 	}

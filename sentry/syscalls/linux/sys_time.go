@@ -11,14 +11,31 @@ import (
 
 func kernelUptime(k *kernel.Kernel) time.Duration { return time.Since(k.BootTime()) }
 
+// realtimeNow and monotonicNow read what the vDSO computes (the same data
+// page), so that a program mixing the vDSO and the system calls never
+// sees a clock go back; without a vDSO, the host clocks.
+func realtimeNow(k *kernel.Kernel) int64 {
+	if v := k.VDSO(); v != nil {
+		return v.Realtime()
+	}
+	return time.Now().UnixNano()
+}
+
+func monotonicNow(k *kernel.Kernel) int64 {
+	if v := k.VDSO(); v != nil {
+		return v.Monotonic()
+	}
+	return int64(kernelUptime(k))
+}
+
 // clockNow returns the time of clock id, or EINVAL.
 func clockNow(t *kernel.Task, id int32) (int64, error) {
 	switch id {
 	case unix.CLOCK_REALTIME, unix.CLOCK_REALTIME_COARSE, unix.CLOCK_TAI, unix.CLOCK_REALTIME_ALARM:
-		return time.Now().UnixNano(), nil
+		return realtimeNow(t.Kernel()), nil
 	case unix.CLOCK_MONOTONIC, unix.CLOCK_MONOTONIC_COARSE, unix.CLOCK_MONOTONIC_RAW,
 		unix.CLOCK_BOOTTIME, unix.CLOCK_BOOTTIME_ALARM:
-		return int64(kernelUptime(t.Kernel())), nil
+		return monotonicNow(t.Kernel()), nil
 	}
 	return cpuClockNow(t, id)
 }
@@ -73,7 +90,7 @@ func ClockGetres(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 // Gettimeofday implements Linux syscall gettimeofday(2).
 func Gettimeofday(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if a[0] != 0 {
-		now := time.Now().UnixNano()
+		now := realtimeNow(t.Kernel())
 		var b [16]byte
 		le.PutUint64(b[0:], uint64(now/1e9))
 		le.PutUint64(b[8:], uint64(now%1e9/1e3))
@@ -92,7 +109,7 @@ func Gettimeofday(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 
 // Time implements Linux syscall time(2).
 func Time(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
-	now := time.Now().Unix()
+	now := realtimeNow(t.Kernel()) / 1e9
 	if a[0] != 0 {
 		var b [8]byte
 		le.PutUint64(b[:], uint64(now))

@@ -170,7 +170,7 @@ var syscalls = map[uintptr]entry{
 	unix.SYS_SCHED_GETAFFINITY: {"sched_getaffinity", SchedGetaffinity, Supported, "the sandbox shows the CPUs the sentry may use, numbered from 0"},
 	unix.SYS_SCHED_SETAFFINITY: {"sched_setaffinity", SchedSetaffinity, Partial, "recorded and reported (sched_getaffinity, getcpu); the host schedules as it likes"},
 	unix.SYS_SCHED_YIELD:       {"sched_yield", SchedYield, Supported, ""},
-	unix.SYS_GETCPU:            {"getcpu", Getcpu, Partial, "the lowest CPU of the caller's affinity, on node 0"},
+	unix.SYS_GETCPU:            {"getcpu", Getcpu, Partial, "the lowest CPU of the caller's affinity, on node 0; the vDSO and the vsyscall page always answer CPU 0"},
 	unix.SYS_GETPRIORITY:       {"getpriority", Getpriority, Partial, "PRIO_PROCESS only: PRIO_PGRP and PRIO_USER answer EINVAL"},
 	unix.SYS_SETPRIORITY: {"setpriority", Setpriority, Partial, "PRIO_PROCESS only; nice values are recorded, " +
 		"not scheduled by; lowering one checks the target's EUID, not the caller's, and any process may " +
@@ -184,11 +184,14 @@ var syscalls = map[uintptr]entry{
 	unix.SYS_SCHED_RR_GET_INTERVAL:  {"sched_rr_get_interval", SchedRRGetInterval, Partial, noteSched},
 
 	// Time.
-	unix.SYS_CLOCK_GETTIME: {"clock_gettime", ClockGettime, Partial, "CPU-time clocks count user time only; " +
+	unix.SYS_CLOCK_GETTIME: {"clock_gettime", ClockGettime, Partial, "served by the vDSO without a trap for " +
+		"REALTIME, MONOTONIC, _RAW, _COARSE and BOOTTIME (sentry/vdso; the syscall reads the same data page); " +
+		"MONOTONIC_RAW and BOOTTIME are MONOTONIC, the coarse clocks are the precise ones; " +
+		"CPU-time clocks count user time only; " +
 		"CLOCK_TAI is CLOCK_REALTIME; other processes' CPU clocks answer EINVAL"},
-	unix.SYS_CLOCK_GETRES: {"clock_getres", ClockGetres, Supported, "1 ns for every clock, the coarse ones included"},
-	unix.SYS_GETTIMEOFDAY: {"gettimeofday", Gettimeofday, Supported, "the timezone is zero"},
-	unix.SYS_TIME:         {"time", Time, Supported, ""},
+	unix.SYS_CLOCK_GETRES: {"clock_getres", ClockGetres, Supported, "1 ns for every clock, the coarse ones included (also in the vDSO)"},
+	unix.SYS_GETTIMEOFDAY: {"gettimeofday", Gettimeofday, Supported, "the timezone is zero; the vDSO and the vsyscall page serve it too"},
+	unix.SYS_TIME:         {"time", Time, Supported, "the vDSO and the vsyscall page serve it too"},
 	unix.SYS_NANOSLEEP:    {"nanosleep", Nanosleep, Supported, ""},
 	unix.SYS_CLOCK_NANOSLEEP: {"clock_nanosleep", ClockNanosleep, Partial, "on a CPU-time clock it sleeps for " +
 		"wall time (Linux: EINVAL for CLOCK_THREAD_CPUTIME_ID)"},
