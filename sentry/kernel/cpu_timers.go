@@ -106,11 +106,7 @@ func (t *Task) SetCPUItimer(which int, spec TimerSpec) (TimerSpec, error) {
 	if err != nil {
 		return TimerSpec{}, err
 	}
-	old, fireNow := p.set(t.k, false, spec)
-	if fireNow {
-		p.expire(t.k)
-	}
-	return old, nil
+	return p.arm(t.k, false, spec), nil
 }
 
 // CPUItimer returns the setting of ITIMER_VIRTUAL or ITIMER_PROF.
@@ -119,10 +115,7 @@ func (t *Task) CPUItimer(which int) (TimerSpec, error) {
 	if err != nil {
 		return TimerSpec{}, err
 	}
-	now := p.clock.now(t.k)
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.specAt(now), nil
+	return p.get(t.k), nil
 }
 
 func (t *Task) cpuItimer(which int) (*posixTimer, error) {

@@ -162,11 +162,7 @@ func (t *Task) SetTimer(id int32, abs bool, spec TimerSpec) (TimerSpec, error) {
 	if err != nil {
 		return TimerSpec{}, err
 	}
-	old, fireNow := p.set(t.k, abs, spec)
-	if fireNow {
-		p.expire(t.k)
-	}
-	return old, nil
+	return p.arm(t.k, abs, spec), nil
 }
 
 // GetTimer returns timer id's setting (timer_gettime).
@@ -175,10 +171,7 @@ func (t *Task) GetTimer(id int32) (TimerSpec, error) {
 	if err != nil {
 		return TimerSpec{}, err
 	}
-	now := p.clock.now(t.k)
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.specAt(now), nil
+	return p.get(t.k), nil
 }
 
 // TimerOverrun returns the overrun count of timer id's last delivered
@@ -260,8 +253,27 @@ func (p *posixTimer) disarmLocked(k *Kernel) {
 	p.deadline = 0
 }
 
+// get returns the timer's setting now.
+func (p *posixTimer) get(k *Kernel) TimerSpec {
+	now := p.clock.now(k)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.specAt(now)
+}
+
+// arm is set, then the expiry at once if the new value is already past.
+// It returns the old setting.
+func (p *posixTimer) arm(k *Kernel, abs bool, spec TimerSpec) TimerSpec {
+	old, fireNow := p.set(k, abs, spec)
+	if fireNow {
+		p.expire(k)
+	}
+	return old
+}
+
 // set arms the timer and returns the old setting; fireNow says the new
 // deadline has already passed.
+
 func (p *posixTimer) set(k *Kernel, abs bool, spec TimerSpec) (old TimerSpec, fireNow bool) {
 	now := p.clock.now(k)
 	p.mu.Lock()

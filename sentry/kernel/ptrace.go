@@ -214,8 +214,8 @@ func (t *Task) ptraceTracee(tid int32, any bool) (*Task, *ptraceStop, error) {
 	k := t.k
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	o := k.tasks[tid]
-	if o == nil || o.ptrace.tracer != t.tg {
+	o := t.traceeLocked(tid, false)
+	if o == nil {
 		return nil, nil, unix.ESRCH
 	}
 	if !any && o.ptrace.stop == nil {
@@ -240,8 +240,8 @@ func (t *Task) PtraceResume(tid int32, mode resumeMode, sig linux.Signal) error 
 	k := t.k
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	o := k.tasks[tid]
-	if o == nil || o.ptrace.tracer != t.tg || o.ptrace.stop == nil {
+	o := t.traceeLocked(tid, true)
+	if o == nil {
 		return unix.ESRCH
 	}
 	o.ptrace.mode = mode
@@ -270,8 +270,8 @@ func (t *Task) PtraceDetach(tid int32, sig linux.Signal) error {
 	k := t.k
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	o := k.tasks[tid]
-	if o == nil || o.ptrace.tracer != t.tg {
+	o := t.traceeLocked(tid, false)
+	if o == nil {
 		return unix.ESRCH
 	}
 	o.detachLocked(sig)
@@ -292,8 +292,8 @@ func (t *Task) PtraceKill(tid int32) error {
 func (t *Task) PtraceInterrupt(tid int32) error {
 	k := t.k
 	k.mu.Lock()
-	o := k.tasks[tid]
-	if o == nil || o.ptrace.tracer != t.tg {
+	o := t.traceeLocked(tid, false)
+	if o == nil {
 		k.mu.Unlock()
 		return unix.ESRCH
 	}
@@ -312,8 +312,8 @@ func (t *Task) PtraceListen(tid int32) error {
 	k := t.k
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	o := k.tasks[tid]
-	if o == nil || o.ptrace.tracer != t.tg || o.ptrace.stop == nil {
+	o := t.traceeLocked(tid, true)
+	if o == nil {
 		return unix.ESRCH
 	}
 	if !o.ptrace.seized || o.ptrace.stop.kind != stopGroup && o.ptrace.stop.status>>16 != PtraceEventStop {
@@ -331,8 +331,8 @@ func (t *Task) PtraceSetOptions(tid int32, options uint32) error {
 	k := t.k
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	o := k.tasks[tid]
-	if o == nil || o.ptrace.tracer != t.tg || o.ptrace.stop == nil {
+	o := t.traceeLocked(tid, true)
+	if o == nil {
 		return unix.ESRCH
 	}
 	o.ptrace.options = options
@@ -356,8 +356,8 @@ func (t *Task) PtraceSigInfo(tid int32, set *linux.SignalInfo) (linux.SignalInfo
 	k := t.k
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	o := k.tasks[tid]
-	if o == nil || o.ptrace.tracer != t.tg || o.ptrace.stop == nil {
+	o := t.traceeLocked(tid, true)
+	if o == nil {
 		return linux.SignalInfo{}, unix.ESRCH
 	}
 	stop := o.ptrace.stop
@@ -385,4 +385,15 @@ func (t *Task) PtraceSyscallInfo(tid int32) (op uint8, o *Task, err error) {
 		return 2, o, nil
 	}
 	return 0, o, nil
+}
+
+// traceeLocked returns thread tid if t's thread group traces it (and, if
+// stopped, it is in a ptrace stop), else nil: ESRCH for the caller.
+// Preconditions: k.mu is held.
+func (t *Task) traceeLocked(tid int32, stopped bool) *Task {
+	o := t.k.tasks[tid]
+	if o == nil || o.ptrace.tracer != t.tg || (stopped && o.ptrace.stop == nil) {
+		return nil
+	}
+	return o
 }

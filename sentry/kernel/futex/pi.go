@@ -172,11 +172,7 @@ func (m *Manager) WaitRequeuePI(w *Waiter, mem Memory, addr, addr2 uintptr, priv
 	if addr == addr2 {
 		return unix.EINVAL
 	}
-	key2, err := mem.FutexKey(addr2, private)
-	if err != nil {
-		return err
-	}
-	key, err := mem.FutexKey(addr, private)
+	key, key2, err := futexKeys(mem, addr, addr2, private)
 	if err != nil {
 		return err
 	}
@@ -185,18 +181,7 @@ func (m *Manager) WaitRequeuePI(w *Waiter, mem Memory, addr, addr2 uintptr, priv
 	}
 	w.drain()
 	w.key, w.bitset, w.kind, w.tid, w.requeuePIKey, w.woken, w.owned = key, BitsetMatchAny, waitRequeuePI, tid, key2, false, false
-	b := m.bucketOf(&key)
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	cur, err := mem.LoadUint32(addr)
-	if err != nil {
-		return err
-	}
-	if cur != val {
-		return unix.EAGAIN
-	}
-	b.enqueueLocked(w)
-	return nil
+	return m.enqueueIfEqual(w, mem, addr, val)
 }
 
 // Requeued says whether a WAIT_REQUEUE_PI waiter was moved onto its PI
@@ -212,11 +197,7 @@ func (m *Manager) CmpRequeuePI(mem Memory, addr, addr2 uintptr, private bool, nW
 	if nWake < 0 || nRequeue < 0 || nWake != 1 || addr == addr2 {
 		return 0, unix.EINVAL
 	}
-	key, err := mem.FutexKey(addr, private)
-	if err != nil {
-		return 0, err
-	}
-	key2, err := mem.FutexKey(addr2, private)
+	key, key2, err := futexKeys(mem, addr, addr2, private)
 	if err != nil {
 		return 0, err
 	}

@@ -22,7 +22,14 @@ func (m *Manager) Wait(w *Waiter, mem Memory, addr uintptr, private bool, val, b
 // queueIfEqual queues w on key if the word at addr holds val.
 func (m *Manager) queueIfEqual(w *Waiter, mem Memory, addr uintptr, key *Key, val, bitset uint32) error {
 	w.key, w.bitset, w.kind, w.woken, w.owned = *key, bitset, waitNormal, false, false
-	b := m.bucketOf(key)
+	return m.enqueueIfEqual(w, mem, addr, val)
+}
+
+// enqueueIfEqual queues w, its fields set, on w.key if the word at addr
+// holds val: the compare and the queueing under one bucket lock, so that
+// no wake between them is lost.
+func (m *Manager) enqueueIfEqual(w *Waiter, mem Memory, addr uintptr, val uint32) error {
+	b := m.bucketOf(&w.key)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	cur, err := mem.LoadUint32(addr)
@@ -90,11 +97,7 @@ func (m *Manager) Requeue(mem Memory, addr, addr2 uintptr, private bool, nWake, 
 	if nWake < 0 || nRequeue < 0 {
 		return 0, unix.EINVAL
 	}
-	key, err := mem.FutexKey(addr, private)
-	if err != nil {
-		return 0, err
-	}
-	key2, err := mem.FutexKey(addr2, private)
+	key, key2, err := futexKeys(mem, addr, addr2, private)
 	if err != nil {
 		return 0, err
 	}
@@ -162,11 +165,7 @@ const (
 // ENOSYS before the word is touched; an unknown comparison is ENOSYS
 // after (as in Linux).
 func (m *Manager) WakeOp(mem Memory, addr, addr2 uintptr, private bool, nWake, nWake2 int32, op uint32) (int, error) {
-	key, err := mem.FutexKey(addr, private)
-	if err != nil {
-		return 0, err
-	}
-	key2, err := mem.FutexKey(addr2, private)
+	key, key2, err := futexKeys(mem, addr, addr2, private)
 	if err != nil {
 		return 0, err
 	}
@@ -297,4 +296,13 @@ func (m *Manager) DequeueMultiple(ws []Waiter) int {
 		}
 	}
 	return woken
+}
+
+// futexKeys returns the keys of the futexes at addr and addr2.
+func futexKeys(mem Memory, addr, addr2 uintptr, private bool) (key, key2 Key, err error) {
+	if key, err = mem.FutexKey(addr, private); err != nil {
+		return Key{}, Key{}, err
+	}
+	key2, err = mem.FutexKey(addr2, private)
+	return key, key2, err
 }
