@@ -47,7 +47,7 @@ func main() {
 	commander.Register(commander.HelpCommand(), "")
 	commander.Register(commander.FlagsCommand(), "")
 	for _, c := range []subcommands.Command{
-		new(cmd.Create), new(cmd.Delete), new(cmd.Do), new(cmd.Events), new(cmd.Exec), new(cmd.Features), new(cmd.Kill),
+		new(cmd.Create), new(cmd.Debug), new(cmd.Delete), new(cmd.Do), new(cmd.Events), new(cmd.Exec), new(cmd.Features), new(cmd.Kill),
 		new(cmd.List), new(cmd.Pause), new(cmd.Ps), cmd.NewResume(), new(cmd.Run), new(cmd.Spec), new(cmd.Start),
 		new(cmd.State), new(cmd.Syscalls), new(cmd.Update), new(cmd.Wait),
 	} {

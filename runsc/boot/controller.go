@@ -3,6 +3,7 @@ package boot
 import (
 	"encoding/json"
 	"errors"
+	"runtime"
 
 	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/runsc/control"
@@ -23,6 +24,21 @@ func (l *Loader) methods() map[string]control.HandlerFunc {
 		control.MethodPause:     l.withContainer(func(id string) (any, error) { return nil, l.k.PauseContainer(id) }),
 		control.MethodResume:    l.withContainer(func(id string) (any, error) { return nil, l.k.ResumeContainer(id) }),
 		control.MethodWaitPID:   l.ctlWaitPID,
+		control.MethodStacks:    ctlStacks,
+	}
+}
+
+// ctlStacks dumps every goroutine's stack. It works before and after the
+// boot, and when the sentry is wedged: it takes no kernel lock.
+func ctlStacks(_ json.RawMessage, fds []int) (any, error) {
+	closeFDs(fds)
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true /* all */)
+		if n < len(buf) || len(buf) >= 64<<20 {
+			return &control.StacksResult{Stacks: string(buf[:n])}, nil
+		}
+		buf = make([]byte, 2*len(buf))
 	}
 }
 

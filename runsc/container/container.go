@@ -368,6 +368,15 @@ func (c *Container) Processes() ([]control.Process, error) {
 	return c.Sandbox.Processes(c.ID)
 }
 
+// Stacks returns the goroutine stacks of the container's sandbox process.
+func (c *Container) Stacks() (string, error) {
+	c.refresh()
+	if !c.Status.alive() {
+		return "", fmt.Errorf("container %q: %w", c.ID, ErrNotRunning)
+	}
+	return c.Sandbox.Stacks()
+}
+
 // ErrNotStopped is returned by Delete without force for a running
 // container.
 var ErrNotStopped = errors.New("is not stopped")

@@ -117,6 +117,13 @@ func (cl *Client) Resume(id string) error {
 	return cl.Call(MethodResume, &ContainerArgs{ID: id}, nil)
 }
 
+// Stacks returns the sandbox's goroutine stacks.
+func (cl *Client) Stacks() (string, error) {
+	var r StacksResult
+	err := cl.Call(MethodStacks, nil, &r)
+	return r.Stacks, err
+}
+
 // Exec starts a process in container id with the given stdio FDs (three,
 // or one terminal) and returns its PID in the container.
 func (cl *Client) Exec(a *ExecArgs, stdio ...int) (int32, error) {

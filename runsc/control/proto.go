@@ -55,7 +55,17 @@ const (
 	// thaws them. Args ContainerArgs.
 	MethodPause  = "Pause"
 	MethodResume = "Resume"
+	// MethodStacks dumps the stacks of every goroutine of the sandbox
+	// process, for `runsc debug --stacks`. No args; result
+	// StacksResult.
+	MethodStacks = "Stacks"
 )
+
+// StacksResult carries the sandbox's goroutine stacks, as
+// runtime.Stack(all) writes them.
+type StacksResult struct {
+	Stacks string `json:"stacks"`
+}
 
 // ExecArgs describes a process to start in a running container.
 type ExecArgs struct {

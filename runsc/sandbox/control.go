@@ -35,6 +35,15 @@ func (s *Sandbox) ResumeContainer(id string) error {
 	return s.call(func(cl *control.Client) error { return cl.Resume(id) })
 }
 
+// Stacks returns the goroutine stacks of the sandbox process.
+func (s *Sandbox) Stacks() (stacks string, err error) {
+	err = s.call(func(cl *control.Client) error {
+		stacks, err = cl.Stacks()
+		return err
+	})
+	return stacks, err
+}
+
 // Exec starts a process in container id with stdio (three files, or one
 // terminal) and returns its PID in the container.
 func (s *Sandbox) Exec(id string, a *control.ExecArgs, stdio []*os.File) (int32, error) {

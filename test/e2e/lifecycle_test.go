@@ -399,3 +399,18 @@ func TestPauseResume(t *testing.T) {
 	c.must("delete", "--force", c.id)
 	c.deleted()
 }
+
+// TestDebugStacks asks a running sandbox for its goroutine stacks: they
+// show the kernel's task goroutines (the container's sleeping init among
+// them). A container that is not running has none to show.
+func TestDebugStacks(t *testing.T) {
+	c := newContainer(t, "/bin/sleep", "100")
+	c.must("run", "--detach", c.id)
+	r := c.query("debug", "--stacks", c.id)
+	if r.ExitCode != 0 || !strings.Contains(r.Stdout, "goroutine 1 [") || !strings.Contains(r.Stdout, "sentry/kernel.(*Task).run") {
+		t.Errorf("debug --stacks: exit %d, stdout:\n%s\nstderr: %s", r.ExitCode, r.Stdout, r.Stderr)
+	}
+	oneLineError(t, c.query("debug", "--stacks", "nosuch"))
+	c.must("delete", "--force", c.id)
+	c.deleted()
+}
