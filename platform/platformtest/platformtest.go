@@ -64,6 +64,8 @@ func Run(t *testing.T, c platform.Constructor) {
 		{"Release", testRelease},
 		{"HostProcess", testHostProcess},
 		{"StubKilled", testStubKilled},
+		{"Threads", testThreads},
+		{"ReleaseAfterLateInterrupt", testReleaseAfterLateInterrupt},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.fn(t, newEnv(t, c))

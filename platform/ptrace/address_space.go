@@ -262,10 +262,10 @@ func (as *AddressSpace) exitThread(tid int32) {
 	}
 	regs := as.regs
 	regs.Rip, regs.Rax, regs.Orig_rax, regs.Rdi = syscallSiteRIP, unix.SYS_EXIT, ^uint64(0), 0
-	if setRegs(stub, &regs) != 0 || ptrace(unix.PTRACE_CONT, stub, 0, 0) != 0 {
+	if setRegs(stub, &regs) != 0 {
 		return
 	}
-	reap(stub)
+	runToExit(stub)
 }
 
 // Release implements platform.AddressSpace: it kills the stub and reaps it.

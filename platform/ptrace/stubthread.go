@@ -110,6 +110,29 @@ func reap(pid int32) {
 	}
 }
 
+// runToExit resumes the stopped stub thread tid, whose registers are set
+// to make exit(2), and reaps it. A signal queued on the thread meanwhile
+// (an Interrupt's SIGSTOP that came after its Switch returned) stops it
+// again before the system call: each such stop is resumed with the signal
+// suppressed, until the thread has exited.
+func runToExit(tid int32) {
+	var status unix.WaitStatus
+	for {
+		if ptrace(unix.PTRACE_CONT, tid, 0, 0) != 0 {
+			// ESRCH: not in a stop, so killed with its process
+			// meanwhile; it is on its way out.
+			reap(tid)
+			return
+		}
+		if e := wait(tid, &status); e != 0 {
+			return // ECHILD: already reaped.
+		}
+		if status.Exited() || status.Signaled() {
+			return
+		}
+	}
+}
+
 // reapThread is reap for a stub thread killed with its process, called
 // from a sentry thread that may not be its tracer. It must not block in
 // wait4: if the tracer thread exits meanwhile, the kernel detaches the

@@ -63,17 +63,23 @@ func (t *Task) releaseResources() {
 	}
 }
 
-// finishExit runs on the task goroutine after its last switch: it frees
-// the task's resources and leaves its thread group; the last thread to
-// leave ends the process (exitLastLocked). A leader that is not the last
-// stays in the tables, a zombie, until its process is reaped.
+// finishExit runs on the task goroutine after its last switch: it leaves
+// its thread group, frees its resources and, if it was the last thread,
+// ends the process (exitLastLocked). A leader that is not the last stays
+// in the tables, a zombie, until its process is reaped.
+//
+// The thread leaves the tables before its CLEARTID futex wake, so that a
+// pthread_join that returns finds its TID gone (tgkill answers ESRCH,
+// /proc/self/task no longer lists it), as on Linux, where the exiting
+// thread's unhashing rarely loses that race.
 func (t *Task) finishExit() {
 	tg := t.tg
 	t.ptraceExitEvent()
-	// The vfork parent resumes only once the child's view of its memory
-	// is gone.
+	last := t.leaveThreadGroup()
 	t.exitFutexes()
 	t.releaseResources()
+	// The vfork parent resumes only once the child's view of its memory
+	// is gone.
 	if t.vforkDone != nil {
 		close(t.vforkDone)
 		t.vforkDone = nil
@@ -81,9 +87,30 @@ func (t *Task) finishExit() {
 
 	k := t.k
 	k.mu.Lock()
+	tracer := t.ptraceExitLocked(last)
+	var after func()
+	if last {
+		after = tg.exitLastLocked()
+	}
+	k.mu.Unlock()
+	if tracer != nil {
+		tracer.SendSignal(&linux.SignalInfo{Signo: int32(linux.SIGCHLD), Code: waitCode(t.exitCode), PID: t.TID(), UID: t.Credentials().RUID})
+	}
+	if after != nil {
+		after()
+	}
+}
+
+// leaveThreadGroup takes the exiting task out of its thread group and,
+// unless it leads the group, out of the TID table; it reports whether it
+// was the group's last thread.
+func (t *Task) leaveThreadGroup() (last bool) {
+	tg, k := t.tg, t.k
+	k.mu.Lock()
+	defer k.mu.Unlock()
 	tg.sigMu.Lock()
 	tg.tasks = slices.DeleteFunc(tg.tasks, func(o *Task) bool { return o == t })
-	last := len(tg.tasks) == 0
+	last = len(tg.tasks) == 0
 	if last {
 		tg.exiting = true
 	}
@@ -104,18 +131,7 @@ func (t *Task) finishExit() {
 	if tg.threadsGone != nil {
 		notify(tg.threadsGone)
 	}
-	tracer := t.ptraceExitLocked(last)
-	var after func()
-	if last {
-		after = tg.exitLastLocked()
-	}
-	k.mu.Unlock()
-	if tracer != nil {
-		tracer.SendSignal(&linux.SignalInfo{Signo: int32(linux.SIGCHLD), Code: waitCode(t.exitCode), PID: t.TID(), UID: t.Credentials().RUID})
-	}
-	if after != nil {
-		after()
-	}
+	return last
 }
 
 // exitLastLocked ends the process once its last thread left: its children
