@@ -30,6 +30,32 @@ static int count_tasks(void)
 	return n;
 }
 
+/* await_tasks waits (up to 5 s) until /proc/self/task has n entries and
+ * returns how many it has then. A joined thread leaves /proc/self/task
+ * just after its CLEARTID wake, so on Linux pthread_join may return a
+ * moment before that. */
+static int await_tasks(int n)
+{
+	int got = count_tasks();
+	for (int i = 0; got != n && i < 5000; i++) {
+		usleep(1000);
+		got = count_tasks();
+	}
+	return got;
+}
+
+/* thread_gone waits (up to 5 s) until tid names no thread of the process,
+ * for the same reason, and says whether it came to pass. */
+static int thread_gone(pid_t tid)
+{
+	for (int i = 0; i < 5000; i++) {
+		if (syscall(SYS_tgkill, getpid(), tid, 0) == -1 && errno == ESRCH)
+			return 1;
+		usleep(1000);
+	}
+	return 0;
+}
+
 /* 64 threads add to a counter under a mutex and wait at a condition
  * variable until all have started. */
 enum { NTHREADS = 64, ROUNDS = 1000 };
@@ -71,7 +97,7 @@ static void test_many_threads(void)
 			CHECK(seen[j] != seen[i]);
 	}
 	CHECK_EQ(counter, (long)NTHREADS * ROUNDS);
-	CHECK_EQ(count_tasks(), 1);
+	CHECK_EQ(await_tasks(1), 1);
 	PASS("64 threads, mutex and condition variable");
 }
 
@@ -106,7 +132,7 @@ static void test_proc_task(void)
 	atomic_store(&proc_go, 1);
 	for (int i = 0; i < 3; i++)
 		CHECK(pthread_join(th[i], NULL) == 0);
-	CHECK_EQ(count_tasks(), 1);
+	CHECK_EQ(await_tasks(1), 1);
 	PASS("/proc/self/task and /proc/thread-self");
 }
 
@@ -215,7 +241,7 @@ static void test_signal_routing(void)
 	CHECK(pthread_join(th, NULL) == 0);
 	CHECK_EQ(atomic_load(&handled_by), tid);
 	/* The thread is gone: its TID no longer names a thread. */
-	CHECK(syscall(SYS_tgkill, getpid(), tid, 0) == -1 && errno == ESRCH);
+	CHECK(thread_gone(tid));
 	CHECK(pthread_sigmask(SIG_UNBLOCK, &s, NULL) == 0);
 	PASS("process signal to an unblocked thread, tgkill to one");
 }
