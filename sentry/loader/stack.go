@@ -169,6 +169,12 @@ func setupStack(m *mm.MemoryManager, img *Image, argv, envv []string, a auxInput
 	}
 
 	m.SetArgvEnv(uintptr(argvStart), uintptr(argvEnd), uintptr(envStart), uintptr(envEnd))
+	raw := make([]byte, 0, 16*len(auxv))
+	for _, e := range auxv {
+		raw = binary.LittleEndian.AppendUint64(raw, e[0])
+		raw = binary.LittleEndian.AppendUint64(raw, e[1])
+	}
+	m.SetAuxv(raw)
 	img.StackPointer = uintptr(sp)
 	img.Auxv = auxv
 	return nil

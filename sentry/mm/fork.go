@@ -45,6 +45,7 @@ func (m *MemoryManager) fork(view bool) (*MemoryManager, error) {
 	c.brkStart, c.brk = m.brkStart, m.brk
 	c.stackLimit = m.stackLimit
 	c.argvStart, c.argvEnd, c.envStart, c.envEnd = m.argvStart, m.argvEnd, m.envStart, m.envEnd
+	c.auxv = m.auxv
 	c.vmas = make([]vma, len(m.vmas))
 	copy(c.vmas, m.vmas)
 	for i := range c.vmas {

@@ -89,8 +89,10 @@ func (m *MemoryManager) ZeroOut(addr, length uintptr) (int, error) {
 	return m.zeroOut(addr, length, accessWrite)
 }
 
-// ForceCopyOut is CopyOut ignoring VMA permissions (but not holes). Only
-// the loader uses it, to write into segments it just mapped read-only.
+// ForceCopyOut is CopyOut ignoring VMA permissions (but not holes), as
+// Linux's FOLL_FORCE: for the loader, to write into segments it just mapped
+// read-only, and for debuggers' writes (PTRACE_POKETEXT, /proc/pid/mem),
+// which copy private pages on write as any store does.
 func (m *MemoryManager) ForceCopyOut(addr uintptr, src []byte) (int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -90,7 +90,11 @@ type MemoryManager struct {
 	stackLimit uintptr
 	// argv/env string ranges for /proc/pid/cmdline and environ.
 	argvStart, argvEnd, envStart, envEnd uintptr
-	released                             bool
+	// auxv is the auxiliary vector as the loader wrote it (pairs of
+	// little-endian words, AT_NULL included), for /proc/pid/auxv.
+	// Immutable once set.
+	auxv     []byte
+	released bool
 	// users counts the tasks that share the manager (CLONE_VM): the
 	// last Release frees it. Atomic.
 	users atomic.Int32
@@ -171,6 +175,21 @@ func (m *MemoryManager) SetArgvEnv(argvStart, argvEnd, envStart, envEnd uintptr)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.argvStart, m.argvEnd, m.envStart, m.envEnd = argvStart, argvEnd, envStart, envEnd
+}
+
+// SetAuxv records the auxiliary vector the loader wrote.
+func (m *MemoryManager) SetAuxv(auxv []byte) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.auxv = auxv
+}
+
+// Auxv returns the auxiliary vector recorded by SetAuxv; the caller must
+// not change it.
+func (m *MemoryManager) Auxv() []byte {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.auxv
 }
 
 // ArgvEnv returns the ranges recorded by SetArgvEnv.

@@ -88,6 +88,26 @@ func (o *openFile) Write(ctx vfs.Context, src []byte, off int64) (int, error) {
 	return len(src), nil
 }
 
+// Opener is a regular file whose opens open calls: for files whose reads
+// and writes are not a snapshot (like /proc/[pid]/mem).
+type Opener struct {
+	node
+	open func(ctx vfs.Context, flags uint32) (vfs.FileImpl, error)
+}
+
+var _ vfs.Inode = (*Opener)(nil)
+
+// NewOpener returns a regular file (permissions mode&0o7777) whose opens
+// open makes.
+func NewOpener(mode uint32, open func(ctx vfs.Context, flags uint32) (vfs.FileImpl, error)) *Opener {
+	return &Opener{node: newNode(uint32(vfs.TypeRegular) | mode&0o7777), open: open}
+}
+
+// Open implements vfs.Inode.
+func (o *Opener) Open(ctx vfs.Context, flags uint32) (vfs.FileImpl, error) {
+	return o.open(ctx, flags)
+}
+
 // DeviceNode is a character or block device node: the VFS opens the
 // driver registered for its numbers (vfs.RegisterDevice), so the node
 // itself opens nothing.

@@ -60,11 +60,16 @@ func (p *procFS) taskEntries(t *kernel.Task) map[string]vfs.Inode {
 		"cwd":     kernfs.NewSymlink(func(vfs.Context) string { return p.cwd(t) }),
 		"root":    kernfs.NewSymlink(func(vfs.Context) string { return "/" }),
 		"fd":      p.fdDir(t),
+		"mem":     memFile(t),
+		"auxv": kernfs.NewFile(0o400, func(vfs.Context) ([]byte, error) {
+			return withMM(t, func(m mmView) []byte { return m.Auxv() }), nil
+		}),
 	}
 }
 
 type mmView interface {
 	Maps() []byte
+	Auxv() []byte
 	VirtualSize() uint64
 	ResidentSize() uint64
 }
