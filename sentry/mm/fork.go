@@ -85,7 +85,7 @@ func (m *MemoryManager) fork(view bool) (*MemoryManager, error) {
 		}
 		for _, a := range addrs {
 			fr := m.pages[a].fr
-			fr.refs.Add(1)
+			fr.Refs.Add(1)
 			c.pages[a] = &pageEntry{fr: fr}
 		}
 	}
@@ -100,7 +100,7 @@ func (c *MemoryManager) copyFramesLocked(src *MemoryManager, addrs []uintptr) er
 		if err != nil {
 			return errNoMem
 		}
-		copy(c.mf.Slice(off, linux.PageSize), c.mf.Slice(src.pages[a].fr.off, linux.PageSize))
+		copy(c.mf.Slice(off, linux.PageSize), c.mf.Slice(src.pages[a].fr.Off, linux.PageSize))
 		c.pages[a] = &pageEntry{fr: newFrame(off)}
 	}
 	return nil

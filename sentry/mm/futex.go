@@ -82,5 +82,5 @@ func (m *MemoryManager) FutexKey(addr uintptr, private bool) (futex.Key, error) 
 	if err := m.populateLocked(v, pg, pg+linux.PageSize); err != nil {
 		return futex.Key{}, errFault
 	}
-	return futex.Key{Kind: futex.KindSharedMemory, Offset: m.pages[pg].fr.off + uint64(addr-pg)}, nil
+	return futex.Key{Kind: futex.KindSharedMemory, Offset: m.pages[pg].fr.Off + uint64(addr-pg)}, nil
 }

@@ -29,10 +29,10 @@ func checkInvariants(t *testing.T, m *MemoryManager, as *mmtest.AddressSpace) {
 		if m.findLocked(a) == nil {
 			t.Fatalf("page %#x outside every VMA", a)
 		}
-		if pe.fr.refs.Load() < 1 {
+		if pe.fr.Refs.Load() < 1 {
 			t.Fatalf("page %#x has a dead frame", a)
 		}
-		if v := m.findLocked(a); v.private && pe.fr.refs.Load() > 1 && pe.mapped && pe.mappedPerms.Write {
+		if v := m.findLocked(a); v.private && pe.fr.Refs.Load() > 1 && pe.mapped && pe.mappedPerms.Write {
 			t.Fatalf("copy-on-write page %#x mapped writable", a)
 		}
 	}
@@ -42,8 +42,8 @@ func checkInvariants(t *testing.T, m *MemoryManager, as *mmtest.AddressSpace) {
 			t.Fatalf("platform maps %#x, which the manager has no mapped page for", a)
 		}
 		v := m.findLocked(a)
-		if pe.fr.off != mp.Off || mp.Perms != v.perms || pe.mappedPerms != v.perms {
-			t.Fatalf("stale platform mapping at %#x: off %#x perms %+v, page off %#x VMA perms %+v", a, mp.Off, mp.Perms, pe.fr.off, v.perms)
+		if pe.fr.Off != mp.Off || mp.Perms != v.perms || pe.mappedPerms != v.perms {
+			t.Fatalf("stale platform mapping at %#x: off %#x perms %+v, page off %#x VMA perms %+v", a, mp.Off, mp.Perms, pe.fr.Off, v.perms)
 		}
 	}
 }

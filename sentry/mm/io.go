@@ -55,14 +55,14 @@ func (m *MemoryManager) copyLocked(addr uintptr, n int, acc access, fn func(b []
 			}
 			pe = m.pages[pg]
 		}
-		if acc != accessRead && v.private && pe.fr.refs.Load() > 1 {
+		if acc != accessRead && v.private && pe.fr.Refs.Load() > 1 {
 			if err := m.breakCOWLocked(v, pg, pg+linux.PageSize); err != nil {
 				return done, errFault
 			}
 		}
 		in := a - pg
 		chunk := min(uintptr(n-done), linux.PageSize-in)
-		fn(m.mf.Slice(pe.fr.off+uint64(in), uint64(chunk)), done)
+		fn(m.mf.Slice(pe.fr.Off+uint64(in), uint64(chunk)), done)
 		done += int(chunk)
 	}
 	return done, nil
@@ -138,7 +138,7 @@ func (m *MemoryManager) zeroOut(addr, length uintptr, acc access) (int, error) {
 					return int(done), errFault
 				}
 				s, e := max(pg, a), min(pg+linux.PageSize, end)
-				clear(m.mf.Slice(m.pages[pg].fr.off+uint64(s-pg), uint64(e-s)))
+				clear(m.mf.Slice(m.pages[pg].fr.Off+uint64(s-pg), uint64(e-s)))
 			}
 		}
 		done += end - a

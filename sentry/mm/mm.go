@@ -67,6 +67,13 @@ type Mappable interface {
 	DecRef()
 }
 
+// frameSourcer is a Mappable that may keep its pages in frames (a
+// vfs.FileDescription of a tmpfs file): FrameSource returns the source,
+// or nil.
+type frameSourcer interface {
+	FrameSource() pgalloc.FrameSource
+}
+
 // MemoryManager is one application address space.
 type MemoryManager struct {
 	p  platform.Platform

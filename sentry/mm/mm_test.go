@@ -717,7 +717,7 @@ func TestForkCopyOnWrite(t *testing.T) {
 	}
 	cm, _ := cas.Lookup(rw + 2*linux.PageSize)
 	pm := m.pages[rw+2*linux.PageSize]
-	if cm.Off == pm.fr.off {
+	if cm.Off == pm.fr.Off {
 		t.Errorf("child maps the parent's frame writable")
 	}
 	c.mf.Slice(cm.Off, 1)[0] = 0xcc // the child's store through its mapping
@@ -743,7 +743,7 @@ func TestForkCopyOnWrite(t *testing.T) {
 	if _, err := c.HandleFault(ro); err != nil {
 		t.Fatal(err)
 	}
-	if cm, _ := cas.Lookup(ro); cm.Off != m.pages[ro].fr.off || m.mf.Used() != before {
+	if cm, _ := cas.Lookup(ro); cm.Off != m.pages[ro].fr.Off || m.mf.Used() != before {
 		t.Errorf("read-only page was copied for the child")
 	}
 

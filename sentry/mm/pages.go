@@ -4,18 +4,16 @@ import (
 	"errors"
 	"io"
 	"sort"
-	"sync/atomic"
 
 	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/platform"
+	"github.com/cocoon-sandbox/cocoon/sentry/pgalloc"
 )
 
 // frame is one page of the memory file. It is shared between managers when
-// a MAP_SHARED anonymous page survives a Fork.
-type frame struct {
-	off  uint64
-	refs atomic.Int32
-}
+// a MAP_SHARED anonymous page survives a Fork, and with a tmpfs file whose
+// page a MAP_SHARED mapping maps.
+type frame = pgalloc.Frame
 
 // pageEntry is one populated application page.
 type pageEntry struct {
@@ -26,11 +24,7 @@ type pageEntry struct {
 	mappedPerms platform.AccessType
 }
 
-func newFrame(off uint64) *frame {
-	f := &frame{off: off}
-	f.refs.Store(1)
-	return f
-}
+func newFrame(off uint64) *frame { return pgalloc.NewFrame(off) }
 
 // windowLocked returns the fault-around window of v that contains page pg.
 func windowLocked(v *vma, pg uintptr) (start, end uintptr) {
@@ -63,6 +57,9 @@ func (m *MemoryManager) populateLocked(v *vma, start, end uintptr) error {
 	if len(missing) == 0 {
 		return nil
 	}
+	if src := sharedSource(v); src != nil {
+		return m.populateSharedLocked(v, src, missing)
+	}
 	n := uint64(len(missing)) * linux.PageSize
 	base, err := m.mf.Allocate(n)
 	if err != nil {
@@ -85,6 +82,42 @@ func (m *MemoryManager) populateLocked(v *vma, start, end uintptr) error {
 	}
 	for i, a := range missing {
 		m.pages[a] = &pageEntry{fr: newFrame(base + uint64(i)*linux.PageSize)}
+	}
+	return nil
+}
+
+// sharedSource returns the frame source of v's file if v maps it shared.
+func sharedSource(v *vma) pgalloc.FrameSource {
+	if v.private || v.file == nil {
+		return nil
+	}
+	if fs, ok := v.file.(frameSourcer); ok {
+		return fs.FrameSource()
+	}
+	return nil
+}
+
+// populateSharedLocked gives the missing pages (sorted addresses inside
+// v, a MAP_SHARED mapping of a file that keeps frames) the file's own
+// frames: one SharedFrames call per run of consecutive pages. On an error
+// nothing is populated.
+func (m *MemoryManager) populateSharedLocked(v *vma, src pgalloc.FrameSource, missing []uintptr) error {
+	frames := make([]*frame, len(missing))
+	for i := 0; i < len(missing); {
+		j := i + 1
+		for j < len(missing) && missing[j] == missing[j-1]+linux.PageSize {
+			j++
+		}
+		if err := src.SharedFrames(m.mf, v.fileOffset(missing[i]), frames[i:j]); err != nil {
+			for _, fr := range frames[:i] {
+				m.mf.DecRef(fr)
+			}
+			return err
+		}
+		i = j
+	}
+	for i, a := range missing {
+		m.pages[a] = &pageEntry{fr: frames[i]}
 	}
 	return nil
 }
@@ -150,15 +183,15 @@ func (m *MemoryManager) releasePagesLocked(start, end uintptr) bool {
 		pe := m.pages[a]
 		delete(m.pages, a)
 		anyMapped = anyMapped || pe.mapped
-		if pe.fr.refs.Add(-1) != 0 {
+		if pe.fr.Refs.Add(-1) != 0 {
 			continue
 		}
-		if runLen > 0 && runOff+runLen == pe.fr.off {
+		if runLen > 0 && runOff+runLen == pe.fr.Off {
 			runLen += linux.PageSize
 			continue
 		}
 		flush()
-		runOff, runLen = pe.fr.off, linux.PageSize
+		runOff, runLen = pe.fr.Off, linux.PageSize
 	}
 	flush()
 	return anyMapped
@@ -172,8 +205,8 @@ func (m *MemoryManager) releaseAllPagesLocked() {
 	m.releasePagesLocked(0, ^uintptr(0)&^(linux.PageSize-1))
 	for a, pe := range m.pages { // the last page of the address space, if any
 		delete(m.pages, a)
-		if pe.fr.refs.Add(-1) == 0 {
-			m.mf.Free(pe.fr.off, linux.PageSize)
+		if pe.fr.Refs.Add(-1) == 0 {
+			m.mf.Free(pe.fr.Off, linux.PageSize)
 		}
 	}
 }
@@ -216,14 +249,14 @@ func (m *MemoryManager) mapRangeLocked(v *vma, start, end uintptr) error {
 	for a := start; a < end; a += linux.PageSize {
 		pe := m.pages[a]
 		if a == runStart {
-			runOff = pe.fr.off
+			runOff = pe.fr.Off
 			continue
 		}
-		if pe.fr.off != runOff+uint64(a-runStart) {
+		if pe.fr.Off != runOff+uint64(a-runStart) {
 			if err := flush(a); err != nil {
 				return err
 			}
-			runStart, runOff = a, pe.fr.off
+			runStart, runOff = a, pe.fr.Off
 		}
 	}
 	return flush(end)
@@ -239,7 +272,7 @@ func (m *MemoryManager) breakCOWLocked(v *vma, start, end uintptr) error {
 	}
 	var shared []uintptr
 	for a := start; a < end; a += linux.PageSize {
-		if pe, ok := m.pages[a]; ok && pe.fr.refs.Load() > 1 {
+		if pe, ok := m.pages[a]; ok && pe.fr.Refs.Load() > 1 {
 			shared = append(shared, a)
 		}
 	}
@@ -254,10 +287,10 @@ func (m *MemoryManager) breakCOWLocked(v *vma, start, end uintptr) error {
 	for i, a := range shared {
 		pe := m.pages[a]
 		off := base + uint64(i)*linux.PageSize
-		copy(m.mf.Slice(off, linux.PageSize), m.mf.Slice(pe.fr.off, linux.PageSize))
-		if pe.fr.refs.Add(-1) == 0 {
+		copy(m.mf.Slice(off, linux.PageSize), m.mf.Slice(pe.fr.Off, linux.PageSize))
+		if pe.fr.Refs.Add(-1) == 0 {
 			// The other holder let go meanwhile.
-			m.mf.Free(pe.fr.off, linux.PageSize)
+			m.mf.Free(pe.fr.Off, linux.PageSize)
 		}
 		pe.fr = newFrame(off)
 		if pe.mapped {

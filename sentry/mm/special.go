@@ -56,7 +56,7 @@ func (m *MemoryManager) populateSpecialLocked(v *vma, start, end uintptr) error 
 			return errNoMem
 		}
 		fr := v.special.frames[i]
-		fr.refs.Add(1)
+		fr.Refs.Add(1)
 		m.pages[a] = &pageEntry{fr: fr}
 	}
 	return nil

@@ -10,6 +10,7 @@ package pgalloc
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -130,4 +131,42 @@ func (f *MemoryFile) Release() {
 	}
 	unix.Munmap(f.mapping)
 	unix.Close(f.fd)
+}
+
+// Frame is one page of the memory file with a count of its holders: the
+// address spaces whose pages it backs (sentry/mm) and the tmpfs file whose
+// page it holds while that page is mapped shared. The holder that drops
+// the last reference frees the page (Free).
+type Frame struct {
+	// Off is the page's offset in the memory file. Immutable.
+	Off uint64
+	// Refs counts the holders.
+	Refs atomic.Int32
+}
+
+// NewFrame returns the frame of the page at off, with one reference.
+func NewFrame(off uint64) *Frame {
+	fr := &Frame{Off: off}
+	fr.Refs.Store(1)
+	return fr
+}
+
+// DecRef drops one reference to fr and frees its page if it was the last.
+func (f *MemoryFile) DecRef(fr *Frame) {
+	if fr.Refs.Add(-1) == 0 {
+		f.Free(fr.Off, linux.PageSize)
+	}
+}
+
+// FrameSource is a file whose pages can live in frames it keeps (a tmpfs
+// file): a MAP_SHARED mapping of it maps those frames, so that stores
+// through the mapping are the file's content and the file's writes show
+// through the mapping.
+type FrameSource interface {
+	// SharedFrames fills frames with the frames of the file's pages
+	// from off (page-aligned) on, making them from the file's data as
+	// needed, one reference each for the caller. A page wholly past the
+	// end of the file is an error (Linux raises SIGBUS there), and then
+	// no reference is taken.
+	SharedFrames(mf *MemoryFile, off uint64, frames []*Frame) error
 }

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/cocoon-sandbox/cocoon/abi/linux"
+	"github.com/cocoon-sandbox/cocoon/sentry/pgalloc"
 )
 
 // settableStatusFlags are the status flags fcntl(F_SETFL) may change, as in
@@ -368,6 +369,13 @@ func (fd *FileDescription) Sync(ctx Context) error {
 		return s.Sync(ctx)
 	}
 	return nil
+}
+
+// FrameSource returns the file as a source of frames for shared mappings
+// (pgalloc.FrameSource), or nil if it keeps none.
+func (fd *FileDescription) FrameSource() pgalloc.FrameSource {
+	src, _ := fd.impl.(pgalloc.FrameSource)
+	return src
 }
 
 // ReadAt reads at off for the memory manager (mmap of a file): it needs no

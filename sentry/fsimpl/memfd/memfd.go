@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/tmpfs"
+	"github.com/cocoon-sandbox/cocoon/sentry/pgalloc"
 	"github.com/cocoon-sandbox/cocoon/sentry/vfs"
 )
 
@@ -191,6 +192,17 @@ type file struct {
 }
 
 var _ vfs.FileAllocator = (*file)(nil)
+
+// SharedFrames implements pgalloc.FrameSource with the tmpfs file's frames:
+// a memfd mapped shared is shared memory. (Seals that forbid shared
+// writable mappings are checked at mmap.)
+func (f *file) SharedFrames(mf *pgalloc.MemoryFile, off uint64, frames []*pgalloc.Frame) error {
+	src, ok := f.FileImpl.(pgalloc.FrameSource)
+	if !ok {
+		return unix.ENODEV
+	}
+	return src.SharedFrames(mf, off, frames)
+}
 
 // Write implements vfs.FileImpl: EPERM under F_SEAL_WRITE or
 // F_SEAL_FUTURE_WRITE, and past the end under F_SEAL_GROW (a write that

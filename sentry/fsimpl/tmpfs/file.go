@@ -26,7 +26,9 @@ func (f *regularFile) Read(ctx vfs.Context, dst []byte, off int64) (int, error) 
 	if off >= int64(len(i.data)) {
 		return 0, nil
 	}
-	return copy(dst, i.data[off:]), nil
+	n := int(min(int64(len(dst)), int64(len(i.data))-off))
+	i.spansLocked(off, n, func(b []byte, done int) { copy(dst[done:], b) })
+	return n, nil
 }
 
 // Write implements vfs.FileImpl.
@@ -49,7 +51,8 @@ func (f *regularFile) Write(ctx vfs.Context, src []byte, off int64) (int, error)
 			return 0, err
 		}
 	}
-	n := copy(i.data[off:], src)
+	i.spansLocked(off, len(src), func(b []byte, done int) { copy(b, src[done:]) })
+	n := len(src)
 	t := now()
 	i.attr.Mtime, i.attr.Ctime = t, t
 	return n, nil
@@ -76,7 +79,19 @@ func (i *inode) growLocked(size int64) error {
 		i.data = nd
 	}
 	i.attr.Size = size
+	i.resizeCacheLocked(old, size)
 	return nil
+}
+
+// Release implements vfs.FileImpl: the last open of the file takes its
+// page cache back into data (no mapping can remain).
+func (f *regularFile) Release() {
+	i := f.inode
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if i.opens--; i.opens == 0 {
+		i.writeBackCacheLocked()
+	}
 }
 
 // Allocate implements vfs.FileAllocator (fallocate mode 0 and

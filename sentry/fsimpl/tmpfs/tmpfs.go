@@ -1,5 +1,6 @@
 // Package tmpfs is an in-memory file system: directories, regular files
-// whose data is a Go byte slice, symlinks, and FIFO, socket and device
+// whose data is a Go byte slice (and, for pages mapped shared, memory-file
+// frames: pagecache.go), symlinks, and FIFO, socket and device
 // nodes (FIFOs are opened by the kernel's pipes through
 // vfs.SetFIFOOpener). It is the upper layer of the root overlay and what
 // /tmp, /dev/shm and /dev/pts are made of.
@@ -19,6 +20,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/cocoon-sandbox/cocoon/abi/linux"
+	"github.com/cocoon-sandbox/cocoon/sentry/pgalloc"
 	"github.com/cocoon-sandbox/cocoon/sentry/vfs"
 )
 
@@ -80,8 +82,14 @@ type inode struct {
 	mu sync.RWMutex
 	// attr's Size is kept up to date for regular files and symlinks.
 	attr vfs.Attr
-	// data is a regular file's content.
+	// data is a regular file's content, except for the pages in cache.
 	data []byte
+	// cache holds the frames of the pages that shared mappings map,
+	// by page index, all from cacheMF (pagecache.go).
+	cache   map[int64]*pgalloc.Frame
+	cacheMF *pgalloc.MemoryFile
+	// opens counts the regular file's open files.
+	opens int
 	// target is a symlink's target.
 	target string
 	// children are a directory's entries.
@@ -163,6 +171,7 @@ func (i *inode) truncateLocked(size int64) error {
 		i.data = i.data[:size]
 	}
 	i.attr.Size = size
+	i.resizeCacheLocked(old, size)
 	t := now()
 	i.attr.Mtime, i.attr.Ctime = t, t
 	return nil
@@ -242,6 +251,9 @@ func (i *inode) Open(ctx vfs.Context, flags uint32) (vfs.FileImpl, error) {
 				return nil, err
 			}
 		}
+		i.mu.Lock()
+		i.opens++
+		i.mu.Unlock()
 		return &regularFile{inode: i}, nil
 	case vfs.TypeDirectory:
 		return vfs.DirectoryFile{}, nil
