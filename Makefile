@@ -48,7 +48,7 @@ syscall-tests: build ## C syscall tests, natively and under runsc, static and dy
 e2e: build ## end-to-end tests of runsc do / runsc run
 	RUNSC=$(CURDIR)/$(RUNSC) $(GO) test -count=1 -timeout 20m $(TESTFLAGS) ./test/e2e
 
-bench: build ## benchmarks: getppid, fork+exec, runsc run vs runc run, interception floors
+bench: build ## benchmarks: syscalls, threads, futex/eventfd/epoll round trips, goroutines, runsc vs runc, floors
 	RUNSC=$(CURDIR)/$(RUNSC) $(GO) run ./test/benchmarks
 
 race: ## unit tests with the race detector

@@ -3,11 +3,14 @@
 // one run, and prints a table (`make bench`, or `go run ./test/benchmarks`
 // from the repository root).
 //
-// Every number comes from a small C program in c/ that prints the median
-// nanoseconds per operation of several rounds: getppid and
-// fork+exec+wait natively and under `runsc do`; a raw PTRACE_SYSEMU round
-// trip, a seccomp SECCOMP_RET_TRAP + SIGSYS round trip, a futex ping-pong
-// and a spinning ping-pong between two threads. It also times `runsc run`
+// Every number comes from a small program that prints the median
+// nanoseconds per operation of several rounds (C in c/, Go in goping/).
+// Natively and under `runsc do`: getppid, fork+exec+wait, clock_gettime,
+// thread create+join, a futex, an eventfd and an epoll round trip between
+// two threads, and a goroutine ping-pong. Natively only, the floors of
+// interception: a raw PTRACE_SYSEMU round trip, a seccomp
+// SECCOMP_RET_TRAP + SIGSYS round trip, a spinning ping-pong between two
+// threads. It also times `runsc run`
 // of /bin/true in a busybox bundle against Debian's `runc run` of the same
 // bundle. A measurement that fails is reported in its row and makes the
 // command exit 1 at the end; the others still run.
@@ -78,6 +81,13 @@ func run() error {
 			return err
 		}
 	}
+	// The Go program: a static binary, as the C ones.
+	gobuild := exec.Command("go", "build", "-o", filepath.Join(dir, "goping"), "./test/benchmarks/goping")
+	gobuild.Dir = root
+	gobuild.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := gobuild.CombinedOutput(); err != nil {
+		return fmt.Errorf("building goping: %v\n%s", err, out)
+	}
 	runscErr := error(nil)
 	if b.runsc, runscErr = testutil.RunscPath(); runscErr != nil {
 		b.runsc = ""
@@ -88,24 +98,38 @@ func run() error {
 	// Machines here are noisy and other work shares them: run every
 	// measurement -reps times, interleaved, so that the sandbox and the
 	// floors see the same conditions, and keep the best of each.
-	ms := []*measurement{
-		{label: "getppid()", prog: "getppid", n: 1000000},
-		{label: "getppid()", prog: "getppid", n: 20000, sandbox: true},
-		{label: "fork + exec /bin/true + wait", prog: "forkexec", n: 200},
-		{label: "fork + exec /bin/true + wait", prog: "forkexec", n: 20, sandbox: true},
+	pair := func(label, prog string, n, nSandbox int, unit string) [2]*measurement {
+		return [2]*measurement{
+			{label: label, prog: prog, n: n, unit: unit},
+			{label: label, prog: prog, n: nSandbox, sandbox: true, unit: unit},
+		}
+	}
+	getppid := pair("getppid()", "getppid", 1000000, 20000, "ns")
+	forkexec := pair("fork + exec /bin/true + wait", "forkexec", 200, 20, "us")
+	// Through the vDSO: no round trip at all in the sandbox.
+	clock := pair("clock_gettime(CLOCK_MONOTONIC)", "clock_gettime", 10000000, 10000000, "ns")
+	pairs := [][2]*measurement{
+		getppid, forkexec, clock,
+		pair("thread create + join", "thread_create", 2000, 500, "us"),
+		pair("futex ping-pong, two threads", "futex", 20000, 2000, "us"),
+		pair("eventfd round trip, two threads", "eventfd", 20000, 2000, "us"),
+		pair("epoll round trip, two threads", "epoll", 20000, 2000, "us"),
+		pair("Go goroutine ping-pong, GOMAXPROCS=2", "goping", 200000, 200000, "ns"),
+	}
+	floors := []*measurement{
 		{label: "raw PTRACE_SYSEMU round trip", prog: "sysemu", n: 20000},
 		// Cocoon keeps each stub on its tracer's CPU; this is the floor
 		// for that (tracer and tracee pinned to one CPU with taskset).
 		{label: "raw PTRACE_SYSEMU, both on one CPU", prog: "sysemu", n: 20000, oneCPU: true},
 		{label: "seccomp RET_TRAP + SIGSYS, one thread", prog: "seccomp_trap", n: 200000},
-		{label: "futex ping-pong, two threads", prog: "futex", n: 20000},
 		{label: "spinning ping-pong, one cache line", prog: "spin", n: 1000000},
-		// Through the vDSO: no round trip at all in the sandbox.
-		{label: "clock_gettime(CLOCK_MONOTONIC)", prog: "clock_gettime", n: 10000000},
-		{label: "clock_gettime(CLOCK_MONOTONIC)", prog: "clock_gettime", n: 10000000, sandbox: true},
 	}
-	clockNative, clockSandbox := ms[len(ms)-2], ms[len(ms)-1]
-	floors := ms[4 : len(ms)-2]
+	var ms []*measurement
+	for _, p := range pairs {
+		ms = append(ms, p[0], p[1])
+	}
+	ms = append(ms, floors...)
+	sysemu, sysemuOneCPU := floors[0], floors[1]
 	for rep := 0; rep < *reps; rep++ {
 		for _, m := range ms {
 			if m.err != nil {
@@ -127,11 +151,11 @@ func run() error {
 		}
 	}
 
-	fmt.Printf("\nSystem calls and processes (per op; median of 5 rounds, best of %d runs)\n", *reps)
+	fmt.Printf("\nSystem calls, threads and processes (per op; median of 5 rounds, best of %d runs)\n", *reps)
 	fmt.Printf("  %-38s %14s %14s %10s\n", "", "native", "runsc do", "ratio")
-	printPair(ms[0], ms[1], "ns")
-	printPair(ms[2], ms[3], "us")
-	printPair(clockNative, clockSandbox, "ns")
+	for _, p := range pairs {
+		printPair(p[0], p[1])
+	}
 
 	fmt.Printf("\nFloors of interception on this machine (per round trip; median of 5 rounds, best of %d runs)\n", *reps)
 	for _, m := range floors {
@@ -142,24 +166,25 @@ func run() error {
 	b.containers()
 
 	fmt.Println("\nTarget: getppid in the sandbox within 1.5x of a raw PTRACE_SYSEMU round trip")
-	getppidNative, getppidSandbox, sysemu, sysemuOneCPU := ms[0].best, ms[1].best, ms[4].best, ms[5].best
-	if ms[0].err == nil && ms[1].err == nil && ms[4].err == nil {
-		r := getppidSandbox / sysemu
+	getppidNative, getppidSandbox := getppid[0].best, getppid[1].best
+	if getppid[0].err == nil && getppid[1].err == nil && sysemu.err == nil {
+		r := getppidSandbox / sysemu.best
 		verdict := "MET"
 		if r > targetRatio {
 			verdict = "NOT MET"
 		}
 		fmt.Printf("  sandbox getppid / raw sysemu = %.0f ns / %.0f ns = %.2fx (target <= %.1fx): %s\n",
-			getppidSandbox, sysemu, r, targetRatio, verdict)
-		if ms[5].err == nil {
+			getppidSandbox, sysemu.best, r, targetRatio, verdict)
+		if sysemuOneCPU.err == nil {
 			fmt.Printf("  sandbox getppid / raw sysemu on one CPU = %.0f ns / %.0f ns = %.2fx\n",
-				getppidSandbox, sysemuOneCPU, getppidSandbox/sysemuOneCPU)
+				getppidSandbox, sysemuOneCPU.best, getppidSandbox/sysemuOneCPU.best)
 		}
 		fmt.Printf("  sandbox getppid / native getppid = %.0fx\n", getppidSandbox/getppidNative)
 	} else {
 		fmt.Println("  not computed: a measurement above failed")
 	}
 	fmt.Println("\nTarget: clock_gettime in the sandbox (the vDSO) within 1.5x of native")
+	clockNative, clockSandbox := clock[0], clock[1]
 	if clockNative.err == nil && clockSandbox.err == nil {
 		r := clockSandbox.best / clockNative.best
 		verdict := "MET"
@@ -225,6 +250,7 @@ type measurement struct {
 	label, prog string
 	n           int
 	sandbox     bool
+	unit        string // "ns" or "us", how its cell prints
 	// oneCPU runs the program pinned to CPU 0 (taskset).
 	oneCPU bool
 	best   float64 // ns/op, the best run
@@ -252,7 +278,8 @@ func printErr(m *measurement) {
 }
 
 // printPair prints one row: native, sandbox and their ratio.
-func printPair(native, sandbox *measurement, unit string) {
+func printPair(native, sandbox *measurement) {
+	unit := native.unit
 	ratio := "-"
 	if native.err == nil && sandbox.err == nil && native.best > 0 {
 		ratio = fmt.Sprintf("%.1fx", sandbox.best/native.best)
