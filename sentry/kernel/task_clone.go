@@ -64,15 +64,13 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 		interruptCh: make(chan struct{}, 1),
 	}
 	child.creds.Store(t.Credentials())
-	if o.Flags&CLONE_VM != 0 && o.Flags&CLONE_VFORK == 0 {
+	if o.Flags&CLONE_VM != 0 {
+		// Threads, vfork children and other CLONE_VM processes run in
+		// the very same address space (each on its own stub thread).
 		t.mm.IncUsers()
 		child.mm = t.mm
 	} else {
-		fork := t.mm.Fork
-		if o.Flags&CLONE_VM != 0 {
-			fork = t.mm.VforkView
-		}
-		m, err := fork()
+		m, err := t.mm.Fork()
 		if err != nil {
 			return 0, unix.ENOMEM
 		}

@@ -105,9 +105,6 @@ type MemoryManager struct {
 	// users counts the tasks that share the manager (CLONE_VM): the
 	// last Release frees it. Atomic.
 	users atomic.Int32
-	// writesInPlace marks a vfork view: private pages shared with the
-	// parent are written in place, never copied. Immutable.
-	writesInPlace bool
 }
 
 // New creates an empty memory manager and its platform address space.

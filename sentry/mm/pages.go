@@ -267,7 +267,7 @@ func (m *MemoryManager) mapRangeLocked(v *vma, start, end uintptr) error {
 // contiguous allocation. Pages present in the platform are unmapped first
 // so no stale mapping of the shared frame survives. No-op for shared VMAs.
 func (m *MemoryManager) breakCOWLocked(v *vma, start, end uintptr) error {
-	if !v.private || m.writesInPlace {
+	if !v.private {
 		return nil
 	}
 	var shared []uintptr
