@@ -1,5 +1,5 @@
-/* The sentry's vDSO: clock_gettime, gettimeofday, time, getcpu and
- * clock_getres computed in the application from the data page ("vvar")
+/* The sentry's vDSO: clock_gettime, gettimeofday, time and clock_getres
+ * computed in the application from the data page ("vvar")
  * that the sentry maps one page below this image and keeps up to date
  * (sentry/vdso/params.go has the writer and the same arithmetic in Go).
  *
@@ -16,6 +16,7 @@
 #define NR_time 201
 #define NR_clock_gettime 228
 #define NR_clock_getres 229
+#define NR_getcpu 309
 
 struct vdso_timespec {
 	int64_t tv_sec;
@@ -133,15 +134,13 @@ int64_t __vdso_time(int64_t *t)
 	return s;
 }
 
-/* The sentry's getcpu(2) answers CPU 0 on node 0; so does this. */
+/* getcpu depends on the calling thread (the sentry answers from its
+ * affinity), which the shared data page cannot say: the real system call.
+ * (glibc's sched_getcpu reads rseq first when it can.) */
 long __vdso_getcpu(unsigned *cpu, unsigned *node, void *unused)
 {
 	(void)unused;
-	if (cpu)
-		*cpu = 0;
-	if (node)
-		*node = 0;
-	return 0;
+	return syscall2(NR_getcpu, (long)cpu, (long)node);
 }
 
 /* The sentry's clock_getres(2) answers 1 ns for every clock it serves. */

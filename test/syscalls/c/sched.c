@@ -32,6 +32,19 @@ static void test_affinity(void)
 	CHECK_EQ(node, 0);
 	CHECK_EQ(sched_getcpu(), 0);
 
+	/* Pinned to the highest CPU allowed: getcpu, and glibc's
+	 * sched_getcpu (rseq or the vDSO), say that one. */
+	int last = 0;
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &all))
+			last = c;
+	CPU_ZERO(&one);
+	CPU_SET(last, &one);
+	CHECK(sched_setaffinity(0, sizeof one, &one) == 0);
+	CHECK(syscall(SYS_getcpu, &cpu, &node, NULL) == 0);
+	CHECK_EQ(cpu, last);
+	CHECK_EQ(sched_getcpu(), last);
+
 	cpu_set_t none;
 	CPU_ZERO(&none);
 	CHECK_ERRNO(sched_setaffinity(0, sizeof none, &none), EINVAL);
