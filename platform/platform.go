@@ -152,6 +152,20 @@ type Context interface {
 	Release()
 }
 
+// CPUPinner is implemented by contexts whose application threads run on
+// host threads that can be pinned to a CPU (ptrace). The sentry pins a
+// task's context into the task's affinity, so that the host runs it where
+// the application asked and the vDSO's getcpu, which reads the host CPU,
+// answers a CPU of that affinity without a trap.
+type CPUPinner interface {
+	// CPU returns the CPU the context runs on when pinned, or -1.
+	CPU() int
+	// PinCPU pins the context (and the application threads it runs,
+	// from their next Switch) to cpu, if the platform can; CPU reports
+	// what it got. Only the goroutine that Switches may call it.
+	PinCPU(cpu int)
+}
+
 // ErrContextBroken is wrapped by errors that mean the host side of a
 // context died.
 var ErrContextBroken = errors.New("platform context broken")

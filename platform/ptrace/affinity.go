@@ -74,6 +74,9 @@ func pinCaller(cpu int32) {
 // pinStub makes the stub thread tid, stopped and traced by the caller,
 // pin itself to cpu. A failure only costs speed.
 func (c *Context) pinStub(tid int32, cpu int32) {
+	if cpu == noCPU {
+		return
+	}
 	// Injection edits the stub's current registers (valid segments).
 	if e := getRegs(tid, &c.regs); e != 0 {
 		return

@@ -75,12 +75,14 @@ var errNotPtraceAS = errors.New("address space is not from the ptrace platform")
 type stubRef struct {
 	as  *AddressSpace
 	tid int32
+	// cpu is the CPU the stub thread was last pinned to (noCPU: never).
+	cpu int32
 }
 
 // stubIn returns the context's stub thread in as, making it on the first
 // switch there (threadFor) and pinning it to the context's CPU.
 func (c *Context) stubIn(as *AddressSpace) (int32, error) {
-	if c.last.as == as {
+	if c.last.as == as && c.last.cpu == c.cpu {
 		return c.last.tid, nil
 	}
 	tid, fresh, err := as.threadFor(c.tid)
@@ -88,12 +90,31 @@ func (c *Context) stubIn(as *AddressSpace) (int32, error) {
 		return 0, err
 	}
 	if fresh {
-		c.pinStub(tid, c.cpu)
 		c.stubs = slices.DeleteFunc(c.stubs, func(r stubRef) bool { return r.as.dead.Load() })
-		c.stubs = append(c.stubs, stubRef{as, tid})
+		c.stubs = append(c.stubs, stubRef{as: as, tid: tid, cpu: noCPU})
 	}
-	c.last = stubRef{as, tid}
+	i := slices.IndexFunc(c.stubs, func(r stubRef) bool { return r.as == as })
+	if c.stubs[i].cpu != c.cpu {
+		// New, or the context moved (PinCPU) since it last ran here.
+		c.pinStub(tid, c.cpu)
+		c.stubs[i].cpu = c.cpu
+	}
+	c.last = c.stubs[i]
 	return tid, nil
+}
+
+// CPU implements platform.CPUPinner.
+func (c *Context) CPU() int { return int(c.cpu) }
+
+// PinCPU implements platform.CPUPinner: the tracer thread moves now, each
+// stub thread at its next Switch (one injected sched_setaffinity each).
+// A CPU beyond the stubs' mask table leaves the context where it is.
+func (c *Context) PinCPU(cpu int) {
+	if cpu < 0 || cpu >= maxPinnedCPUs || int32(cpu) == c.cpu {
+		return
+	}
+	c.cpu = int32(cpu)
+	pinCaller(c.cpu)
 }
 
 // Switch implements platform.Context.

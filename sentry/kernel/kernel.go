@@ -48,7 +48,10 @@ type Syscall struct {
 
 // Kernel is one sandbox's application kernel.
 type Kernel struct {
-	Platform   platform.Platform
+	Platform platform.Platform
+	// nextPin spreads the tasks of wide affinities over their CPUs
+	// (applyAffinity).
+	nextPin    atomic.Uint32
 	MemoryFile *pgalloc.MemoryFile
 	vfs        *vfs.VFS
 	table      []Syscall

@@ -85,6 +85,9 @@ type Task struct {
 	// and sched its policy.
 	affinity    CPUSet
 	affinitySet bool
+	// affinityMoved says the affinity changed since the task goroutine
+	// last pinned its context into it (applyAffinity).
+	affinityMoved atomic.Bool
 	sched       SchedPolicy
 
 	// cpuTime mirrors userTime for other goroutines (clock_gettime of

@@ -68,6 +68,7 @@ func (t *Task) run() {
 	}
 	t.ctx = ctx
 	t.sharedCtx.Store(&ctx)
+	t.applyAffinity()
 	defer func() {
 		t.sharedCtx.Store(nil)
 		ctx.Release()
@@ -77,6 +78,9 @@ loop:
 		t.waitIfFrozen()
 		if t.deliverSignals() {
 			break loop
+		}
+		if t.affinityMoved.Load() && t.affinityMoved.Swap(false) {
+			t.applyAffinity()
 		}
 		stepping := t.traced.Load() && t.ptraceStepping()
 		if stepping {

@@ -4,12 +4,15 @@ import (
 	"runtime"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/cocoon-sandbox/cocoon/platform"
 )
 
 // Scheduling attributes of a thread: what sched_setaffinity,
-// sched_setscheduler and friends set and report. The host schedules the
-// sandbox's threads as it likes, so these only answer as Linux would
-// (getcpu reports a CPU of the thread's affinity).
+// sched_setscheduler and friends set and report. Policies and priorities
+// only answer as Linux would; the affinity is also applied: a platform
+// that can (platform.CPUPinner) pins the thread's context to a CPU of it,
+// and getcpu reports that CPU.
 
 // MaxCPUs bounds the CPUs a sandbox shows (a cpu_set_t of 1024 bits).
 const MaxCPUs = 1024
@@ -28,6 +31,11 @@ func AllCPUs() CPUSet {
 		s[i/64] |= 1 << (i % 64)
 	}
 	return s
+}
+
+// IsSet says whether CPU c is in s.
+func (s *CPUSet) IsSet(c int) bool {
+	return c >= 0 && c < MaxCPUs && s[c/64]&(1<<(c%64)) != 0
 }
 
 // First returns the lowest CPU of s, or -1 if s is empty.
@@ -102,11 +110,57 @@ func (t *Task) SetAffinity(target *Task, s CPUSet) error {
 	t.k.mu.Lock()
 	target.affinity, target.affinitySet = s, true
 	t.k.mu.Unlock()
+	target.affinityMoved.Store(true)
 	return nil
 }
 
-// CPU returns the CPU getcpu reports: the lowest of the thread's affinity.
-func (t *Task) CPU() int { s := t.Affinity(); return s.First() }
+// CPU returns the CPU getcpu reports: the one the task's context is pinned
+// to (inside its affinity, applyAffinity), as the vDSO reads it from the
+// host; the lowest of its affinity when the platform does not pin.
+func (t *Task) CPU() int {
+	if p, ok := t.ctx.(platform.CPUPinner); ok {
+		if cpu := p.CPU(); cpu >= 0 {
+			return cpu
+		}
+	}
+	s := t.Affinity()
+	return s.First()
+}
+
+// applyAffinity pins the task's platform context to a CPU of its affinity
+// if it is not on one already: at the task's start and after each
+// sched_setaffinity of it, on the task goroutine before it switches. So
+// the host runs the thread where the application asked, and getcpu
+// (vDSO or syscall) names a CPU of its affinity. The CPUs of a wide mask
+// are handed out round-robin, as the platform spreads contexts.
+func (t *Task) applyAffinity() {
+	p, ok := t.ctx.(platform.CPUPinner)
+	if !ok || !t.affinitySetOnce() {
+		return
+	}
+	s := t.Affinity()
+	cur := p.CPU()
+	if cur >= 0 && s.IsSet(cur) {
+		return
+	}
+	var cpus []int
+	for c := 0; c < MaxCPUs; c++ {
+		if s.IsSet(c) {
+			cpus = append(cpus, c)
+		}
+	}
+	if len(cpus) > 0 {
+		p.PinCPU(cpus[int(t.k.nextPin.Add(1)-1)%len(cpus)])
+	}
+}
+
+// affinitySetOnce says whether the task's affinity was ever set (its own
+// or inherited): only then may it differ from where the platform put it.
+func (t *Task) affinitySetOnce() bool {
+	t.k.mu.Lock()
+	defer t.k.mu.Unlock()
+	return t.affinitySet
+}
 
 // SchedPolicy returns the thread's scheduling policy.
 func (t *Task) SchedPolicy() SchedPolicy {

@@ -140,11 +140,11 @@ func TestLayoutMatchesHeader(t *testing.T) {
 		t.Fatal(err)
 	}
 	fields := regexp.MustCompile(`volatile uint64_t (\w+);`).FindAllSubmatch(h, -1)
-	want := []string{"seq", "mode", "tsc_base", "mult", "mono_base", "real_offset"}
+	want := []string{"seq", "mode", "tsc_base", "mult", "mono_base", "real_offset", "cpu_mode"}
 	if len(fields) != vvarWords || len(want) != vvarWords {
 		t.Fatalf("vvar.h has %d words, vvar.go %d", len(fields), vvarWords)
 	}
-	index := map[string]int{"seq": wordSeq, "mode": wordMode, "tsc_base": wordTSCBase, "mult": wordMult, "mono_base": wordMonoBase, "real_offset": wordRealOffset}
+	index := map[string]int{"seq": wordSeq, "mode": wordMode, "tsc_base": wordTSCBase, "mult": wordMult, "mono_base": wordMonoBase, "real_offset": wordRealOffset, "cpu_mode": wordCPUMode}
 	for i, f := range fields {
 		if name := string(f[1]); name != want[i] || index[name] != i {
 			t.Errorf("word %d of vvar.h is %s, vvar.go says %s at %d", i, name, want[i], index[name])

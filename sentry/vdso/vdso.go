@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/platform"
 	"github.com/cocoon-sandbox/cocoon/sentry/mm"
@@ -50,9 +52,30 @@ func New(mf *pgalloc.MemoryFile, boot time.Time) (*VDSO, error) {
 		boot:       boot,
 		bootOffset: int64(boot.Sub(epoch)),
 	}
+	if hostNumbersCPUs() {
+		v.store(wordCPUMode, cpuHost)
+	}
 	mf.OnRelease(v.Release)
 	tk.register(v)
 	return v, nil
+}
+
+// hostNumbersCPUs says whether the sandbox's CPU numbers are the host's:
+// the sentry may run on CPUs 0 to n-1 and no other, so the n CPUs the
+// sandbox shows (kernel.NumCPUs) are those, and the host CPU a thread
+// runs on is its CPU in the sandbox too.
+func hostNumbersCPUs() bool {
+	var set unix.CPUSet
+	if unix.SchedGetaffinity(0, &set) != nil {
+		return false
+	}
+	n := set.Count()
+	for c := 0; c < n; c++ {
+		if !set.IsSet(c) {
+			return false
+		}
+	}
+	return n > 0
 }
 
 // Release stops the updates of the data page; the vDSO then keeps

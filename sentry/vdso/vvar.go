@@ -10,6 +10,7 @@ const (
 	wordMult
 	wordMonoBase
 	wordRealOffset
+	wordCPUMode
 	vvarWords
 )
 
@@ -17,6 +18,12 @@ const (
 const (
 	modeSyscall = 0
 	modeTSC     = 1
+)
+
+// CPU modes (VVAR_CPU_*).
+const (
+	cpuSyscall = 0
+	cpuHost    = 1
 )
 
 // multShift is VVAR_MULT_SHIFT: mult is ns per cycle times 2^multShift.

@@ -168,9 +168,9 @@ var syscalls = map[uintptr]entry{
 	unix.SYS_SYSINFO: {"sysinfo", Sysinfo, Partial, "uptime, the host's total and free RAM and the process count; " +
 		"loads, shared and buffer RAM and swap are zero"},
 	unix.SYS_SCHED_GETAFFINITY: {"sched_getaffinity", SchedGetaffinity, Supported, "the sandbox shows the CPUs the sentry may use, numbered from 0"},
-	unix.SYS_SCHED_SETAFFINITY: {"sched_setaffinity", SchedSetaffinity, Partial, "recorded and reported (sched_getaffinity, getcpu); the host schedules as it likes"},
+	unix.SYS_SCHED_SETAFFINITY: {"sched_setaffinity", SchedSetaffinity, Partial, "recorded, reported (sched_getaffinity, getcpu) and applied: the thread's host threads are pinned to a CPU of the mask"},
 	unix.SYS_SCHED_YIELD:       {"sched_yield", SchedYield, Supported, ""},
-	unix.SYS_GETCPU:            {"getcpu", Getcpu, Partial, "the lowest CPU of the caller's affinity, on node 0 (the vDSO's and the vsyscall page's getcpu make this call)"},
+	unix.SYS_GETCPU:            {"getcpu", Getcpu, Partial, "the CPU the caller's context is pinned to, inside its affinity (the vDSO reads the same from the host without a trap), on node 0"},
 	unix.SYS_GETPRIORITY:       {"getpriority", Getpriority, Partial, "PRIO_PROCESS only: PRIO_PGRP and PRIO_USER answer EINVAL"},
 	unix.SYS_SETPRIORITY: {"setpriority", Setpriority, Partial, "PRIO_PROCESS only; nice values are recorded, " +
 		"not scheduled by; lowering one checks the target's EUID, not the caller's, and any process may " +

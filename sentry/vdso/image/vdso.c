@@ -1,5 +1,5 @@
-/* The sentry's vDSO: clock_gettime, gettimeofday, time and clock_getres
- * computed in the application from the data page ("vvar")
+/* The sentry's vDSO: clock_gettime, gettimeofday, time, getcpu and
+ * clock_getres computed in the application from the data page ("vvar")
  * that the sentry maps one page below this image and keeps up to date
  * (sentry/vdso/params.go has the writer and the same arithmetic in Go).
  *
@@ -134,12 +134,27 @@ int64_t __vdso_time(int64_t *t)
 	return s;
 }
 
-/* getcpu depends on the calling thread (the sentry answers from its
- * affinity), which the shared data page cannot say: the real system call.
- * (glibc's sched_getcpu reads rseq first when it can.) */
+/* getcpu: the CPU the calling thread runs on. The sentry pins every
+ * thread to a CPU of its affinity and, when its CPU numbers are the
+ * host's (cpu_mode), the host's per-CPU segment limit says which one, as
+ * Linux's own vDSO reads it; otherwise the real system call. Node 0, as
+ * the sentry's getcpu(2) answers. */
+#define CPUNODE_SEG 0x7b /* GDT_ENTRY_CPUNODE * 8 + 3 */
 long __vdso_getcpu(unsigned *cpu, unsigned *node, void *unused)
 {
 	(void)unused;
+	if (vvar_page.cpu_mode == VVAR_CPU_HOST) {
+		unsigned p;
+		unsigned char ok;
+		__asm__ volatile("lsl %2, %0\n\tsetz %1" : "=r"(p), "=q"(ok) : "r"(CPUNODE_SEG));
+		if (ok) {
+			if (cpu)
+				*cpu = p & 0xfff;
+			if (node)
+				*node = 0;
+			return 0;
+		}
+	}
 	return syscall2(NR_getcpu, (long)cpu, (long)node);
 }
 

@@ -14,6 +14,12 @@
 /* mult is nanoseconds per TSC cycle, scaled by 2^VVAR_MULT_SHIFT. */
 #define VVAR_MULT_SHIFT 32
 
+/* cpu_mode: how getcpu answers. */
+#define VVAR_CPU_SYSCALL 0 /* make the system call */
+#define VVAR_CPU_HOST 1    /* the host's CPU number (LSL of its CPUNODE
+			    * segment): the sentry pins each thread into its
+			    * affinity and numbers CPUs as the host does */
+
 #define VVAR_CLOCK_REALTIME 0
 #define VVAR_CLOCK_REALTIME_COARSE 5
 
@@ -29,6 +35,7 @@ struct vvar_data {
 	volatile uint64_t mult;        /* 24 */
 	volatile uint64_t mono_base;   /* 32: CLOCK_MONOTONIC ns at tsc_base */
 	volatile uint64_t real_offset; /* 40: CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
+	volatile uint64_t cpu_mode;    /* 48: VVAR_CPU_*, set once */
 };
 
 #endif

@@ -3,6 +3,7 @@
  * checked, kept and inherited (SCHED_RESET_ON_FORK); missing PIDs answer
  * ESRCH.
  */
+#include <pthread.h>
 #include <sched.h>
 #include <sys/syscall.h>
 
@@ -121,10 +122,47 @@ static void test_policies(void)
 	PASS("policies and priorities");
 }
 
+/* Each thread has its own affinity, and getcpu tells each its own CPU. */
+static int pinned_cpu(int cpu)
+{
+	cpu_set_t one;
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	CHECK(sched_setaffinity(0, sizeof one, &one) == 0);
+	for (int i = 0; i < 100; i++)
+		CHECK_EQ(sched_getcpu(), cpu);
+	return cpu;
+}
+
+static void *pin_thread(void *arg)
+{
+	return (void *)(long)pinned_cpu((int)(long)arg);
+}
+
+static void test_thread_affinity(void)
+{
+	cpu_set_t all;
+	CHECK(sched_getaffinity(0, sizeof all, &all) == 0);
+	int last = 0;
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &all))
+			last = c;
+	pthread_t th;
+	CHECK(pthread_create(&th, NULL, pin_thread, (void *)(long)last) == 0);
+	pinned_cpu(0);
+	void *got;
+	CHECK(pthread_join(th, &got) == 0);
+	CHECK_EQ((long)got, last);
+	CHECK_EQ(sched_getcpu(), 0);
+	CHECK(sched_setaffinity(0, sizeof all, &all) == 0);
+	PASS("per-thread affinity and getcpu");
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
 	test_affinity();
 	test_policies();
+	test_thread_affinity();
 	return 0;
 }
