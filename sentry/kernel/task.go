@@ -88,7 +88,7 @@ type Task struct {
 	// affinityMoved says the affinity changed since the task goroutine
 	// last pinned its context into it (applyAffinity).
 	affinityMoved atomic.Bool
-	sched       SchedPolicy
+	sched         SchedPolicy
 
 	// cpuTime mirrors userTime for other goroutines (clock_gettime of
 	// another process, /proc), in nanoseconds. Atomic.
