@@ -7,6 +7,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/cocoon-sandbox/cocoon/abi/linux"
+	"github.com/cocoon-sandbox/cocoon/sentry/mm"
 )
 
 // RLimit is one resource limit.
@@ -71,13 +72,27 @@ func (t *Task) RlimitOf(target *Task, res int, newLim *RLimit) (RLimit, error) {
 			return RLimit{}, unix.EPERM
 		}
 		tg.rlimits[res] = *newLim
-		if res == unix.RLIMIT_NOFILE {
+		switch res {
+		case unix.RLIMIT_NOFILE:
 			if ft := target.FDTable(); ft != nil {
 				ft.SetLimit(fdLimit(newLim.Cur))
+			}
+		case unix.RLIMIT_AS, unix.RLIMIT_DATA, unix.RLIMIT_STACK:
+			if m := target.MemoryManager(); m != nil {
+				m.SetLimits(memLimits(tg.rlimits))
 			}
 		}
 	}
 	return old, nil
+}
+
+// memLimits returns the memory manager's bounds for the soft limits r.
+func memLimits(r rlimits) mm.Limits {
+	return mm.Limits{
+		AddressSpace: r[unix.RLIMIT_AS].Cur,
+		Data:         r[unix.RLIMIT_DATA].Cur,
+		Stack:        r[unix.RLIMIT_STACK].Cur,
+	}
 }
 
 // maxFDs bounds the descriptors of a table whatever RLIMIT_NOFILE says

@@ -313,6 +313,9 @@ func (k *Kernel) newProcess(o NewInitOptions) *Task {
 	tg.exitSignal = linux.SIGCHLD
 	tg.image = o.Image
 	t.tg = tg
+	if t.mm != nil {
+		t.mm.SetLimits(memLimits(limits))
+	}
 	return t
 }
 

@@ -80,6 +80,7 @@ func (t *Task) Execve(pathname string, argv, envv []string) error {
 	t.creds.Store(creds)
 	old := t.mm
 	t.mm = m
+	m.SetLimits(memLimits(t.tg.limits()))
 	if old != nil {
 		old.Release()
 	}

@@ -122,7 +122,7 @@ func (m *MemoryManager) growStackLocked(addr uintptr) *vma {
 // stackGrowthOKLocked says whether grows-down VMA i may start at newStart.
 func (m *MemoryManager) stackGrowthOKLocked(i int, newStart uintptr) bool {
 	v := &m.vmas[i]
-	if newStart < m.minAddr || v.end-newStart > m.stackLimit {
+	if newStart < m.minAddr || v.end-newStart > m.stackLimit || !m.mayGrowStackLocked(v.start-newStart) {
 		return false
 	}
 	if i > 0 {

@@ -25,7 +25,7 @@ func (m *MemoryManager) Fork() (*MemoryManager, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c.brkStart, c.brk = m.brkStart, m.brk
-	c.stackLimit = m.stackLimit
+	c.stackLimit, c.asLimit, c.dataLimit = m.stackLimit, m.asLimit, m.dataLimit
 	c.argvStart, c.argvEnd, c.envStart, c.envEnd = m.argvStart, m.argvEnd, m.envStart, m.envEnd
 	c.auxv = m.auxv
 	c.vmas = make([]vma, len(m.vmas))

@@ -93,8 +93,10 @@ type MemoryManager struct {
 	pages map[uintptr]*pageEntry
 	// brkStart and brk delimit the heap ([heap] VMA is [brkStart, pageUp(brk))).
 	brkStart, brk uintptr
-	// stackLimit bounds grows-down growth.
-	stackLimit uintptr
+	// stackLimit bounds grows-down growth; asLimit and dataLimit the
+	// mappings (limits.go).
+	stackLimit         uintptr
+	asLimit, dataLimit uint64
 	// argv/env string ranges for /proc/pid/cmdline and environ.
 	argvStart, argvEnd, envStart, envEnd uintptr
 	// auxv is the auxiliary vector as the loader wrote it (pairs of
@@ -140,6 +142,8 @@ func newWithAS(p platform.Platform, mf *pgalloc.MemoryFile, as platform.AddressS
 		mmapBase:   base,
 		pages:      make(map[uintptr]*pageEntry),
 		stackLimit: DefaultStackLimit,
+		asLimit:    Unlimited,
+		dataLimit:  Unlimited,
 	}
 	m.users.Store(1)
 	return m
@@ -166,13 +170,6 @@ func (m *MemoryManager) MinAddress() uintptr { return m.minAddr }
 
 // MaxAddress returns the end of the mappable range.
 func (m *MemoryManager) MaxAddress() uintptr { return m.maxAddr }
-
-// SetStackLimit sets how far a grows-down VMA may grow (RLIMIT_STACK).
-func (m *MemoryManager) SetStackLimit(limit uintptr) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.stackLimit = limit
-}
 
 // SetArgvEnv records where the loader put the argv and envp strings.
 func (m *MemoryManager) SetArgvEnv(argvStart, argvEnd, envStart, envEnd uintptr) {

@@ -86,9 +86,17 @@ func (m *MemoryManager) MMap(o MMapOpts) (uintptr, error) {
 			if o.NoReplace {
 				return 0, unix.EEXIST
 			}
+			if err := m.mayGrowLocked(uint64(length), newIsData(o), addr, addr+length); err != nil {
+				return 0, err
+			}
 			m.unmapLocked(addr, length)
+		} else if err := m.mayGrowLocked(uint64(length), newIsData(o), 0, 0); err != nil {
+			return 0, err
 		}
 	} else {
+		if err := m.mayGrowLocked(uint64(length), newIsData(o), 0, 0); err != nil {
+			return 0, err
+		}
 		a, ok := m.placeLocked(o.Addr, length)
 		if !ok {
 			return 0, errNoMem
@@ -119,6 +127,9 @@ func (m *MemoryManager) MMap(o MMapOpts) (uintptr, error) {
 	}
 	return addr, nil
 }
+
+// newIsData says whether the mapping o describes counts as data.
+func newIsData(o MMapOpts) bool { return o.Perms.Write && o.Private && !o.GrowsDown }
 
 // placeLocked picks an address for a non-fixed mapping: the hint if free,
 // else top-down below the mmap base, else anywhere.
@@ -297,6 +308,9 @@ func (m *MemoryManager) Brk(addr uintptr) uintptr {
 		// Like Linux, keep a guard page away from the next mapping.
 		guardEnd := newEnd + linux.PageSize
 		if guardEnd < newEnd || m.overlapsLocked(oldEnd, guardEnd) {
+			return m.brk
+		}
+		if m.mayGrowLocked(uint64(newEnd-oldEnd), true, 0, 0) != nil {
 			return m.brk
 		}
 		m.insertLocked(vma{

@@ -65,6 +65,9 @@ func (m *MemoryManager) MRemap(oldAddr, oldSize, newSize uintptr, flags int, new
 		// Grow in place when the range ends the VMA and the space after it
 		// is free.
 		grow := newLen - oldLen
+		if err := m.mayGrowLocked(uint64(grow), v.isData(), 0, 0); err != nil {
+			return 0, err
+		}
 		if v.end == oldEnd && m.inBounds(oldEnd, grow) && !m.overlapsLocked(oldEnd, oldEnd+grow) {
 			if !v.hasOffset() || v.fileOffset(oldEnd)+uint64(grow) >= v.off {
 				v.end = oldEnd + grow
@@ -81,6 +84,11 @@ func (m *MemoryManager) MRemap(oldAddr, oldSize, newSize uintptr, flags int, new
 		}
 		newAddr = a
 	} else {
+		if newLen > oldLen {
+			if err := m.mayGrowLocked(uint64(newLen-oldLen), v.isData(), newAddr, newAddr+newLen); err != nil {
+				return 0, err
+			}
+		}
 		m.unmapLocked(newAddr, newLen)
 		// Unmapping may have reshuffled the VMA slice.
 		v = m.findLocked(oldAddr)

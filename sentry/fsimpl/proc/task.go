@@ -61,6 +61,12 @@ func (p *procFS) taskEntries(t *kernel.Task) map[string]vfs.Inode {
 		"root":    kernfs.NewSymlink(func(vfs.Context) string { return "/" }),
 		"fd":      p.fdDir(t),
 		"mem":     memFile(t),
+		"smaps": kernfs.NewFile(0o444, func(vfs.Context) ([]byte, error) {
+			return withMM(t, func(m mmView) []byte { return m.Smaps() }), nil
+		}),
+		"smaps_rollup": kernfs.NewFile(0o444, func(vfs.Context) ([]byte, error) {
+			return withMM(t, func(m mmView) []byte { return m.SmapsRollup() }), nil
+		}),
 		"auxv": kernfs.NewFile(0o400, func(vfs.Context) ([]byte, error) {
 			return withMM(t, func(m mmView) []byte { return m.Auxv() }), nil
 		}),
@@ -69,6 +75,8 @@ func (p *procFS) taskEntries(t *kernel.Task) map[string]vfs.Inode {
 
 type mmView interface {
 	Maps() []byte
+	Smaps() []byte
+	SmapsRollup() []byte
 	Auxv() []byte
 	VirtualSize() uint64
 	ResidentSize() uint64
