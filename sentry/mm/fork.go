@@ -28,15 +28,22 @@ func (m *MemoryManager) Fork() (*MemoryManager, error) {
 	c.stackLimit, c.asLimit, c.dataLimit = m.stackLimit, m.asLimit, m.dataLimit
 	c.argvStart, c.argvEnd, c.envStart, c.envEnd = m.argvStart, m.argvEnd, m.envStart, m.envEnd
 	c.auxv = m.auxv
-	c.vmas = make([]vma, len(m.vmas))
-	copy(c.vmas, m.vmas)
-	for i := range c.vmas {
-		if c.vmas[i].file != nil {
-			c.vmas[i].file.IncRef()
+	c.vmas = make([]vma, 0, len(m.vmas))
+	for _, v := range m.vmas {
+		if v.dontFork {
+			continue
 		}
+		if v.file != nil {
+			v.file.IncRef()
+		}
+		c.vmas = append(c.vmas, v)
 	}
 	for i := range m.vmas {
 		v := &m.vmas[i]
+		if v.dontFork || v.wipeOnFork {
+			// Not in the child, or there with no pages (zeros).
+			continue
+		}
 		if !v.private && v.file == nil {
 			// Both sides must see the same frames of a MAP_SHARED
 			// anonymous mapping, even of pages neither touched yet (a

@@ -240,11 +240,15 @@ func (m *MemoryManager) MProtect(addr, length uintptr, prot platform.AccessType)
 	return nil
 }
 
-// Madvise advice values that change memory contents.
+// Madvise advice values that change memory contents, or what fork does.
 const (
-	madvDontNeed = 4
-	madvFree     = 8
-	madvRemove   = 9
+	madvDontNeed   = 4
+	madvFree       = 8
+	madvRemove     = 9
+	madvDontFork   = 10
+	madvDoFork     = 11
+	madvWipeOnFork = 18
+	madvKeepOnFork = 19
 )
 
 // validAdvice reports whether Linux knows the madvise advice: 0-4
@@ -254,10 +258,39 @@ func validAdvice(a int) bool {
 	return a >= 0 && a <= 4 || a >= 8 && a <= 26 || a == 100 || a == 101
 }
 
+// setForkAdviceLocked applies MADV_DONTFORK, _DOFORK, _WIPEONFORK or
+// _KEEPONFORK to the VMAs of [start, end), splitting them at the ends:
+// WIPEONFORK is EINVAL unless every one is private and anonymous, and
+// then changes nothing. Preconditions: m.mu is held; the range is
+// covered.
+func (m *MemoryManager) setForkAdviceLocked(start, end uintptr, advice int) error {
+	if advice == madvWipeOnFork {
+		for i := m.findIndexLocked(start); i < len(m.vmas) && m.vmas[i].start < end; i++ {
+			if v := &m.vmas[i]; !v.private || v.hasOffset() {
+				return errInval
+			}
+		}
+	}
+	m.splitLocked(start)
+	m.splitLocked(end)
+	for i := m.findIndexLocked(start); i < len(m.vmas) && m.vmas[i].start < end; i++ {
+		v := &m.vmas[i]
+		switch advice {
+		case madvDontFork, madvDoFork:
+			v.dontFork = advice == madvDontFork
+		default:
+			v.wipeOnFork = advice == madvWipeOnFork
+		}
+	}
+	m.mergeRangeLocked(start, end)
+	return nil
+}
+
 // Madvise implements madvise(2). MADV_DONTNEED (and MADV_FREE) drop the
 // private pages of the range, which then read as zero (anonymous) or as the
 // file's contents again; shared pages are only unmapped from the platform.
-// Other advice is accepted and ignored. ENOMEM if part of the range is
+// MADV_DONTFORK/DOFORK and MADV_WIPEONFORK/KEEPONFORK mark what fork
+// leaves out or gives empty. Other advice is accepted and ignored. ENOMEM if part of the range is
 // unmapped.
 func (m *MemoryManager) Madvise(addr, length uintptr, advice int) error {
 	if !validAdvice(advice) {
@@ -274,6 +307,13 @@ func (m *MemoryManager) Madvise(addr, length uintptr, advice int) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	covered := m.coveredLocked(addr, end)
+	switch advice {
+	case madvDontFork, madvDoFork, madvWipeOnFork, madvKeepOnFork:
+		if !covered {
+			return errNoMem
+		}
+		return m.setForkAdviceLocked(addr, end, advice)
+	}
 	if advice == madvDontNeed || advice == madvFree || advice == madvRemove {
 		m.unmapPlatformLocked(addr, end)
 		for i := m.findIndexLocked(addr); i < len(m.vmas) && m.vmas[i].start < end; i++ {

@@ -20,6 +20,9 @@ type vma struct {
 	// special, if set, backs the VMA with these pages (the vDSO); off
 	// is then the offset into them. Shared, immutable.
 	special *SpecialPages
+	// dontFork (MADV_DONTFORK) leaves the VMA out of a forked child;
+	// wipeOnFork (MADV_WIPEONFORK) gives the child the VMA empty.
+	dontFork, wipeOnFork bool
 }
 
 // hasOffset says whether off means something for v (file or special).
@@ -39,7 +42,8 @@ func (v *vma) dropFile() {
 // canMerge says whether b, starting where a ends, can be folded into a.
 func canMerge(a, b *vma) bool {
 	if a.end != b.start || a.perms != b.perms || a.maxPerms != b.maxPerms ||
-		a.private != b.private || a.growsDown != b.growsDown || a.name != b.name || a.file != b.file || a.special != b.special {
+		a.private != b.private || a.growsDown != b.growsDown || a.name != b.name || a.file != b.file || a.special != b.special ||
+		a.dontFork != b.dontFork || a.wipeOnFork != b.wipeOnFork {
 		return false
 	}
 	return !a.hasOffset() || a.fileOffset(a.end) == b.off
