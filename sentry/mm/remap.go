@@ -16,13 +16,19 @@ const (
 // MRemap implements mremap(2) for a range inside one VMA: shrinking in
 // place, growing in place when the space after it is free, and moving (with
 // MREMAP_MAYMOVE, optionally MREMAP_FIXED) by re-keying the pages, so no
-// data is copied. MREMAP_DONTUNMAP and old_size 0 (duplicating a shared
-// mapping) answer EINVAL.
+// data is copied. MREMAP_DONTUNMAP (with MAYMOVE, sizes equal) always
+// moves and leaves the old range mapped and empty: zeros, or the file's
+// contents again. old_size 0 (duplicating a shared mapping) answers
+// EINVAL.
 func (m *MemoryManager) MRemap(oldAddr, oldSize, newSize uintptr, flags int, newAddr uintptr) (uintptr, error) {
-	if flags&^(MRemapMayMove|MRemapFixed) != 0 || oldAddr%linux.PageSize != 0 {
+	if flags&^(MRemapMayMove|MRemapFixed|MRemapDontUnmap) != 0 || oldAddr%linux.PageSize != 0 {
 		return 0, errInval
 	}
-	if flags&MRemapFixed != 0 && flags&MRemapMayMove == 0 {
+	if flags&(MRemapFixed|MRemapDontUnmap) != 0 && flags&MRemapMayMove == 0 {
+		return 0, errInval
+	}
+	dontUnmap := flags&MRemapDontUnmap != 0
+	if dontUnmap && oldSize != newSize {
 		return 0, errInval
 	}
 	oldLen, ok1 := pageRoundUp(oldSize)
@@ -55,7 +61,13 @@ func (m *MemoryManager) MRemap(oldAddr, oldSize, newSize uintptr, flags int, new
 		return 0, errFault
 	}
 
-	if !fixed {
+	if dontUnmap {
+		// The old range stays: the address space grows by the new one.
+		if err := m.mayGrowLocked(uint64(newLen), v.isData(), 0, 0); err != nil {
+			return 0, err
+		}
+	}
+	if !fixed && !dontUnmap {
 		if newLen <= oldLen {
 			if newLen < oldLen {
 				m.unmapLocked(oldAddr+newLen, oldLen-newLen)
@@ -78,13 +90,15 @@ func (m *MemoryManager) MRemap(oldAddr, oldSize, newSize uintptr, flags int, new
 		if flags&MRemapMayMove == 0 {
 			return 0, errNoMem
 		}
+	}
+	if !fixed {
 		a, ok := m.placeLocked(0, newLen)
 		if !ok {
 			return 0, errNoMem
 		}
 		newAddr = a
 	} else {
-		if newLen > oldLen {
+		if newLen > oldLen && !dontUnmap {
 			if err := m.mayGrowLocked(uint64(newLen-oldLen), v.isData(), newAddr, newAddr+newLen); err != nil {
 				return 0, err
 			}
@@ -115,7 +129,9 @@ func (m *MemoryManager) MRemap(oldAddr, oldSize, newSize uintptr, flags int, new
 		delete(m.pages, a)
 		m.pages[newAddr+(a-oldAddr)] = pe
 	}
-	m.unmapLocked(oldAddr, oldLen)
+	if !dontUnmap {
+		m.unmapLocked(oldAddr, oldLen)
+	}
 	if m.overlapsLocked(nv.start, nv.end) {
 		// Cannot happen (the range was free or just unmapped); be safe.
 		nv.dropFile()
