@@ -48,11 +48,10 @@ var syscalls = map[uintptr]entry{
 	unix.SYS_MPROTECT: {"mprotect", Mprotect, Partial, "PROT_GROWSDOWN and PROT_GROWSUP are accepted and ignored"},
 	unix.SYS_MUNMAP:   {"munmap", Munmap, Supported, ""},
 	unix.SYS_BRK:      {"brk", Brk, Supported, ""},
-	unix.SYS_MREMAP:   {"mremap", Mremap, Partial, "MREMAP_DONTUNMAP and an old_size of 0 answer EINVAL"},
-	unix.SYS_MADVISE: {"madvise", Madvise, Partial, "MADV_DONTNEED, MADV_FREE and MADV_REMOVE drop private pages; " +
-		"other advice is accepted and ignored, including MADV_DONTFORK and MADV_WIPEONFORK, so a child still " +
-		"gets those pages"},
-	unix.SYS_MSYNC:      {"msync", Msync, Partial, "checks the range only: shared file mappings are private copies, nothing is written back"},
+	unix.SYS_MREMAP:   {"mremap", Mremap, Partial, "an old_size of 0 (duplicating a shared mapping) answers EINVAL"},
+	unix.SYS_MADVISE: {"madvise", Madvise, Supported, "MADV_DONTNEED, MADV_FREE and MADV_REMOVE drop private pages; " +
+		"MADV_DONTFORK/DOFORK and MADV_WIPEONFORK/KEEPONFORK change what fork copies; other advice is accepted and ignored"},
+	unix.SYS_MSYNC:      {"msync", Msync, Partial, "checks the range only: tmpfs shared mappings are the file already; gofer files' shared mappings are private copies, nothing is written back"},
 	unix.SYS_MLOCK:      {"mlock", Mlock, Supported, "nothing to lock (the sentry never swaps); the range must be mapped; RLIMIT_MEMLOCK is not checked"},
 	unix.SYS_MUNLOCK:    {"munlock", Mlock, Supported, "the range must be mapped"},
 	unix.SYS_MLOCKALL:   {"mlockall", Mlockall, Supported, "checks the flags only: nothing to lock"},
