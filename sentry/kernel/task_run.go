@@ -113,7 +113,12 @@ loop:
 			}
 		case platform.EventFault:
 			if si, err := t.mm.HandleHostFault(info); err != nil {
-				t.forceSignal(&linux.SignalInfo{Signo: int32(linux.SIGSEGV), Code: si.Code, Addr: uint64(info.Addr)})
+				// SIGSEGV, or SIGBUS past the end of a mapped file.
+				signo := si.Signo
+				if signo == 0 {
+					signo = int32(linux.SIGSEGV)
+				}
+				t.forceSignal(&linux.SignalInfo{Signo: signo, Code: si.Code, Addr: uint64(info.Addr)})
 			}
 		case platform.EventSignal:
 			t.forceSignal(&linux.SignalInfo{Signo: info.Signo, Code: info.Code, Addr: uint64(info.Addr)})

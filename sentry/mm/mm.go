@@ -99,6 +99,10 @@ type MemoryManager struct {
 	asLimit, dataLimit uint64
 	// argv/env string ranges for /proc/pid/cmdline and environ.
 	argvStart, argvEnd, envStart, envEnd uintptr
+	// frameSources are the files whose frames the manager has mapped,
+	// by FrameOwner: they call InvalidateFrames, and Release makes them
+	// forget the manager.
+	frameSources map[any]pgalloc.FrameSource
 	// auxv is the auxiliary vector as the loader wrote it (pairs of
 	// little-endian words, AT_NULL included), for /proc/pid/auxv.
 	// Immutable once set.
@@ -214,6 +218,10 @@ func (m *MemoryManager) Release() {
 	}
 	m.released = true
 	m.releaseAllPagesLocked()
+	for _, src := range m.frameSources {
+		src.ForgetMapper(m)
+	}
+	m.frameSources = nil
 	for i := range m.vmas {
 		m.vmas[i].dropFile()
 	}

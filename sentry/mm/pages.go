@@ -108,7 +108,7 @@ func (m *MemoryManager) populateSharedLocked(v *vma, src pgalloc.FrameSource, mi
 		for j < len(missing) && missing[j] == missing[j-1]+linux.PageSize {
 			j++
 		}
-		if err := src.SharedFrames(m.mf, v.fileOffset(missing[i]), frames[i:j]); err != nil {
+		if err := src.SharedFrames(m.mf, v.fileOffset(missing[i]), frames[i:j], m); err != nil {
 			for _, fr := range frames[:i] {
 				m.mf.DecRef(fr)
 			}
@@ -119,7 +119,36 @@ func (m *MemoryManager) populateSharedLocked(v *vma, src pgalloc.FrameSource, mi
 	for i, a := range missing {
 		m.pages[a] = &pageEntry{fr: frames[i]}
 	}
+	if m.frameSources == nil {
+		m.frameSources = make(map[any]pgalloc.FrameSource)
+	}
+	m.frameSources[src.FrameOwner()] = src
 	return nil
+}
+
+// InvalidateFrames implements pgalloc.FrameMapper: the pages of shared
+// mappings of owner at file offsets from on are dropped (and unmapped
+// from the platform), so the next access faults and finds them past the
+// end of the file.
+func (m *MemoryManager) InvalidateFrames(owner any, from uint64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i := range m.vmas {
+		v := &m.vmas[i]
+		src := sharedSource(v)
+		if src == nil || src.FrameOwner() != owner {
+			continue
+		}
+		start := v.start
+		if from > v.off {
+			if from-v.off >= uint64(v.end-v.start) {
+				continue
+			}
+			start = v.start + uintptr(from-v.off)
+		}
+		m.unmapPlatformLocked(start, v.end)
+		m.releasePagesLocked(start, v.end)
+	}
 }
 
 // readFull fills buf from f at off. Bytes past the end of the file stay zero

@@ -165,8 +165,23 @@ func (f *MemoryFile) DecRef(fr *Frame) {
 type FrameSource interface {
 	// SharedFrames fills frames with the frames of the file's pages
 	// from off (page-aligned) on, making them from the file's data as
-	// needed, one reference each for the caller. A page wholly past the
-	// end of the file is an error (Linux raises SIGBUS there), and then
-	// no reference is taken.
-	SharedFrames(mf *MemoryFile, off uint64, frames []*Frame) error
+	// needed, one reference each for the caller, and remembers mapper
+	// as one that maps them. A page wholly past the end of the file is
+	// an error (Linux raises SIGBUS there), and then no reference is
+	// taken.
+	SharedFrames(mf *MemoryFile, off uint64, frames []*Frame, mapper FrameMapper) error
+	// FrameOwner identifies the file (the same for every open of it).
+	FrameOwner() any
+	// ForgetMapper drops mapper from the file's mappers.
+	ForgetMapper(mapper FrameMapper)
+}
+
+// FrameMapper is an address space that maps a FrameSource's frames. When
+// the file drops frames (a truncation) it calls InvalidateFrames, holding
+// none of its own locks, so that the mapper stops mapping them: the next
+// access faults and finds the page gone.
+type FrameMapper interface {
+	// InvalidateFrames drops the mapper's pages of the file owner at
+	// file offsets from on.
+	InvalidateFrames(owner any, from uint64)
 }

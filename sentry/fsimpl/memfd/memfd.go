@@ -196,12 +196,16 @@ var _ vfs.FileAllocator = (*file)(nil)
 // SharedFrames implements pgalloc.FrameSource with the tmpfs file's frames:
 // a memfd mapped shared is shared memory. (Seals that forbid shared
 // writable mappings are checked at mmap.)
-func (f *file) SharedFrames(mf *pgalloc.MemoryFile, off uint64, frames []*pgalloc.Frame) error {
-	src, ok := f.FileImpl.(pgalloc.FrameSource)
-	if !ok {
-		return unix.ENODEV
-	}
-	return src.SharedFrames(mf, off, frames)
+func (f *file) SharedFrames(mf *pgalloc.MemoryFile, off uint64, frames []*pgalloc.Frame, mapper pgalloc.FrameMapper) error {
+	return f.FileImpl.(pgalloc.FrameSource).SharedFrames(mf, off, frames, mapper)
+}
+
+// FrameOwner implements pgalloc.FrameSource.
+func (f *file) FrameOwner() any { return f.FileImpl.(pgalloc.FrameSource).FrameOwner() }
+
+// ForgetMapper implements pgalloc.FrameSource.
+func (f *file) ForgetMapper(m pgalloc.FrameMapper) {
+	f.FileImpl.(pgalloc.FrameSource).ForgetMapper(m)
 }
 
 // Write implements vfs.FileImpl: EPERM under F_SEAL_WRITE or

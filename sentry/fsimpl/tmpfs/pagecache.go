@@ -13,7 +13,8 @@ import (
 // content and write(2) shows through every mapping, in every process. A
 // page with a frame is authoritative there and data's copy of it is
 // stale; Read and Write go through spansLocked, which picks the right one
-// per page. When the file's last open ends no mapping of it can remain
+// per page. The file remembers who maps its frames (mappers), and a
+// truncation tells them to drop the pages past the new end. When the file's last open ends no mapping of it can remain
 // (a mapping holds an open file), so the frames go back into data then.
 //
 // Cost: one Allocate and one page copy per page on its first shared
@@ -27,7 +28,7 @@ var errPastEOF = errors.New("tmpfs: page past the end of the file")
 const pageSize = linux.PageSize
 
 // SharedFrames implements pgalloc.FrameSource.
-func (f *regularFile) SharedFrames(mf *pgalloc.MemoryFile, off uint64, frames []*pgalloc.Frame) error {
+func (f *regularFile) SharedFrames(mf *pgalloc.MemoryFile, off uint64, frames []*pgalloc.Frame, mapper pgalloc.FrameMapper) error {
 	i := f.inode
 	i.mu.Lock()
 	defer i.mu.Unlock()
@@ -41,6 +42,12 @@ func (f *regularFile) SharedFrames(mf *pgalloc.MemoryFile, off uint64, frames []
 	i.cacheMF = mf
 	if i.cache == nil {
 		i.cache = make(map[int64]*pgalloc.Frame)
+	}
+	if mapper != nil {
+		if i.mappers == nil {
+			i.mappers = make(map[pgalloc.FrameMapper]struct{})
+		}
+		i.mappers[mapper] = struct{}{}
 	}
 	first := int64(off / pageSize)
 	for k := range frames {
@@ -63,6 +70,35 @@ func (f *regularFile) SharedFrames(mf *pgalloc.MemoryFile, off uint64, frames []
 		frames[k] = fr
 	}
 	return nil
+}
+
+// FrameOwner implements pgalloc.FrameSource: the inode, whichever open
+// of it the mapping came through.
+func (f *regularFile) FrameOwner() any { return f.inode }
+
+// ForgetMapper implements pgalloc.FrameSource.
+func (f *regularFile) ForgetMapper(m pgalloc.FrameMapper) {
+	i := f.inode
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	delete(i.mappers, m)
+}
+
+// invalidateMappers tells every mapper that the file's pages from size on
+// are gone (after a truncation), so that their next access faults and
+// raises SIGBUS as on Linux. Called without i.mu: mappers take their own
+// locks, which a fault holds before i.mu.
+func (i *inode) invalidateMappers(size int64) {
+	i.mu.RLock()
+	mappers := make([]pgalloc.FrameMapper, 0, len(i.mappers))
+	for m := range i.mappers {
+		mappers = append(mappers, m)
+	}
+	i.mu.RUnlock()
+	from := (uint64(size) + pageSize - 1) &^ (pageSize - 1)
+	for _, m := range mappers {
+		m.InvalidateFrames(i, from)
+	}
 }
 
 // spansLocked calls fn for each piece of [off, off+n) that lies in one
@@ -118,5 +154,5 @@ func (i *inode) writeBackCacheLocked() {
 		copy(i.data[start:min(start+pageSize, int64(len(i.data)))], i.cacheMF.Slice(fr.Off, pageSize))
 		i.cacheMF.DecRef(fr)
 	}
-	i.cache, i.cacheMF = nil, nil
+	i.cache, i.cacheMF, i.mappers = nil, nil, nil
 }

@@ -11,9 +11,20 @@ import (
 	"github.com/cocoon-sandbox/cocoon/sentry/vfs/vfstest"
 )
 
+// recordingMapper records the invalidations a file sends it.
+type recordingMapper struct {
+	owners []any
+	froms  []uint64
+}
+
+func (r *recordingMapper) InvalidateFrames(owner any, from uint64) {
+	r.owners = append(r.owners, owner)
+	r.froms = append(r.froms, from)
+}
+
 // TestSharedFrames checks the page cache: a frame handed out is the
 // file's content both ways, the end of the file bounds it, truncation
-// drops and zeroes what lies past the end, and the last close takes the
+// drops and zeroes what lies past the end and tells the mappers, and the last close takes the
 // frames back into the data and frees them.
 func TestSharedFrames(t *testing.T) {
 	ctx := vfstest.NewCtx(0, 0)
@@ -37,14 +48,15 @@ func TestSharedFrames(t *testing.T) {
 	}
 	used := mf.Used()
 
+	mapper := &recordingMapper{}
 	frames := make([]*pgalloc.Frame, 3)
-	if err := file.SharedFrames(mf, 0, frames); err != nil {
+	if err := file.SharedFrames(mf, 0, frames, mapper); err != nil {
 		t.Fatalf("SharedFrames of the file's 3 pages: %v", err)
 	}
 	if got := mf.Used() - used; got != 3*pageSize {
 		t.Errorf("memory file grew by %d bytes, want 3 pages", got)
 	}
-	if err := file.SharedFrames(mf, 3*pageSize, make([]*pgalloc.Frame, 1)); err == nil {
+	if err := file.SharedFrames(mf, 3*pageSize, make([]*pgalloc.Frame, 1), mapper); err == nil {
 		t.Error("SharedFrames of a page wholly past the end succeeded")
 	}
 	// A store through the frame is the file's content...
@@ -62,7 +74,7 @@ func TestSharedFrames(t *testing.T) {
 	}
 	// The same page gets the same frame.
 	again := make([]*pgalloc.Frame, 1)
-	if err := file.SharedFrames(mf, pageSize, again); err != nil || again[0] != frames[1] {
+	if err := file.SharedFrames(mf, pageSize, again, nil); err != nil || again[0] != frames[1] {
 		t.Errorf("second SharedFrames of page 1: %v, same frame %v", err, again[0] == frames[1])
 	}
 	mf.DecRef(again[0])
@@ -71,6 +83,9 @@ func TestSharedFrames(t *testing.T) {
 	// zeroes page 1 past the end.
 	if err := ino.SetAttr(ctx, vfs.SetAttr{Mask: vfs.SetSize, Size: pageSize + 10}); err != nil {
 		t.Fatal(err)
+	}
+	if len(mapper.froms) != 1 || mapper.owners[0] != file.FrameOwner() || mapper.froms[0] != 2*pageSize {
+		t.Errorf("truncation told the mapper %v from %v, want once, from page 2", mapper.owners, mapper.froms)
 	}
 	if frames[2].Refs.Load() != 1 {
 		t.Errorf("page 2's frame has %d references after truncation, want the mapping's only", frames[2].Refs.Load())

@@ -90,6 +90,9 @@ type inode struct {
 	cacheMF *pgalloc.MemoryFile
 	// opens counts the regular file's open files.
 	opens int
+	// mappers are the address spaces that map cache frames (every
+	// SharedFrames caller since the cache was last empty).
+	mappers map[pgalloc.FrameMapper]struct{}
 	// target is a symlink's target.
 	target string
 	// children are a directory's entries.
@@ -128,7 +131,16 @@ func (i *inode) Stat(ctx vfs.Context) (vfs.Attr, error) {
 // SetAttr implements vfs.Inode.
 func (i *inode) SetAttr(ctx vfs.Context, sa vfs.SetAttr) error {
 	i.mu.Lock()
-	defer i.mu.Unlock()
+	err := i.setAttrLocked(sa)
+	i.mu.Unlock()
+	if err == nil && sa.Mask&vfs.SetSize != 0 {
+		i.invalidateMappers(sa.Size)
+	}
+	return err
+}
+
+// setAttrLocked implements SetAttr. Preconditions: i.mu held.
+func (i *inode) setAttrLocked(sa vfs.SetAttr) error {
 	if sa.Mask&vfs.SetSize != 0 {
 		if i.ftype() != vfs.TypeRegular {
 			return unix.EINVAL
@@ -250,6 +262,7 @@ func (i *inode) Open(ctx vfs.Context, flags uint32) (vfs.FileImpl, error) {
 			if err != nil {
 				return nil, err
 			}
+			i.invalidateMappers(0)
 		}
 		i.mu.Lock()
 		i.opens++

@@ -2,10 +2,11 @@
  * read(), other mappings and other processes, and the file after munmap;
  * write() shows through existing shared mappings; msync; a MAP_PRIVATE
  * mapping sees the file until it writes a page, and its stores never reach
- * the file. (ftruncate under a mapping: ../pending/filemap_truncate.c.) */
+ * the file; ftruncate under a mapping gives SIGBUS past the end. */
 #include "test.h"
 
 #include <fcntl.h>
+#include <setjmp.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 
@@ -118,6 +119,35 @@ static void private_mapping(void)
 	CHECK_EQ(c, 'a');
 }
 
+static sigjmp_buf jb;
+static void on_bus(int sig)
+{
+	(void)sig;
+	siglongjmp(jb, 1);
+}
+
+static void truncated_under_mapping(void)
+{
+	setup();
+	char *m = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	CHECK(m != MAP_FAILED);
+	m[2 * 4096] = 'e';
+	CHECK(ftruncate(fd, 4096) == 0);
+	struct sigaction sa = {0};
+	sa.sa_handler = on_bus;
+	CHECK(sigaction(SIGBUS, &sa, NULL) == 0);
+	volatile int bus = 0;
+	if (sigsetjmp(jb, 1) == 0)
+		(void)*(volatile char *)(m + 2 * 4096);
+	else
+		bus = 1;
+	CHECK_EQ(bus, 1);
+	/* growing the file again brings the page back, zeroed */
+	CHECK(ftruncate(fd, 3 * 4096) == 0);
+	CHECK_EQ(m[2 * 4096], 0);
+	CHECK(munmap(m, 3 * 4096) == 0);
+}
+
 int main(void)
 {
 	int tmp = mkstemp(path);
@@ -129,6 +159,7 @@ int main(void)
 	fails += run_group("two-shared-mappings", two_mappings, 30);
 	fails += run_group("shared-across-processes", across_processes, 30);
 	fails += run_group("private-mapping", private_mapping, 30);
+	fails += run_group("sigbus-past-eof", truncated_under_mapping, 30);
 	CHECK(unlink(path) == 0);
 	return fails != 0;
 }
