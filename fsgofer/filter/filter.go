@@ -31,27 +31,33 @@ import (
 // int: the upper half of the register is not defined for it.
 func low32(v uint64) seccomp.Arg { return seccomp.MaskedEqual(0xffffffff, v) }
 
-// Rules returns the gofer's allowlist for serving on the connected socket
-// sockFD. Order within one number matters only for readability: any
-// matching form allows.
-func Rules(sockFD int) []seccomp.SyscallRule {
-	sock := low32(uint64(sockFD))
+// Rules returns the gofer's allowlist for serving on the connected sockets
+// sockFDs (the root's, then one per bind mount). Order within one number
+// matters only for readability: any matching form allows.
+func Rules(sockFDs ...int) []seccomp.SyscallRule {
 	A := seccomp.Allow
 	anyv := seccomp.Any
 	eq := seccomp.EqualTo
-	return []seccomp.SyscallRule{
-		// --- The file protocol (fsgofer/proto) -----------------------
-		// Requests and their FDs arrive only on the socket runsc gave
-		// us, with MSG_CMSG_CLOEXEC (proto.Recv); replies and donated
-		// FDs leave on it with MSG_NOSIGNAL (proto.Send). No other
-		// socket may be used, and none created.
-		A(unix.SYS_RECVMSG, sock, anyv, eq(unix.MSG_CMSG_CLOEXEC)),
-		A(unix.SYS_SENDMSG, sock, anyv, eq(unix.MSG_NOSIGNAL)),
-		// Requests are served by several worker threads at once, each
-		// blocked in recvmsg when idle: a worker that fails for good
-		// shuts the socket down (both ways only) to wake the others.
-		A(unix.SYS_SHUTDOWN, sock, eq(unix.SHUT_RDWR)),
-
+	var rules []seccomp.SyscallRule
+	for _, fd := range sockFDs {
+		sock := low32(uint64(fd))
+		rules = append(rules,
+			// --- The file protocol (fsgofer/proto) ---------------
+			// Requests and their FDs arrive only on the sockets
+			// runsc gave us, with MSG_CMSG_CLOEXEC (proto.Recv);
+			// replies and donated FDs leave on them with
+			// MSG_NOSIGNAL (proto.Send). No other socket may be
+			// used, and none created.
+			A(unix.SYS_RECVMSG, sock, anyv, eq(unix.MSG_CMSG_CLOEXEC)),
+			A(unix.SYS_SENDMSG, sock, anyv, eq(unix.MSG_NOSIGNAL)),
+			// Requests are served by several worker threads at
+			// once, each blocked in recvmsg when idle: a worker
+			// that fails for good shuts its socket down (both ways
+			// only) to wake the others.
+			A(unix.SYS_SHUTDOWN, sock, eq(unix.SHUT_RDWR)),
+		)
+	}
+	return append(rules, []seccomp.SyscallRule{
 		// --- The served tree (fsgofer/server) ------------------------
 		// Walk, open and create resolve one name at a time relative
 		// to a directory FD (node.openat); Serve opens the root
@@ -88,11 +94,14 @@ func Rules(sockFD int) []seccomp.SyscallRule {
 		// Every FD the server opened and no longer needs (sent FDs
 		// are closed after the peer holds its copy).
 		A(unix.SYS_CLOSE),
-		// fcntl: only reading and setting the status flags
+		// fcntl: reading and setting the status flags
 		// (unix.SetNonblock on the socket; node.go sets O_APPEND on a
-		// donated FD). Not F_DUPFD, F_SETOWN, F_SETLEASE, locks.
+		// donated FD), and F_DUPFD_CLOEXEC, with which each open of a
+		// file bind mount's root duplicates its I/O descriptor
+		// (ServeFile). Not F_DUPFD, F_SETOWN, F_SETLEASE, locks.
 		A(unix.SYS_FCNTL, anyv, eq(unix.F_GETFL)),
 		A(unix.SYS_FCNTL, anyv, eq(unix.F_SETFL)),
+		A(unix.SYS_FCNTL, anyv, eq(unix.F_DUPFD_CLOEXEC)),
 		// Serve sets the umask to 0 and reads its own IDs once.
 		A(unix.SYS_UMASK),
 		A(unix.SYS_GETEUID),
@@ -116,15 +125,15 @@ func Rules(sockFD int) []seccomp.SyscallRule {
 		// The netpoller's wake-up eventfd, and draining it.
 		A(unix.SYS_EVENTFD2),
 		A(unix.SYS_READ),
-	}
+	}...)
 }
 
 // New returns the gofer's whole filter: Rules and the Go runtime's,
 // killing the process on anything else or on a foreign calling
 // convention.
-func New(sockFD int) *seccomp.Filter {
+func New(sockFDs ...int) *seccomp.Filter {
 	return &seccomp.Filter{
-		Rules:   append(Rules(sockFD), seccomp.GoRuntimeRules()...),
+		Rules:   append(Rules(sockFDs...), seccomp.GoRuntimeRules()...),
 		Default: seccomp.ActionKillProcess,
 		BadArch: seccomp.ActionKillProcess,
 	}
@@ -134,9 +143,9 @@ func New(sockFD int) *seccomp.Filter {
 // (SECCOMP_FILTER_FLAG_TSYNC).
 //
 // Preconditions: the gofer has confined itself (sandbox.ConfineGofer) and
-// is about to serve sockFD; nothing after this may need a call not listed.
-func Install(sockFD int) error {
-	prog, err := New(sockFD).Build()
+// is about to serve sockFDs; nothing after this may need a call not listed.
+func Install(sockFDs ...int) error {
+	prog, err := New(sockFDs...).Build()
 	if err != nil {
 		return fmt.Errorf("building gofer seccomp filter: %w", err)
 	}

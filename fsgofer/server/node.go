@@ -263,6 +263,19 @@ func (c *conn) walkOne(dir *node, name string) (*node, proto.Attr, error) {
 	return n, attrOf(&st), nil
 }
 
+// reopenRootFile opens a file root (ServeFile) by duplicating its I/O
+// descriptor: EACCES for a write through a read-only one.
+func (c *conn) reopenRootFile(flags int) (int, error) {
+	ioAcc, err := unix.FcntlInt(uintptr(c.rootIO), unix.F_GETFL, 0)
+	if err != nil {
+		return -1, err
+	}
+	if flags&unix.O_ACCMODE != unix.O_RDONLY && ioAcc&unix.O_ACCMODE == unix.O_RDONLY {
+		return -1, unix.EACCES
+	}
+	return unix.FcntlInt(uintptr(c.rootIO), unix.F_DUPFD_CLOEXEC, 0)
+}
+
 // reopen opens n for I/O with flags (no O_CREAT, no O_TRUNC): directories
 // through "." of their own FD, other files by name in their parent with
 // O_NOFOLLOW, checked to be the same inode as n.
@@ -270,6 +283,9 @@ func (c *conn) reopen(n *node, flags int) (int, error) {
 	flags |= unix.O_CLOEXEC | unix.O_NOCTTY | unix.O_NOFOLLOW
 	if n.isDir() {
 		return openat(n.fd, ".", flags|unix.O_DIRECTORY, 0)
+	}
+	if n == c.root && c.rootIO >= 0 {
+		return c.reopenRootFile(flags)
 	}
 	parent, name := c.parentOf(n)
 	if parent == nil {

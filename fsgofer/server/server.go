@@ -49,8 +49,11 @@ type conn struct {
 	sock     int
 	readOnly bool
 	root     *node
-	euid     uint32
-	egid     uint32
+	// rootIO is the open file a file root's opens duplicate (ServeFile),
+	// or -1.
+	rootIO int
+	euid   uint32
+	egid   uint32
 
 	// mutateMu serializes the requests that change names.
 	mutateMu sync.Mutex
@@ -95,10 +98,30 @@ func Serve(sockFD int, rootDir string, readOnly bool) error {
 	if err != nil {
 		return fmt.Errorf("opening gofer root %q: %w", rootDir, err)
 	}
+	return ServeFD(sockFD, rootFD, readOnly)
+}
+
+// ServeFD is Serve with the root already open: rootFD, an O_PATH
+// descriptor of a directory, which ServeFD takes over and closes.
+func ServeFD(sockFD, rootFD int, readOnly bool) error {
+	return serve(sockFD, rootFD, -1, readOnly)
+}
+
+// ServeFile serves a single file as the root (a file bind mount): pathFD
+// is an O_PATH descriptor of it and ioFD the file opened for I/O (read and
+// write, or read only when readOnly), which every open of the root
+// duplicates, since a file root has no parent to re-open it in. ServeFile
+// takes both over and closes them.
+func ServeFile(sockFD, pathFD, ioFD int, readOnly bool) error {
+	defer unix.Close(ioFD)
+	return serve(sockFD, pathFD, ioFD, readOnly)
+}
+
+func serve(sockFD, rootFD, rootIO int, readOnly bool) error {
 	var st unix.Stat_t
 	if err := unix.Fstat(rootFD, &st); err != nil {
 		unix.Close(rootFD)
-		return fmt.Errorf("stat of gofer root %q: %w", rootDir, err)
+		return fmt.Errorf("stat of gofer root: %w", err)
 	}
 	if err := unix.SetNonblock(sockFD, false); err != nil {
 		unix.Close(rootFD)
@@ -108,6 +131,7 @@ func Serve(sockFD int, rootDir string, readOnly bool) error {
 	c := &conn{
 		sock:     sockFD,
 		readOnly: readOnly,
+		rootIO:   rootIO,
 		root:     newNode(rootFD, &st, nil, ""),
 		fids:     make(map[proto.FID]*node),
 		nextFID:  1,

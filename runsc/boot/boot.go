@@ -29,6 +29,11 @@ type Args struct {
 	// GoferFD is a connected socket to the gofer serving the root.
 	GoferFD int
 
+	// BindFDs are connected sockets to the gofer, one per bind mount of
+	// the spec in spec order (specutils.BindMounts), each serving that
+	// mount's source.
+	BindFDs []int
+
 	// Stdio are the host FDs that become the container's stdin, stdout
 	// and stderr.
 	Stdio [3]int

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/dev"
+	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/gofer"
 	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/host"
 	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/kernfs"
 	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/overlay"
@@ -30,14 +31,14 @@ func readHostFacts() proc.HostFacts {
 // buildFilesystems mounts the root (the gofer's tree under an in-memory
 // overlay, so writes never reach the host) and the spec's mounts, and
 // returns the init's FS context with its working directory set.
-func buildFilesystems(k *kernel.Kernel, v *vfs.VFS, lower vfs.Inode, spec *specs.Spec, facts proc.HostFacts, pts *kernfs.Dir, logf func(string, ...any)) (*vfs.FSContext, error) {
+func buildFilesystems(k *kernel.Kernel, v *vfs.VFS, lower vfs.Inode, binds *bindSources, spec *specs.Spec, facts proc.HostFacts, pts *kernfs.Dir, logf func(string, ...any)) (*vfs.FSContext, error) {
 	dev.Register(v)
 	root := overlay.New(tmpfs.New(0o755), lower)
 	rootVD := v.MountRootWithOptions(root, vfs.MountOptions{FSType: "overlay", Source: "none"})
 	fsctx := vfs.NewFSContext(rootVD)
 	ctx := vfs.Background()
 	for _, m := range spec.Mounts {
-		p, skip, err := planMount(k, facts, pts, m)
+		p, skip, err := planMount(k, facts, pts, binds, m)
 		if err != nil {
 			return nil, err
 		}
@@ -45,7 +46,7 @@ func buildFilesystems(k *kernel.Kernel, v *vfs.VFS, lower vfs.Inode, spec *specs
 			logf("%s", skip)
 			continue
 		}
-		if err := mkdirAll(ctx, v, fsctx, p.dest); err != nil {
+		if err := makeMountPoint(ctx, v, fsctx, p); err != nil {
 			return nil, fmt.Errorf("mounts: creating mount point %q: %w", p.dest, err)
 		}
 		if err := v.MountWithOptions(ctx, fsctx, p.dest, p.fs, p.opts); err != nil {
@@ -61,6 +62,46 @@ func buildFilesystems(k *kernel.Kernel, v *vfs.VFS, lower vfs.Inode, spec *specs
 		vd.DecRef()
 	}
 	return fsctx, nil
+}
+
+// bindSources hands out the gofer connections of the spec's bind mounts,
+// one per bind mount in spec order (Args.BindFDs).
+type bindSources struct {
+	fds    []int
+	shared bool // --file-access=shared
+}
+
+// next attaches to the next bind mount's gofer connection and returns
+// its root: a directory, or a file for a file bind mount.
+func (b *bindSources) next() (vfs.Inode, error) {
+	if len(b.fds) == 0 {
+		return nil, fmt.Errorf("no gofer connection for it (runsc passed none)")
+	}
+	fd := b.fds[0]
+	b.fds = b.fds[1:]
+	return gofer.NewFilesystemWithOptions(fd, gofer.Options{Shared: b.shared})
+}
+
+// makeMountPoint makes p's mount point in the (overlay) root as runc does
+// for those the image lacks: the directory and its parents, or for a file
+// mounted on a file, its parents and an empty file.
+func makeMountPoint(ctx vfs.Context, v *vfs.VFS, fsctx *vfs.FSContext, p mountPlan) error {
+	ft, err := vfs.TypeOf(ctx, p.fs)
+	if err != nil {
+		return err
+	}
+	if ft == vfs.TypeDirectory {
+		return mkdirAll(ctx, v, fsctx, p.dest)
+	}
+	if err := mkdirAll(ctx, v, fsctx, path.Dir(p.dest)); err != nil {
+		return err
+	}
+	f, err := v.OpenAt(ctx, fsctx, fsctx.Root(), p.dest, unix.O_CREAT|unix.O_WRONLY|unix.O_CLOEXEC, 0o644)
+	if err != nil {
+		return err
+	}
+	f.DecRef()
+	return nil
 }
 
 // mkdirAll makes p and its parents in the (overlay) root, as runc does for

@@ -194,7 +194,8 @@ func (l *Loader) build() (int, error) {
 		l.goferRoot = g
 	}
 	pts := newDevpts()
-	fsctx, err := buildFilesystems(l.k, v, lower, spec, host, pts, l.logf)
+	binds := bindSources{fds: args.BindFDs, shared: args.SharedFileAccess}
+	fsctx, err := buildFilesystems(l.k, v, lower, &binds, spec, host, pts, l.logf)
 	if err != nil {
 		return statusBootFailed, err
 	}

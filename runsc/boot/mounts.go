@@ -37,7 +37,7 @@ type mountPlan struct {
 // planMount turns a spec mount into what the sentry mounts. skip says the
 // mount is not provided yet (logged, not fatal); an error is a mount the
 // spec gets wrong.
-func planMount(k *kernel.Kernel, facts proc.HostFacts, pts *kernfs.Dir, m specs.Mount) (p mountPlan, skip string, err error) {
+func planMount(k *kernel.Kernel, facts proc.HostFacts, pts *kernfs.Dir, binds *bindSources, m specs.Mount) (p mountPlan, skip string, err error) {
 	if m.Destination == "" || !path.IsAbs(m.Destination) {
 		return p, "", fmt.Errorf("mounts: destination %q must be an absolute path", m.Destination)
 	}
@@ -48,7 +48,13 @@ func planMount(k *kernel.Kernel, facts proc.HostFacts, pts *kernfs.Dir, m specs.
 		FSType: m.Type, Source: m.Source,
 	}
 	if specutils.IsBind(m) {
-		return p, fmt.Sprintf("bind mount of %q at %q is not supported yet; skipped", m.Source, m.Destination), nil
+		// Served by the gofer on a connection of its own, straight
+		// to the host: no overlay, so writes reach the source unless
+		// the mount is read-only.
+		if p.fs, err = binds.next(); err != nil {
+			return p, "", fmt.Errorf("mounts: bind mount of %q at %q: %w", m.Source, m.Destination, err)
+		}
+		return p, "", nil
 	}
 	switch m.Type {
 	case "proc":

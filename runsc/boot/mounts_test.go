@@ -1,13 +1,18 @@
 package boot
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
+	"github.com/cocoon-sandbox/cocoon/fsgofer/server"
 	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/proc"
 	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/tmpfs"
+	"github.com/cocoon-sandbox/cocoon/sentry/vfs"
 )
 
 func TestParseMountOptions(t *testing.T) {
@@ -54,13 +59,14 @@ func TestPlanMount(t *testing.T) {
 		{m: specs.Mount{Destination: "/sys/fs/cgroup", Type: "cgroup", Options: []string{"ro"}}, readOnly: true},
 		{m: specs.Mount{Destination: "/dev/mqueue", Type: "mqueue"}},
 		{m: specs.Mount{Destination: "/scratch", Type: "tmpfs", Options: []string{"ro", "size=1m"}}, readOnly: true},
-		{m: specs.Mount{Destination: "/data", Type: "bind", Source: "/host", Options: []string{"rbind"}}, wantSkip: true},
+		// A bind mount with no gofer connection for it.
+		{m: specs.Mount{Destination: "/data", Type: "bind", Source: "/host", Options: []string{"rbind"}}, wantErr: true},
 		{m: specs.Mount{Destination: "/x", Type: "nfs"}, wantSkip: true},
 		{m: specs.Mount{Destination: "relative", Type: "tmpfs"}, wantErr: true},
 		{m: specs.Mount{Destination: "", Type: "tmpfs"}, wantErr: true},
 		{m: specs.Mount{Destination: "/t", Type: "tmpfs", Options: []string{"size=huge"}}, wantErr: true},
 	} {
-		p, skip, err := planMount(nil, host, newDevpts(), tc.m)
+		p, skip, err := planMount(nil, host, newDevpts(), &bindSources{}, tc.m)
 		switch {
 		case (err != nil) != tc.wantErr:
 			t.Errorf("%+v: err = %v, want error %t", tc.m, err, tc.wantErr)
@@ -69,5 +75,67 @@ func TestPlanMount(t *testing.T) {
 		case err == nil && skip == "" && (p.fs == nil || p.opts.ReadOnly != tc.readOnly || p.opts.FSType != tc.m.Type):
 			t.Errorf("%+v: plan %+v, want a file system, read-only %t", tc.m, p, tc.readOnly)
 		}
+	}
+}
+
+// TestPlanBindMount plans bind mounts over gofer connections served in
+// process: each takes the next connection, in order, with the mount's
+// read-only option, and a file source is mounted as a file.
+func TestPlanBindMount(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "f"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var binds bindSources
+	for _, src := range []string{dir, filepath.Join(dir, "f")} {
+		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		root, err := unix.Open(src, unix.O_PATH|unix.O_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			if src == dir {
+				server.ServeFD(fds[1], root, true)
+				return
+			}
+			io, err := unix.Open(src, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			server.ServeFile(fds[1], root, io, true)
+		}()
+		t.Cleanup(func() {
+			unix.Shutdown(fds[0], unix.SHUT_RDWR)
+			<-done
+			unix.Close(fds[1])
+		})
+		binds.fds = append(binds.fds, fds[0])
+	}
+	var host proc.HostFacts
+	for i, tc := range []struct {
+		m        specs.Mount
+		readOnly bool
+		ftype    vfs.FileType
+	}{
+		{specs.Mount{Destination: "/data", Type: "bind", Source: dir, Options: []string{"rbind", "ro"}}, true, vfs.TypeDirectory},
+		{specs.Mount{Destination: "/etc/hosts", Source: filepath.Join(dir, "f"), Options: []string{"bind"}}, false, vfs.TypeRegular},
+	} {
+		p, skip, err := planMount(nil, host, newDevpts(), &binds, tc.m)
+		if err != nil || skip != "" {
+			t.Fatalf("bind %d: skip %q, err %v", i, skip, err)
+		}
+		ft, err := vfs.TypeOf(vfs.Background(), p.fs)
+		if err != nil || ft != tc.ftype || p.opts.ReadOnly != tc.readOnly || p.dest != tc.m.Destination {
+			t.Errorf("bind %d: type %v (%v), plan %+v; want type %v, read-only %t", i, ft, err, p, tc.ftype, tc.readOnly)
+		}
+	}
+	if _, _, err := planMount(nil, host, newDevpts(), &binds, specs.Mount{Destination: "/more", Type: "bind", Source: dir}); err == nil {
+		t.Error("a third bind mount over two connections was planned")
 	}
 }

@@ -27,6 +27,7 @@ type Boot struct {
 	controllerFD int
 	exitFD       int
 	stdioFDs     string
+	bindFDs      string
 }
 
 // Name implements subcommands.Command.
@@ -47,6 +48,7 @@ func (b *Boot) SetFlags(f *flag.FlagSet) {
 	f.IntVar(&b.controllerFD, "controller-fd", -1, "listening socket to serve the control API on.")
 	f.IntVar(&b.exitFD, "exit-fd", -1, "file receiving the root container's exit record.")
 	f.StringVar(&b.stdioFDs, "stdio-fds", "0,1,2", "the container's stdin, stdout and stderr.")
+	f.StringVar(&b.bindFDs, "bind-fds", "", "connected sockets to the gofer, one per bind mount of the spec, in spec order.")
 }
 
 // Execute implements subcommands.Command.
@@ -58,6 +60,10 @@ func (b *Boot) Execute(_ context.Context, f *flag.FlagSet, args ...any) subcomma
 	stdio, err := parseStdioFDs(b.stdioFDs)
 	if err != nil {
 		return usageError("boot: %v", err)
+	}
+	bindFDs, err := parseFDList(b.bindFDs)
+	if err != nil {
+		return usageError("boot: --bind-fds: %v", err)
 	}
 	plat, err := platform.Lookup(conf.Platform)
 	if err != nil {
@@ -77,6 +83,7 @@ func (b *Boot) Execute(_ context.Context, f *flag.FlagSet, args ...any) subcomma
 		ContainerID:  f.Arg(0),
 		Spec:         spec,
 		GoferFD:      b.goferFD,
+		BindFDs:      bindFDs,
 		ControllerFD: b.controllerFD,
 		ExitStatusFD: b.exitFD,
 		Stdio:        stdio,
@@ -104,16 +111,26 @@ func confineSentry(plat platform.Constructor) error {
 // parseStdioFDs parses "0,1,2".
 func parseStdioFDs(s string) ([3]int, error) {
 	var fds [3]int
-	parts := strings.Split(s, ",")
-	if len(parts) != 3 {
+	list, err := parseFDList(s)
+	if err != nil || len(list) != 3 {
 		return fds, fmt.Errorf("--stdio-fds=%q: want three FDs", s)
 	}
-	for i, p := range parts {
+	copy(fds[:], list)
+	return fds, nil
+}
+
+// parseFDList parses a comma-separated list of FDs ("" is none).
+func parseFDList(s string) ([]int, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var fds []int
+	for _, p := range strings.Split(s, ",") {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 0 {
-			return fds, fmt.Errorf("--stdio-fds=%q: %q is not an FD", s, p)
+			return nil, fmt.Errorf("%q is not an FD", p)
 		}
-		fds[i] = n
+		fds = append(fds, n)
 	}
 	return fds, nil
 }

@@ -137,6 +137,7 @@ func Create(a *CreateArgs) (_ *Container, err error) {
 		StateDir:   c.dir,
 		RootDir:    a.RootFS,
 		ReadOnly:   a.Spec.Root != nil && a.Spec.Root.Readonly,
+		Binds:      specutils.BindMounts(a.Bundle, a.Spec),
 		Foreground: a.Foreground,
 		Exe:        a.Exe,
 		Console:    replica,

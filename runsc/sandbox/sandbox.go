@@ -29,6 +29,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -39,6 +40,7 @@ import (
 	"github.com/cocoon-sandbox/cocoon/runsc/config"
 	"github.com/cocoon-sandbox/cocoon/runsc/control"
 	"github.com/cocoon-sandbox/cocoon/runsc/log"
+	"github.com/cocoon-sandbox/cocoon/runsc/specutils"
 )
 
 // The FD numbers of the re-executed processes. They are also passed as flags
@@ -101,6 +103,10 @@ type Args struct {
 	// ReadOnly makes the gofer refuse writes (and mounts RootDir read-only
 	// in its namespace).
 	ReadOnly bool
+	// Binds are the spec's bind mounts, in spec order: the gofer serves
+	// each on a connection of its own, which the sandbox mounts at the
+	// destination (specutils.BindMounts).
+	Binds []specutils.Bind
 	// Stdio become the container's stdin, stdout and stderr; nil entries
 	// mean runsc's own. The same open file descriptions are inherited, so
 	// output lands at their current offset.
@@ -185,6 +191,37 @@ func Create(args *Args) (_ *Sandbox, err error) {
 	return s, nil
 }
 
+// GoferBind is one bind mount the gofer serves besides the root (its
+// --binds flag, JSON): the host path and the connected socket to serve it
+// on.
+type GoferBind struct {
+	Source   string `json:"source"`
+	FD       int    `json:"fd"`
+	ReadOnly bool   `json:"readOnly,omitempty"`
+}
+
+// bindSockets makes n connected SOCK_SEQPACKET pairs, one per bind mount:
+// the sandbox's ends and the gofer's. On an error none is left open.
+func bindSockets(n int) (clients, servers []*os.File, err error) {
+	for i := 0; i < n; i++ {
+		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			closeFiles(clients)
+			closeFiles(servers)
+			return nil, nil, fmt.Errorf("creating a bind mount's gofer socket pair: %w", err)
+		}
+		clients = append(clients, os.NewFile(uintptr(fds[0]), "bind-client"))
+		servers = append(servers, os.NewFile(uintptr(fds[1]), "bind-server"))
+	}
+	return clients, servers, nil
+}
+
+func closeFiles(fs []*os.File) {
+	for _, f := range fs {
+		f.Close()
+	}
+}
+
 // start launches the gofer and then the sandbox.
 func (s *Sandbox) start(args *Args) error {
 	exe := args.Exe
@@ -249,11 +286,29 @@ func (s *Sandbox) start(args *Args) error {
 		"--root-dir="+args.RootDir,
 		"--io-fd="+strconv.Itoa(GoferIOFD),
 		fmt.Sprintf("--read-only=%t", args.ReadOnly))
+	bindClients, bindServers, err := bindSockets(len(args.Binds))
+	if err != nil {
+		return err
+	}
+	defer closeFiles(bindClients)
+	defer closeFiles(bindServers)
+	if len(args.Binds) > 0 {
+		binds := make([]GoferBind, len(args.Binds))
+		for i, b := range args.Binds {
+			binds[i] = GoferBind{Source: b.Source, FD: 3 + len(goferFiles) + i, ReadOnly: b.ReadOnly}
+		}
+		js, err := json.Marshal(binds)
+		if err != nil {
+			return err
+		}
+		goferFiles = append(goferFiles, bindServers...)
+		goferArgv = append(goferArgv, "--binds="+string(js))
+	}
 	ch.gofer = &exec.Cmd{
 		Path:       exe,
 		Args:       goferArgv,
 		Stderr:     os.Stderr,  // its errors are runsc's errors
-		ExtraFiles: goferFiles, // fds 3 and 4
+		ExtraFiles: goferFiles, // fds 3 and 4, then the binds
 		SysProcAttr: &unix.SysProcAttr{
 			Cloneflags: unix.CLONE_NEWNS,
 			Setsid:     true, // no terminal signals: runsc forwards them
@@ -286,8 +341,16 @@ func (s *Sandbox) start(args *Args) error {
 		"--spec-fd="+strconv.Itoa(BootSpecFD),
 		"--controller-fd="+strconv.Itoa(BootControllerFD),
 		"--exit-fd="+strconv.Itoa(BootExitFD),
-		"--stdio-fds=0,1,2",
-		args.ID)
+		"--stdio-fds=0,1,2")
+	if len(bindClients) > 0 {
+		fds := make([]string, len(bindClients))
+		for i := range bindClients {
+			fds[i] = strconv.Itoa(3 + len(bootFiles) + i)
+		}
+		bootFiles = append(bootFiles, bindClients...)
+		bootArgv = append(bootArgv, "--bind-fds="+strings.Join(fds, ","))
+	}
+	bootArgv = append(bootArgv, args.ID)
 	// A PID namespace always: the sandbox's own isolation, and what
 	// ptrace's Requirements.PIDNamespace asks (its rules let the sentry
 	// signal any PID in it).
@@ -302,7 +365,7 @@ func (s *Sandbox) start(args *Args) error {
 		Stdin:      stdio[0],
 		Stdout:     stdio[1],
 		Stderr:     stdio[2],
-		ExtraFiles: bootFiles, // fds 3 to 7
+		ExtraFiles: bootFiles, // fds 3 to 7, then the binds
 		SysProcAttr: &unix.SysProcAttr{
 			Cloneflags: cloneFlags,
 			Setsid:     true,

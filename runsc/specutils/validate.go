@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -185,4 +186,39 @@ func CheckBindSources(bundleDir string, spec *specs.Spec) error {
 		}
 	}
 	return nil
+}
+
+// Bind is one bind mount of a spec as the gofer serves it: the host path
+// (absolute), where it appears in the container, and whether writes are
+// refused ("ro").
+type Bind struct {
+	Source      string `json:"source"`
+	Destination string `json:"destination"`
+	ReadOnly    bool   `json:"readOnly,omitempty"`
+}
+
+// BindMounts returns the spec's bind mounts in spec order (the order in
+// which runsc hands the gofer connections to the sandbox), with relative
+// sources taken from bundleDir. "ro" and "rw" options: the last one wins.
+func BindMounts(bundleDir string, spec *specs.Spec) []Bind {
+	var binds []Bind
+	for _, m := range spec.Mounts {
+		if !IsBind(m) {
+			continue
+		}
+		b := Bind{Source: m.Source, Destination: path.Clean(m.Destination)}
+		if !filepath.IsAbs(b.Source) {
+			b.Source = filepath.Join(bundleDir, b.Source)
+		}
+		for _, o := range m.Options {
+			switch o {
+			case "ro":
+				b.ReadOnly = true
+			case "rw":
+				b.ReadOnly = false
+			}
+		}
+		binds = append(binds, b)
+	}
+	return binds
 }

@@ -78,13 +78,16 @@ func (v *VFS) MountWithOptions(ctx Context, fsctx *FSContext, path string, root 
 		return err
 	}
 	point := res.vd
-	if !point.Dentry.IsDir() {
-		return unix.ENOTDIR
-	}
-	d, err := newRootDentry(ctx, root)
+	// A directory on a directory, or a file on a non-directory (a file
+	// bind mount), as Linux allows.
+	ft, err := TypeOf(ctx, root)
 	if err != nil {
 		return err
 	}
+	if point.Dentry.IsDir() != (ft == TypeDirectory) || ft == TypeSymlink {
+		return unix.ENOTDIR
+	}
+	d := newDentry(root, nil, "", ft)
 	m := &Mount{vfs: v, root: d, parent: point.Mount, point: point.Dentry, readOnly: opts.ReadOnly, opts: opts}
 	v.mountMu.Lock()
 	v.mounts[mountKey{point.Mount, point.Dentry}] = m

@@ -20,6 +20,8 @@ type BundleOptions struct {
 	Env      []string // nil means a PATH only
 	Cwd      string   // "" means /
 	Hostname string
+	// Mounts are added after the default ones (proc, /dev, /tmp).
+	Mounts []specs.Mount
 }
 
 // MakeBusyboxBundle writes an OCI bundle into dir: dir/rootfs holding
@@ -81,11 +83,11 @@ func BundleSpec(opts BundleOptions) *specs.Spec {
 			Cwd:  cwd,
 		},
 		Root: &specs.Root{Path: "rootfs"},
-		Mounts: []specs.Mount{
+		Mounts: append([]specs.Mount{
 			{Destination: "/proc", Type: "proc", Source: "proc"},
 			{Destination: "/dev", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "strictatime", "mode=755", "size=65536k"}},
 			{Destination: "/tmp", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "nodev", "mode=1777"}},
-		},
+		}, opts.Mounts...),
 		Linux: &specs.Linux{
 			Namespaces: []specs.LinuxNamespace{
 				{Type: specs.PIDNamespace},

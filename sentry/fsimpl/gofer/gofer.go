@@ -80,9 +80,10 @@ func NewFilesystemWithOptions(sockFD int, opts Options) (vfs.Inode, error) {
 		c.Close()
 		return nil, fmt.Errorf("attaching to gofer: %w", err)
 	}
-	if attr.Mode&unix.S_IFMT != unix.S_IFDIR {
+	// A directory, or a regular file (a file bind mount).
+	if t := attr.Mode & unix.S_IFMT; t != unix.S_IFDIR && t != unix.S_IFREG {
 		c.Close()
-		return nil, fmt.Errorf("gofer root is not a directory (mode %#o)", attr.Mode)
+		return nil, fmt.Errorf("gofer root is neither a directory nor a regular file (mode %#o)", attr.Mode)
 	}
 	fs := &filesystem{
 		client:    c,

@@ -1,0 +1,88 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/cocoon-sandbox/cocoon/test/testutil"
+)
+
+// TestBindMounts runs a bundle with the bind mounts Docker makes: a
+// read-write volume, a read-only one, and single files (resolv.conf,
+// one with a source relative to the bundle). Writes reach the host
+// through the gofer, a read-only mount refuses them, and nothing else
+// of the host shows.
+func TestBindMounts(t *testing.T) {
+	needSetup(t)
+	host := t.TempDir()
+	vol, roVol := filepath.Join(host, "vol"), filepath.Join(host, "ro")
+	for _, d := range []string{vol, roVol} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write := func(p, data string) {
+		t.Helper()
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(filepath.Join(vol, "in.txt"), "from the host\n")
+	write(filepath.Join(roVol, "keep.txt"), "read only\n")
+	resolv := filepath.Join(host, "resolv.conf")
+	write(resolv, "nameserver 192.0.2.1\n")
+
+	bundle := t.TempDir()
+	write(filepath.Join(bundle, "hostname"), "from-the-bundle\n")
+	opts := testutil.BundleOptions{
+		Args: []string{"/bin/sh", "-c", `
+cat /data/in.txt
+echo from the container > /data/out.txt && mkdir /data/sub && echo ok > /data/sub/f
+echo x > /ro/new 2>/dev/null && echo WROTE-RO || echo ro refused
+cat /ro/keep.txt
+cat /etc/resolv.conf
+echo "search example.test" >> /etc/resolv.conf
+cat /etc/hostname
+ls /data`},
+		Mounts: []specs.Mount{
+			{Destination: "/data", Type: "bind", Source: vol, Options: []string{"rbind", "rw"}},
+			{Destination: "/ro", Type: "bind", Source: roVol, Options: []string{"rbind", "ro"}},
+			{Destination: "/etc/resolv.conf", Type: "bind", Source: resolv, Options: []string{"rbind"}},
+			{Destination: "/etc/hostname", Source: "hostname", Options: []string{"bind", "ro"}},
+		},
+	}
+	if err := testutil.MakeBusyboxBundle(bundle, opts); err != nil {
+		t.Fatalf("making bundle: %v", err)
+	}
+	root := t.TempDir()
+	r := runRunsc(t, "--root", root, "run", "--bundle", bundle, "c1")
+	noFilesUnder(t, root)
+	wantExit(t, r, 0)
+	want := "from the host\nro refused\nread only\nnameserver 192.0.2.1\nfrom-the-bundle\nin.txt\nout.txt\nsub\n"
+	if r.Stdout != want {
+		t.Errorf("stdout %q, want %q", r.Stdout, want)
+	}
+	for p, want := range map[string]string{
+		filepath.Join(vol, "out.txt"):    "from the container\n",
+		filepath.Join(vol, "sub", "f"):   "ok\n",
+		resolv:                           "nameserver 192.0.2.1\nsearch example.test\n",
+		filepath.Join(roVol, "keep.txt"): "read only\n",
+	} {
+		if got, err := os.ReadFile(p); err != nil || string(got) != want {
+			t.Errorf("host %s = %q (%v), want %q", p, got, err, want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(roVol, "new")); !os.IsNotExist(err) {
+		t.Errorf("a write to the read-only mount reached the host (%v)", err)
+	}
+	// Mount points the image lacks are made in the sandbox's overlay,
+	// not in the bundle's rootfs on the host.
+	for _, p := range []string{"data", "ro", "etc/resolv.conf", "etc/hostname"} {
+		if _, err := os.Lstat(filepath.Join(bundle, "rootfs", p)); !os.IsNotExist(err) {
+			t.Errorf("mount point %s was made in the host rootfs (%v)", p, err)
+		}
+	}
+}
