@@ -53,6 +53,11 @@ func buildFilesystems(k *kernel.Kernel, v *vfs.VFS, lower vfs.Inode, binds *bind
 			return nil, fmt.Errorf("mounts: %s at %q: %w", m.Type, p.dest, err)
 		}
 	}
+	if spec.Linux != nil {
+		if err := maskPaths(ctx, v, fsctx, spec.Linux.MaskedPaths, spec.Linux.ReadonlyPaths); err != nil {
+			return nil, err
+		}
+	}
 	if cwd := spec.Process.Cwd; cwd != "" && cwd != "/" {
 		vd, err := v.GetDirAt(ctx, fsctx, fsctx.Root(), cwd)
 		if err != nil {
@@ -62,6 +67,46 @@ func buildFilesystems(k *kernel.Kernel, v *vfs.VFS, lower vfs.Inode, binds *bind
 		vd.DecRef()
 	}
 	return fsctx, nil
+}
+
+// maskPaths applies linux.maskedPaths and linux.readonlyPaths as runc
+// does: a masked directory is covered by an empty read-only directory, a
+// masked file by /dev/null; a read-only path is mounted again over itself,
+// read-only. Paths that do not exist are skipped.
+func maskPaths(ctx vfs.Context, v *vfs.VFS, fsctx *vfs.FSContext, masked, readOnly []string) error {
+	each := func(field string, paths []string, fn func(p string, vd vfs.VirtualDentry) error) error {
+		for i, p := range paths {
+			if !path.IsAbs(p) {
+				return fmt.Errorf("linux.%s[%d]: %q is not an absolute path", field, i, p)
+			}
+			vd, err := v.GetAt(ctx, fsctx, fsctx.Root(), p, true)
+			if err == unix.ENOENT {
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("linux.%s[%d] %q: %w", field, i, p, err)
+			}
+			err = fn(p, vd)
+			vd.DecRef()
+			if err != nil {
+				return fmt.Errorf("linux.%s[%d] %q: %w", field, i, p, err)
+			}
+		}
+		return nil
+	}
+	err := each("maskedPaths", masked, func(p string, vd vfs.VirtualDentry) error {
+		if vd.Dentry.IsDir() {
+			return v.MountWithOptions(ctx, fsctx, p, kernfs.NewDir(nil), vfs.MountOptions{ReadOnly: true, FSType: "tmpfs", Source: "tmpfs"})
+		}
+		null := kernfs.NewDeviceNode(uint32(vfs.TypeCharDev)|0o666, unix.Mkdev(1, 3))
+		return v.MountWithOptions(ctx, fsctx, p, null, vfs.MountOptions{FSType: "devtmpfs", Source: "/dev/null"})
+	})
+	if err != nil {
+		return err
+	}
+	return each("readonlyPaths", readOnly, func(p string, vd vfs.VirtualDentry) error {
+		return v.MountWithOptions(ctx, fsctx, p, vd.Inode(), vfs.MountOptions{ReadOnly: true, FSType: "bind", Source: p})
+	})
 }
 
 // bindSources hands out the gofer connections of the spec's bind mounts,

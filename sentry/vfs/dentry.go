@@ -68,6 +68,23 @@ func (d *Dentry) insertChildLocked(name string, c *Dentry) {
 	d.children[name] = c
 }
 
+// pinInParent caches d in its parent if it is not: a dynamic directory
+// (/proc) does not cache its children, but a mount point must stay the
+// dentry that lookups find, or the mount on it could never be crossed.
+func (d *Dentry) pinInParent() {
+	d.mu.Lock()
+	parent, name := d.parent, d.name
+	d.mu.Unlock()
+	if parent == nil {
+		return
+	}
+	parent.mu.Lock()
+	defer parent.mu.Unlock()
+	if parent.children[name] == nil {
+		parent.insertChildLocked(name, d)
+	}
+}
+
 // Mount is one mounted file system tree; analogous to Linux's struct
 // mount.
 type Mount struct {

@@ -88,6 +88,7 @@ func (v *VFS) MountWithOptions(ctx Context, fsctx *FSContext, path string, root 
 		return unix.ENOTDIR
 	}
 	d := newDentry(root, nil, "", ft)
+	point.Dentry.pinInParent()
 	m := &Mount{vfs: v, root: d, parent: point.Mount, point: point.Dentry, readOnly: opts.ReadOnly, opts: opts}
 	v.mountMu.Lock()
 	v.mounts[mountKey{point.Mount, point.Dentry}] = m

@@ -86,3 +86,37 @@ ls /data`},
 		}
 	}
 }
+
+// TestMaskedAndReadonlyPaths applies linux.maskedPaths (a file reads as
+// /dev/null, a directory as empty) and linux.readonlyPaths (EROFS, under
+// /proc too), and skips paths that do not exist, as runc does.
+func TestMaskedAndReadonlyPaths(t *testing.T) {
+	needSetup(t)
+	bundle := t.TempDir()
+	opts := testutil.BundleOptions{Args: []string{"/bin/sh", "-c", `
+echo "meminfo: $(wc -c < /proc/meminfo)"
+echo "etc: $(ls /etc | wc -l)"
+touch /tmp/x 2>/dev/null && echo WROTE-TMP || echo tmp refused
+mkdir /proc/sys/y 2>/dev/null && echo WROTE-SYS || echo sys refused
+echo "passwd-readable: $(test -r /bin/busybox && echo yes)"`}}
+	if err := testutil.MakeBusyboxBundle(bundle, opts); err != nil {
+		t.Fatalf("making bundle: %v", err)
+	}
+	spec, err := testutil.ReadSpec(bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec.Linux.MaskedPaths = []string{"/proc/meminfo", "/etc", "/proc/no-such-file"}
+	spec.Linux.ReadonlyPaths = []string{"/tmp", "/proc/sys", "/no/such/dir"}
+	if err := testutil.WriteSpec(bundle, spec); err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	r := runRunsc(t, "--root", root, "run", "--bundle", bundle, "c1")
+	noFilesUnder(t, root)
+	wantExit(t, r, 0)
+	want := "meminfo: 0\netc: 0\ntmp refused\nsys refused\npasswd-readable: yes\n"
+	if r.Stdout != want {
+		t.Errorf("stdout %q, want %q", r.Stdout, want)
+	}
+}
