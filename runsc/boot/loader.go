@@ -184,6 +184,7 @@ func (l *Loader) build() (int, error) {
 		VFS:        v,
 		Table:      linuxsys.Table(),
 		Hostname:   hostname,
+		Domainname: spec.Domainname,
 		Logf:       debugOrNil(args.Debug),
 	})
 	lower, err := gofer.NewFilesystemWithOptions(args.GoferFD, gofer.Options{Shared: args.SharedFileAccess})

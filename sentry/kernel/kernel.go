@@ -55,9 +55,11 @@ type Kernel struct {
 	MemoryFile *pgalloc.MemoryFile
 	vfs        *vfs.VFS
 	table      []Syscall
-	// Hostname, Release and Version are what uname(2) reports.
-	Hostname, Release, Version string
-	bootTime                   time.Time
+	// uts is the sandbox's first UTS namespace, its init's; Release and
+	// Version are the rest of what uname(2) reports.
+	uts              *UTSNamespace
+	Release, Version string
+	bootTime         time.Time
 	// Logf logs debug messages; nil discards them.
 	Logf func(format string, args ...any)
 
@@ -96,8 +98,10 @@ type Config struct {
 	MemoryFile *pgalloc.MemoryFile
 	VFS        *vfs.VFS
 	Table      []Syscall
-	Hostname   string
-	Logf       func(format string, args ...any)
+	// Hostname and Domainname are the UTS namespace's names at boot
+	// (the spec's hostname and domainname).
+	Hostname, Domainname string
+	Logf                 func(format string, args ...any)
 }
 
 // Kernel release and version reported by uname: the sentry's own, never
@@ -118,7 +122,7 @@ func New(c Config) *Kernel {
 		MemoryFile:   c.MemoryFile,
 		vfs:          c.VFS,
 		table:        c.Table,
-		Hostname:     c.Hostname,
+		uts:          &UTSNamespace{hostname: c.Hostname, domainname: c.Domainname},
 		Release:      Release,
 		Version:      Version,
 		bootTime:     time.Now(),

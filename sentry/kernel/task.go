@@ -85,6 +85,9 @@ type Task struct {
 	// and sched its policy.
 	affinity    CPUSet
 	affinitySet bool
+	// utsns is the task's UTS namespace (uts.go); replaced only by the
+	// task itself (unshare).
+	utsns atomic.Pointer[UTSNamespace]
 	// affinityMoved says the affinity changed since the task goroutine
 	// last pinned its context into it (applyAffinity).
 	affinityMoved atomic.Bool

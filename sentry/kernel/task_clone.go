@@ -57,6 +57,9 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 	if err := checkCloneFlags(o.Flags); err != nil {
 		return 0, err
 	}
+	if o.Flags&CLONE_NEWUTS != 0 && !t.Credentials().HasCapability(unix.CAP_SYS_ADMIN) {
+		return 0, unix.EPERM
+	}
 	thread := o.Flags&CLONE_THREAD != 0
 	child := &Task{
 		k:           t.k,
@@ -64,6 +67,11 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 		interruptCh: make(chan struct{}, 1),
 	}
 	child.creds.Store(t.Credentials())
+	if o.Flags&CLONE_NEWUTS != 0 {
+		child.utsns.Store(t.UTS().clone())
+	} else {
+		child.utsns.Store(t.UTS())
+	}
 	if o.Flags&CLONE_VM != 0 {
 		// Threads, vfork children and other CLONE_VM processes run in
 		// the very same address space (each on its own stub thread).
@@ -196,7 +204,7 @@ func checkCloneFlags(f uint64) error {
 		f&CLONE_PIDFD != 0 && f&(CLONE_THREAD|CLONE_DETACHED) != 0,
 		f&CLONE_FS != 0 && f&CLONE_NEWNS != 0:
 		return unix.EINVAL
-	case f&CLONE_NEWNAMESPACES != 0:
+	case f&CLONE_NEWNAMESPACES&^CLONE_NEWUTS != 0:
 		return unix.EPERM
 	}
 	return nil
@@ -300,6 +308,7 @@ func (k *Kernel) newProcess(o NewInitOptions) *Task {
 		interruptCh: make(chan struct{}, 1),
 	}
 	t.creds.Store(o.Creds)
+	t.utsns.Store(k.uts)
 	limits := defaultRlimits()
 	for res, l := range o.Rlimits {
 		if res >= 0 && res < numRlimits {

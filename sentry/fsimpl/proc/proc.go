@@ -47,7 +47,8 @@ func New(k *kernel.Kernel, facts HostFacts) vfs.Inode {
 		}),
 		"sys": kernfs.NewDir(map[string]vfs.Inode{
 			"kernel": kernfs.NewDir(map[string]vfs.Inode{
-				"hostname":     kernfs.NewFile(0o444, func(vfs.Context) ([]byte, error) { return []byte(k.Hostname + "\n"), nil }),
+				"hostname":     p.utsFile(false),
+				"domainname":   p.utsFile(true),
 				"osrelease":    kernfs.NewFile(0o444, func(vfs.Context) ([]byte, error) { return []byte(k.Release + "\n"), nil }),
 				"ostype":       kernfs.NewFile(0o444, func(vfs.Context) ([]byte, error) { return []byte("Linux\n"), nil }),
 				"version":      kernfs.NewFile(0o444, func(vfs.Context) ([]byte, error) { return []byte(k.Version + "\n"), nil }),
@@ -106,6 +107,30 @@ func callerIDs(ctx vfs.Context) (pid, tid int32) {
 		return t.ThreadGroup().ID(), t.TID()
 	}
 	return 0, 0
+}
+
+// utsFile is /proc/sys/kernel/hostname or domainname: the name in the
+// reader's UTS namespace, and a write sets it as sethostname(2) would (one
+// trailing newline dropped).
+func (p *procFS) utsFile(domain bool) vfs.Inode {
+	get := func(ctx vfs.Context) ([]byte, error) {
+		u := p.k.RootUTS()
+		if t, ok := ctx.(*kernel.Task); ok {
+			u = t.UTS()
+		}
+		if domain {
+			return []byte(u.Domainname() + "\n"), nil
+		}
+		return []byte(u.Hostname() + "\n"), nil
+	}
+	set := func(ctx vfs.Context, data []byte) error {
+		t, ok := ctx.(*kernel.Task)
+		if !ok {
+			return unix.EPERM
+		}
+		return t.SetUTSName(bytes.TrimSuffix(data, []byte("\n")), domain)
+	}
+	return kernfs.NewWritableFile(0o644, get, set)
 }
 
 func (p *procFS) meminfo(vfs.Context) ([]byte, error) {
