@@ -196,3 +196,36 @@ func (t *Task) RealTimer() (time.Duration, time.Duration) {
 	}
 	return max(time.Until(r.deadline), time.Microsecond), r.interval
 }
+
+// checkNproc enforces RLIMIT_NPROC at clone as Linux's copy_process does:
+// EAGAIN when the caller's real user already runs as many tasks (threads
+// count, and zombies until reaped) as the limit, unless it is root or has CAP_SYS_RESOURCE or
+// CAP_SYS_ADMIN. Free while the limit is infinite; else one pass over
+// the tasks.
+func (t *Task) checkNproc() error {
+	c := t.Credentials()
+	if c.RUID == 0 || c.HasCapability(unix.CAP_SYS_RESOURCE) || c.HasCapability(unix.CAP_SYS_ADMIN) {
+		return nil
+	}
+	tg := t.tg
+	tg.limitsMu.Lock()
+	limit := tg.rlimits[unix.RLIMIT_NPROC].Cur
+	tg.limitsMu.Unlock()
+	if limit == RLimInfinity {
+		return nil
+	}
+	k := t.k
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	var n uint64
+	// Zombies count until reaped, as on Linux (they stay in k.tasks).
+	for _, o := range k.tasks {
+		if o.Credentials().RUID == c.RUID {
+			n++
+		}
+	}
+	if n >= limit {
+		return unix.EAGAIN
+	}
+	return nil
+}

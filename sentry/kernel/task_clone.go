@@ -60,6 +60,9 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 	if o.Flags&CLONE_NEWUTS != 0 && !t.Credentials().HasCapability(unix.CAP_SYS_ADMIN) {
 		return 0, unix.EPERM
 	}
+	if err := t.checkNproc(); err != nil {
+		return 0, err
+	}
 	thread := o.Flags&CLONE_THREAD != 0
 	child := &Task{
 		k:           t.k,
