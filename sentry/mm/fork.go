@@ -36,6 +36,7 @@ func (m *MemoryManager) Fork() (*MemoryManager, error) {
 		if v.file != nil {
 			v.file.IncRef()
 		}
+		v.locked = false // memory locks are not inherited
 		c.vmas = append(c.vmas, v)
 	}
 	for i := range m.vmas {

@@ -74,6 +74,7 @@ func writeMapsLine(b *strings.Builder, line, name string) {
 type smapsCounts struct {
 	rss, pss, pssAnon, pssFile, pssDirty                         uint64
 	sharedClean, sharedDirty, privateClean, privateDirty, anonym uint64
+	locked                                                       uint64
 }
 
 // pssShift is the fixed-point scale of Pss sums (as Linux's PSS_SHIFT).
@@ -90,6 +91,7 @@ func (c *smapsCounts) add(o smapsCounts) {
 	c.privateClean += o.privateClean
 	c.privateDirty += o.privateDirty
 	c.anonym += o.anonym
+	c.locked += o.locked
 }
 
 // countsLocked measures v's populated pages. A page whose frame has more
@@ -104,6 +106,9 @@ func (m *MemoryManager) countsLocked(v *vma) smapsCounts {
 		pss := (linux.PageSize << pssShift) / refs
 		c.rss += linux.PageSize
 		c.pss += pss
+		if v.locked {
+			c.locked += linux.PageSize
+		}
 		if anon {
 			c.pssAnon += pss
 			c.anonym += linux.PageSize
@@ -152,9 +157,10 @@ func writeCounts(b *strings.Builder, size uint64, c smapsCounts, rollup bool) {
 	kb("Referenced", c.rss)
 	kb("Anonymous", c.anonym)
 	for _, zero := range []string{"KSM", "LazyFree", "AnonHugePages", "ShmemPmdMapped", "FilePmdMapped",
-		"Shared_Hugetlb", "Private_Hugetlb", "Swap", "SwapPss", "Locked"} {
+		"Shared_Hugetlb", "Private_Hugetlb", "Swap", "SwapPss"} {
 		kb(zero, 0)
 	}
+	kb("Locked", c.locked)
 }
 
 // vmFlags returns a VMA's VmFlags line of smaps (the flags this manager

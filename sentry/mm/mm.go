@@ -97,6 +97,10 @@ type MemoryManager struct {
 	// mappings (limits.go).
 	stackLimit         uintptr
 	asLimit, dataLimit uint64
+	// lockFuture is mlockall(MCL_FUTURE): new mappings are locked, up to
+	// lockLimit (mlock.go).
+	lockFuture bool
+	lockLimit  uint64
 	// argv/env string ranges for /proc/pid/cmdline and environ.
 	argvStart, argvEnd, envStart, envEnd uintptr
 	// frameSources are the files whose frames the manager has mapped,

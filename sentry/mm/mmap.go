@@ -103,10 +103,16 @@ func (m *MemoryManager) MMap(o MMapOpts) (uintptr, error) {
 		}
 		addr = a
 	}
+	if m.lockFuture {
+		if err := m.mayLockLocked(uint64(length), m.lockLimit); err != nil {
+			return 0, unix.EAGAIN
+		}
+	}
 	if o.File != nil {
 		o.File.IncRef()
 	}
 	m.insertLocked(vma{
+		locked:    m.lockFuture,
 		start:     addr,
 		end:       addr + length,
 		perms:     o.Perms,

@@ -23,6 +23,8 @@ type vma struct {
 	// dontFork (MADV_DONTFORK) leaves the VMA out of a forked child;
 	// wipeOnFork (MADV_WIPEONFORK) gives the child the VMA empty.
 	dontFork, wipeOnFork bool
+	// locked is mlock(2)'s VM_LOCKED (mlock.go): accounting only.
+	locked bool
 }
 
 // hasOffset says whether off means something for v (file or special).
@@ -43,7 +45,7 @@ func (v *vma) dropFile() {
 func canMerge(a, b *vma) bool {
 	if a.end != b.start || a.perms != b.perms || a.maxPerms != b.maxPerms ||
 		a.private != b.private || a.growsDown != b.growsDown || a.name != b.name || a.file != b.file || a.special != b.special ||
-		a.dontFork != b.dontFork || a.wipeOnFork != b.wipeOnFork {
+		a.dontFork != b.dontFork || a.wipeOnFork != b.wipeOnFork || a.locked != b.locked {
 		return false
 	}
 	return !a.hasOffset() || a.fileOffset(a.end) == b.off

@@ -80,6 +80,7 @@ type mmView interface {
 	Auxv() []byte
 	VirtualSize() uint64
 	ResidentSize() uint64
+	LockedSize() uint64
 }
 
 // withMM runs fn on the task's memory manager if it has one (zombies do
@@ -95,9 +96,9 @@ func withMM(t *kernel.Task, fn func(m mmView) []byte) []byte {
 func (p *procFS) status(t *kernel.Task) []byte {
 	state := t.StateString()
 	c := t.Credentials()
-	var vsize, rss uint64
+	var vsize, rss, locked uint64
 	withMM(t, func(m mmView) []byte {
-		vsize, rss = m.VirtualSize(), m.ResidentSize()
+		vsize, rss, locked = m.VirtualSize(), m.ResidentSize(), m.LockedSize()
 		return nil
 	})
 	var b bytes.Buffer
@@ -108,7 +109,7 @@ func (p *procFS) status(t *kernel.Task) []byte {
 	fmt.Fprintf(&b, "Uid:\t%d\t%d\t%d\t%d\n", c.RUID, c.EUID, c.SUID, c.FSUID)
 	fmt.Fprintf(&b, "Gid:\t%d\t%d\t%d\t%d\n", c.RGID, c.EGID, c.SGID, c.FSGID)
 	fmt.Fprintf(&b, "FDSize:\t%d\n", 64)
-	fmt.Fprintf(&b, "VmSize:\t%8d kB\nVmRSS:\t%8d kB\n", vsize/1024, rss/1024)
+	fmt.Fprintf(&b, "VmSize:\t%8d kB\nVmLck:\t%8d kB\nVmRSS:\t%8d kB\n", vsize/1024, locked/1024, rss/1024)
 	fmt.Fprintf(&b, "Threads:\t%d\n", len(t.ThreadGroup().Threads()))
 	mask := t.SignalMask()
 	thread, shared := t.PendingSignalSets()

@@ -124,21 +124,54 @@ func Msync(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 // Mlock implements mlock(2) and munlock(2): sentry memory is never swapped
 // by the sandbox, so they only check that the range is mapped.
 func Mlock(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
-	addr := a[0] &^ (linux.PageSize - 1)
-	return 0, t.MemoryManager().Mapped(addr, a[1]+(a[0]-addr))
+	return 0, mlock(t, a[0], a[1], true)
+}
+
+// Mlock2 implements Linux syscall mlock2(2): MLOCK_ONFAULT is the only
+// flag (and changes nothing here: the sentry never swaps).
+func Mlock2(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	const mlockOnfault = 1
+	if a[2]&^mlockOnfault != 0 {
+		return 0, unix.EINVAL
+	}
+	return 0, mlock(t, a[0], a[1], true)
+}
+
+// Munlock implements Linux syscall munlock(2).
+func Munlock(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return 0, mlock(t, a[0], a[1], false)
+}
+
+// mlock locks or unlocks the pages covering [addr, addr+length).
+func mlock(t *kernel.Task, addr, length uintptr, lock bool) error {
+	start := addr &^ (linux.PageSize - 1)
+	return t.MemoryManager().MLock(start, length+(addr-start), lock, memlockLimit(t))
+}
+
+// memlockLimit is how much the caller may lock: RLIMIT_MEMLOCK, or no
+// limit with CAP_IPC_LOCK.
+func memlockLimit(t *kernel.Task) uint64 {
+	if t.Credentials().HasCapability(unix.CAP_IPC_LOCK) {
+		return mm.Unlimited
+	}
+	l, _ := t.Rlimit(unix.RLIMIT_MEMLOCK, nil)
+	return l.Cur
 }
 
 // Mlockall implements Linux syscall mlockall(2).
 func Mlockall(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	const mclCurrent, mclFuture, mclOnfault = 1, 2, 4
-	if a[0]&^(mclCurrent|mclFuture|mclOnfault) != 0 {
+	if a[0] == 0 || a[0]&^(mclCurrent|mclFuture|mclOnfault) != 0 || a[0] == mclOnfault {
 		return 0, unix.EINVAL
 	}
-	return 0, nil
+	return 0, t.MemoryManager().MLockAll(a[0]&mclCurrent != 0, a[0]&mclFuture != 0, memlockLimit(t))
 }
 
 // Munlockall implements Linux syscall munlockall(2).
-func Munlockall(t *kernel.Task, _ arch.SyscallArgs) (uintptr, error) { return 0, nil }
+func Munlockall(t *kernel.Task, _ arch.SyscallArgs) (uintptr, error) {
+	t.MemoryManager().MUnlockAll()
+	return 0, nil
+}
 
 // Mincore implements Linux syscall mincore(2): a page is "in core" once the
 // sandbox populated it.

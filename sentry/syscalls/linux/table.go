@@ -52,9 +52,10 @@ var syscalls = map[uintptr]entry{
 	unix.SYS_MADVISE: {"madvise", Madvise, Supported, "MADV_DONTNEED, MADV_FREE and MADV_REMOVE drop private pages; " +
 		"MADV_DONTFORK/DOFORK and MADV_WIPEONFORK/KEEPONFORK change what fork copies; other advice is accepted and ignored"},
 	unix.SYS_MSYNC:      {"msync", Msync, Partial, "checks the range only: tmpfs shared mappings are the file already; gofer files' shared mappings are private copies, nothing is written back"},
-	unix.SYS_MLOCK:      {"mlock", Mlock, Supported, "nothing to lock (the sentry never swaps); the range must be mapped; RLIMIT_MEMLOCK is not checked"},
-	unix.SYS_MUNLOCK:    {"munlock", Mlock, Supported, "the range must be mapped"},
-	unix.SYS_MLOCKALL:   {"mlockall", Mlockall, Supported, "checks the flags only: nothing to lock"},
+	unix.SYS_MLOCK:      {"mlock", Mlock, Supported, "accounting only (the sentry never swaps): RLIMIT_MEMLOCK without CAP_IPC_LOCK, VmLck"},
+	unix.SYS_MLOCK2:     {"mlock2", Mlock2, Supported, "as mlock; MLOCK_ONFAULT accepted"},
+	unix.SYS_MUNLOCK:    {"munlock", Munlock, Supported, "the range must be mapped"},
+	unix.SYS_MLOCKALL:   {"mlockall", Mlockall, Supported, "MCL_CURRENT and MCL_FUTURE, accounted as mlock"},
 	unix.SYS_MUNLOCKALL: {"munlockall", Munlockall, Supported, ""},
 	unix.SYS_MINCORE:    {"mincore", Mincore, Supported, "a page is resident once the sandbox populated it"},
 	unix.SYS_MEMBARRIER: {"membarrier", Membarrier, Partial, "every barrier is the host's MEMBARRIER_CMD_GLOBAL " +
