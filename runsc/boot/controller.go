@@ -116,6 +116,9 @@ func (l *Loader) ctlSignal(args json.RawMessage, fds []int) (any, error) {
 		if a.All {
 			return nil, control.Errorf(control.CodeInvalid, "pid and all are exclusive")
 		}
+		if a.Foreground {
+			return nil, controlError(l.signalForeground(a.ID, a.PID, linux.Signal(a.Signal)))
+		}
 		return nil, controlError(l.k.SignalProcess(a.ID, a.PID, linux.Signal(a.Signal)))
 	}
 	return nil, controlError(l.signal(a.ID, linux.Signal(a.Signal), a.All))

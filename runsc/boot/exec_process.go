@@ -6,7 +6,9 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/runsc/control"
+	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/host"
 	"github.com/cocoon-sandbox/cocoon/sentry/vfs"
 )
 
@@ -80,10 +82,30 @@ func (l *Loader) exec(a *control.ExecArgs, root vfs.VirtualDentry, stdio [3]int)
 	}
 	if a.Terminal && tty != nil {
 		tty.SetForegroundPGID(t.TID())
+		l.mu.Lock()
+		if l.execTTYs == nil {
+			l.execTTYs = make(map[execKey]*host.File)
+		}
+		l.execTTYs[execKey{a.ID, t.TID()}] = tty
+		l.mu.Unlock()
 	}
 	l.logf("container %s: exec %q as PID %d", a.ID, a.Argv, t.TID())
 	t.Start()
 	return t.TID(), nil
+}
+
+// signalForeground sends sig to the foreground process group of the
+// terminal of process pid (exec'd with one), or to the process.
+func (l *Loader) signalForeground(id string, pid int32, sig linux.Signal) error {
+	l.mu.Lock()
+	tty := l.execTTYs[execKey{id, pid}]
+	l.mu.Unlock()
+	if tty != nil {
+		if pgid := tty.ForegroundPGID(); pgid > 0 {
+			return l.k.SignalProcessGroup(id, pgid, sig)
+		}
+	}
+	return l.k.SignalProcess(id, pid, sig)
 }
 
 // ctlWaitPID waits for a process Exec started.
@@ -100,5 +122,8 @@ func (l *Loader) ctlWaitPID(args json.RawMessage, fds []int) (any, error) {
 	if err != nil {
 		return nil, controlError(err)
 	}
+	l.mu.Lock()
+	delete(l.execTTYs, execKey{a.ID, a.PID})
+	l.mu.Unlock()
 	return &control.WaitResult{Status: ws.ShellStatus(), WaitStatus: uint32(ws)}, nil
 }

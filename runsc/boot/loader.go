@@ -71,6 +71,10 @@ type Loader struct {
 	tty *host.File
 
 	mu sync.Mutex
+	// execTTYs are the terminals of processes exec'd with one, by
+	// container and PID, for signals to their foreground group; an entry
+	// goes once the process is waited for.
+	execTTYs map[execKey]*host.File
 	// created holds the init tasks of containers that are built but not
 	// started, by container ID.
 	created map[string]*kernel.Task
@@ -345,6 +349,12 @@ func (l *Loader) release() {
 	if l.mf != nil {
 		l.mf.Release()
 	}
+}
+
+// execKey names a process exec'd into a container.
+type execKey struct {
+	id  string
+	pid int32
 }
 
 // terminalSignal says whether a host terminal raises sig: the line

@@ -98,20 +98,36 @@ func (e *Exec) Execute(_ context.Context, f *flag.FlagSet, args ...any) subcomma
 	if err != nil {
 		return Failure(err)
 	}
+	defer cleanup()
 	pid, err := c.Exec(execArgs(p), stdio)
-	cleanup()
 	if err != nil {
 		return Failure(err)
 	}
+	// A new pty (console socket) is nobody's controlling terminal on the
+	// host, so its line discipline would signal no one: the waiter takes
+	// it as its own and passes ^C, ^\, ^Z and resizes on to the process's
+	// foreground group in the sandbox.
+	var tty *os.File
+	if p.Terminal && e.consoleSocket != "" {
+		tty = stdio[0]
+	}
 	if e.detach {
-		if e.pidFile != "" {
-			if err := startExecWaiter(conf.ToFlags(), c.ID, pid, e.pidFile); err != nil {
+		if e.pidFile != "" || tty != nil {
+			if _, err := startExecWaiter(conf.ToFlags(), c.ID, pid, e.pidFile, tty); err != nil {
 				return Failure(err)
 			}
 		}
 		return subcommands.ExitSuccess
 	}
-	return waitForProcess(c, pid)
+	if tty != nil {
+		w, err := startExecWaiter(conf.ToFlags(), c.ID, pid, "", tty)
+		if err != nil {
+			return Failure(err)
+		}
+		cleanup()
+		return waitForWaiter(w)
+	}
+	return waitForProcess(c, pid, p.Terminal)
 }
 
 // processSpec is the process to run: --process, or the container's own
@@ -216,10 +232,12 @@ func (e *Exec) stdio(p *specs.Process) ([]*os.File, func(), error) {
 }
 
 // waitForProcess waits for process pid, passing on the signals runsc gets,
-// and exits with its status.
-func waitForProcess(c *container.Container, pid int32) subcommands.ExitStatus {
+// and exits with its status. With terminal, the signals a terminal raises
+// (and a hangup) go to the foreground process group of the process's
+// terminal, as its line discipline would send them.
+func waitForProcess(c *container.Container, pid int32, terminal bool) subcommands.ExitStatus {
 	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH)
+	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH, unix.SIGTSTP)
 	defer signal.Stop(sigs)
 	done := make(chan struct{})
 	defer close(done)
@@ -227,7 +245,17 @@ func waitForProcess(c *container.Container, pid int32) subcommands.ExitStatus {
 		for {
 			select {
 			case s := <-sigs:
-				if err := c.SignalProcess(pid, int(s.(unix.Signal))); err != nil {
+				sig := s.(unix.Signal)
+				var err error
+				switch {
+				case terminal && terminalRaised(sig):
+					err = c.SignalForeground(pid, int(sig))
+				case sig == unix.SIGTSTP:
+					continue // not ours to stop
+				default:
+					err = c.SignalProcess(pid, int(sig))
+				}
+				if err != nil {
 					log.Debugf("forwarding %v to process %d: %v", s, pid, err)
 				}
 			case <-done:
@@ -242,38 +270,77 @@ func waitForProcess(c *container.Container, pid int32) subcommands.ExitStatus {
 	return subcommands.ExitStatus(status)
 }
 
+// terminalRaised says whether a terminal's line discipline or a resize
+// raises sig (or a hangup of the terminal).
+func terminalRaised(sig unix.Signal) bool {
+	switch sig {
+	case unix.SIGINT, unix.SIGQUIT, unix.SIGTSTP, unix.SIGWINCH, unix.SIGHUP:
+		return true
+	}
+	return false
+}
+
+// waiterTTYFD is the exec waiter's FD for the process's terminal.
+const waiterTTYFD = 3
+
 // startExecWaiter starts `runsc exec-wait` for process pid, detached from
-// this runsc, and writes its host PID to pidFile: a caller that waits for
-// that PID (containerd's shims do) sees the process's exit status.
-func startExecWaiter(globalFlags []string, id string, pid int32, pidFile string) error {
+// this runsc, and, if pidFile is set, writes its host PID there: a caller
+// that waits for that PID (containerd's shims do) sees the process's exit
+// status. With tty (the replica of the process's new pty), the waiter
+// leads a session with tty as its controlling terminal, so that the
+// terminal's signals reach it and it passes them on.
+func startExecWaiter(globalFlags []string, id string, pid int32, pidFile string, tty *os.File) (*exec.Cmd, error) {
 	devNull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer devNull.Close()
-	argv := append(append([]string{"runsc"}, globalFlags...), "exec-wait", "--pid="+strconv.Itoa(int(pid)), id)
+	argv := append(append([]string{"runsc"}, globalFlags...), "exec-wait", "--pid="+strconv.Itoa(int(pid)))
+	attr := &unix.SysProcAttr{Setsid: true}
+	var extra []*os.File
+	if tty != nil {
+		argv = append(argv, "--terminal")
+		extra = []*os.File{tty}
+		attr.Setctty, attr.Ctty = true, waiterTTYFD
+	}
 	cmd := &exec.Cmd{
 		Path:        "/proc/self/exe",
-		Args:        argv,
+		Args:        append(argv, id),
 		Stdin:       devNull,
 		Stdout:      devNull,
 		Stderr:      devNull,
-		SysProcAttr: &unix.SysProcAttr{Setsid: true},
+		ExtraFiles:  extra,
+		SysProcAttr: attr,
 	}
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("starting the exec waiter: %w", err)
+		return nil, fmt.Errorf("starting the exec waiter: %w", err)
+	}
+	if pidFile == "" {
+		return cmd, nil
 	}
 	// The waiter outlives this runsc; whoever reaps orphans reaps it.
 	waiter := cmd.Process.Pid
 	cmd.Process.Release()
-	return container.WritePidFile(pidFile, waiter)
+	return nil, container.WritePidFile(pidFile, waiter)
+}
+
+// waitForWaiter waits for an exec waiter this runsc started and exits with
+// its status (the process's).
+func waitForWaiter(w *exec.Cmd) subcommands.ExitStatus {
+	signal.Ignore(unix.SIGINT, unix.SIGQUIT, unix.SIGTSTP)
+	w.Wait()
+	if w.ProcessState == nil {
+		return ExitRuntimeError
+	}
+	return subcommands.ExitStatus(w.ProcessState.ExitCode())
 }
 
 // ExecWait implements subcommands.Command for the internal "exec-wait":
 // wait for a process that exec started, pass on the signals it gets, and
 // exit with the process's status.
 type ExecWait struct {
-	pid int
+	pid      int
+	terminal bool
 }
 
 // Name implements subcommands.Command.
@@ -283,11 +350,12 @@ func (*ExecWait) Name() string { return "exec-wait" }
 func (*ExecWait) Synopsis() string { return "wait for an exec'd process (started by runsc exec)" }
 
 // Usage implements subcommands.Command.
-func (*ExecWait) Usage() string { return "exec-wait --pid=N <container id>\n\n" }
+func (*ExecWait) Usage() string { return "exec-wait --pid=N [--terminal] <container id>\n\n" }
 
 // SetFlags implements subcommands.Command.
 func (w *ExecWait) SetFlags(f *flag.FlagSet) {
 	f.IntVar(&w.pid, "pid", 0, "the process's PID in the container.")
+	f.BoolVar(&w.terminal, "terminal", false, "the process's terminal is this waiter's controlling terminal (fd 3): pass its signals on to the process's foreground group.")
 }
 
 // Execute implements subcommands.Command.
@@ -300,5 +368,5 @@ func (w *ExecWait) Execute(_ context.Context, f *flag.FlagSet, args ...any) subc
 	if err != nil {
 		return Failure(err)
 	}
-	return waitForProcess(c, int32(w.pid))
+	return waitForProcess(c, int32(w.pid), w.terminal)
 }

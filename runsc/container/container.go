@@ -332,6 +332,12 @@ func (c *Container) SignalProcess(pid int32, sig int) error {
 	return c.signal(func(s *sandbox.Sandbox) error { return s.SignalProcess(c.ID, pid, sig) })
 }
 
+// SignalForeground sends sig to the foreground process group of the
+// terminal of the process whose PID in the container is pid (exec --tty).
+func (c *Container) SignalForeground(pid int32, sig int) error {
+	return c.signal(func(s *sandbox.Sandbox) error { return s.SignalForeground(c.ID, pid, sig) })
+}
+
 // signal runs send on a running container's sandbox.
 func (c *Container) signal(send func(*sandbox.Sandbox) error) error {
 	c.refresh()

@@ -145,6 +145,12 @@ func (cl *Client) SignalProcess(id string, pid int32, sig int) error {
 	return cl.Call(MethodSignal, &SignalArgs{ID: id, Signal: sig, PID: pid}, nil)
 }
 
+// SignalForeground sends sig to the foreground process group of the
+// terminal of process pid (exec --tty), or to the process.
+func (cl *Client) SignalForeground(id string, pid int32, sig int) error {
+	return cl.Call(MethodSignal, &SignalArgs{ID: id, Signal: sig, PID: pid, Foreground: true}, nil)
+}
+
 // Signal sends sig to container id's init, or with all to all of its
 // processes.
 func (cl *Client) Signal(id string, sig int, all bool) error {

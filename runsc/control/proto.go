@@ -122,6 +122,11 @@ type SignalArgs struct {
 	// PID, if not 0, picks one process of the container instead (its
 	// PID as the container sees it).
 	PID int32 `json:"pid,omitempty"`
+	// Foreground, with PID, sends the signal to the foreground process
+	// group of that process's terminal (an exec with a terminal: what the
+	// terminal's line discipline signals), or to the process if it has
+	// none.
+	Foreground bool `json:"foreground,omitempty"`
 }
 
 // ReadyResult is the outcome of building the sandbox's first container.

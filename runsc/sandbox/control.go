@@ -77,6 +77,12 @@ func (s *Sandbox) SignalProcess(id string, pid int32, sig int) error {
 	return s.call(func(cl *control.Client) error { return cl.SignalProcess(id, pid, sig) })
 }
 
+// SignalForeground sends sig to the foreground process group of the
+// terminal of process pid of container id, or to the process.
+func (s *Sandbox) SignalForeground(id string, pid int32, sig int) error {
+	return s.call(func(cl *control.Client) error { return cl.SignalForeground(id, pid, sig) })
+}
+
 // SignalContainer sends sig to container id's init, or with all to every
 // process of it.
 func (s *Sandbox) SignalContainer(id string, sig int, all bool) error {

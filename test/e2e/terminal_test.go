@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -48,6 +49,94 @@ func receiveConsole(t *testing.T, path string) <-chan *os.File {
 		got <- os.NewFile(uintptr(fds[0]), "pty-master")
 	}()
 	return got
+}
+
+// terminalReader reads the lines a pty master shows and returns a function
+// that waits (20 s at most) for a line ending in want.
+func terminalReader(t *testing.T, master *os.File) func(want string) {
+	lines := make(chan string, 64)
+	go func() {
+		sc := bufio.NewScanner(master)
+		for sc.Scan() {
+			lines <- strings.TrimRight(sc.Text(), "\r")
+		}
+		close(lines)
+	}()
+	var seen []string
+	return func(want string) {
+		t.Helper()
+		timeout := time.After(20 * time.Second)
+		for {
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					t.Fatalf("terminal closed before %q; it showed %q", want, seen)
+				}
+				seen = append(seen, l)
+				if strings.HasSuffix(l, want) { // after the echoed ^C, say
+					return
+				}
+			case <-timeout:
+				t.Fatalf("terminal never showed %q; it showed %q", want, seen)
+			}
+		}
+	}
+}
+
+// TestExecTerminal execs a shell with a terminal into a running
+// container, detached with a pid file and a console socket as
+// containerd's shim does: ^C reaches the foreground group of the exec's
+// terminal, a resize raises SIGWINCH there, and the pid file's process
+// (the waiter) exits with the exec's status.
+func TestExecTerminal(t *testing.T) {
+	c := newContainer(t, "/bin/sleep", "1000")
+	c.must("run", "--detach", c.id)
+	sock := filepath.Join(t.TempDir(), "console.sock")
+	masterCh := receiveConsole(t, sock)
+	pidFile := filepath.Join(t.TempDir(), "exec.pid")
+	script := `trap 'echo got-INT' INT; trap 'echo got-WINCH; stty size' WINCH; echo ready
+		fails=0
+		while [ $fails -lt 5 ]; do read line || fails=$((fails+1)); [ "$line" = quit ] && exit 6; done
+		exit 9`
+	c.must("exec", "--tty", "--detach", "--console-socket", sock, "--pid-file", pidFile, c.id, "/bin/sh", "-c", script)
+	master := <-masterCh
+	if master == nil {
+		t.Fatal("no pty master came over the console socket")
+	}
+	defer master.Close()
+	data, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waiter, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil {
+		t.Fatalf("pid file %q: %v", data, err)
+	}
+	expect := terminalReader(t, master)
+	expect("ready")
+	master.Write([]byte{0x03}) // ^C
+	expect("got-INT")
+	if err := unix.IoctlSetWinsize(int(master.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 40, Col: 90}); err != nil {
+		t.Fatal(err)
+	}
+	expect("got-WINCH")
+	expect("40 90")
+	master.Write([]byte("quit\n"))
+	// The waiter is not our child (it may become a zombie of this test,
+	// the subreaper): poll for it to end.
+	for deadline := time.Now().Add(cmdTimeout); waiterAlive(waiter); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("exec waiter %d still there", waiter)
+		}
+	}
+	c.must("delete", "--force", c.id)
+	c.deleted()
+}
+
+// waiterAlive says whether process pid runs (not gone, not a zombie).
+func waiterAlive(pid int) bool {
+	st, err := testutil.ReadStatus(pid)
+	return err == nil && !strings.HasPrefix(st["State"], "Z")
 }
 
 // TestConsoleSocket creates a container with process.terminal and a
@@ -97,33 +186,7 @@ func TestConsoleSocket(t *testing.T) {
 	defer master.Close()
 	c.must("start", c.id)
 
-	lines := make(chan string, 64)
-	go func() {
-		sc := bufio.NewScanner(master)
-		for sc.Scan() {
-			lines <- strings.TrimRight(sc.Text(), "\r")
-		}
-		close(lines)
-	}()
-	var seen []string
-	expect := func(want string) {
-		t.Helper()
-		timeout := time.After(20 * time.Second)
-		for {
-			select {
-			case l, ok := <-lines:
-				if !ok {
-					t.Fatalf("terminal closed before %q; it showed %q", want, seen)
-				}
-				seen = append(seen, l)
-				if strings.HasSuffix(l, want) { // after the echoed ^C, say
-					return
-				}
-			case <-timeout:
-				t.Fatalf("terminal never showed %q; it showed %q", want, seen)
-			}
-		}
-	}
+	expect := terminalReader(t, master)
 	expect("is-a-tty")
 	expect("/dev/pts/0") // as runc's devpts instance numbers it
 	expect("pts: 0 ptmx")
