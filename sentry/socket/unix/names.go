@@ -14,56 +14,76 @@ import (
 
 // Namespace maps bound names to their sockets: the abstract names
 // (sun_path starting with a NUL byte) of one network namespace, the
-// sandbox's. A name is freed when its socket is released.
+// sandbox's, and the socket inodes of path names. As on Linux, each
+// socket type has its own abstract names (a stream and a datagram socket
+// may share one), while a path belongs to one socket of any type. A name
+// is freed when its socket is released.
 type Namespace struct {
 	mu    sync.Mutex
-	names map[string]*Socket
+	names map[nameKey]*Socket
 	// nextAuto is the next autobind number to try.
 	nextAuto uint32
 }
 
+// nameKey is where a name is held: an abstract name with its socket's
+// type, or a path's inode key with stype 0.
+type nameKey struct {
+	stype int
+	name  string
+}
+
+// keyFor returns the key of name for a socket of type stype.
+func keyFor(name string, stype int) nameKey {
+	if name != "" && name[0] != 0 {
+		stype = 0
+	}
+	return nameKey{stype, name}
+}
+
 // NewNamespace returns an empty namespace.
-func NewNamespace() *Namespace { return &Namespace{names: make(map[string]*Socket)} }
+func NewNamespace() *Namespace { return &Namespace{names: make(map[nameKey]*Socket)} }
 
 // autobindNames is how many autobind names there are (five hex digits).
 const autobindNames = 1 << 20
 
 // bindLocked binds name to s, or an autobind name when name is "".
 // Preconditions: ns.mu is held.
-func (ns *Namespace) bindLocked(s *Socket, name string) (string, error) {
+func (ns *Namespace) bindLocked(s *Socket, name string) (nameKey, error) {
 	if name != "" {
-		if _, ok := ns.names[name]; ok {
-			return "", unix.EADDRINUSE
+		k := keyFor(name, s.stype)
+		if _, ok := ns.names[k]; ok {
+			return nameKey{}, unix.EADDRINUSE
 		}
-		ns.names[name] = s
-		return name, nil
+		ns.names[k] = s
+		return k, nil
 	}
 	for range autobindNames {
 		n := ns.nextAuto % autobindNames
 		ns.nextAuto++
-		name = fmt.Sprintf("\x00%05x", n)
-		if _, ok := ns.names[name]; !ok {
-			ns.names[name] = s
-			return name, nil
+		k := keyFor(fmt.Sprintf("\x00%05x", n), s.stype)
+		if _, ok := ns.names[k]; !ok {
+			ns.names[k] = s
+			return k, nil
 		}
 	}
-	return "", unix.ENOSPC
+	return nameKey{}, unix.ENOSPC
 }
 
-// unbind frees name if s holds it.
-func (ns *Namespace) unbind(name string, s *Socket) {
+// unbind frees k if s holds it.
+func (ns *Namespace) unbind(k nameKey, s *Socket) {
 	ns.mu.Lock()
-	if ns.names[name] == s {
-		delete(ns.names, name)
+	if ns.names[k] == s {
+		delete(ns.names, k)
 	}
 	ns.mu.Unlock()
 }
 
-// lookup returns the socket bound to name: ECONNREFUSED if none,
-// EPROTOTYPE if it is of another type.
+// lookup returns the socket of type stype bound to name (an abstract
+// name or a path's key): ECONNREFUSED if none, EPROTOTYPE if a path's
+// socket is of another type.
 func (ns *Namespace) lookup(name string, stype int) (*Socket, error) {
 	ns.mu.Lock()
-	s := ns.names[name]
+	s := ns.names[keyFor(name, stype)]
 	ns.mu.Unlock()
 	if s == nil {
 		return nil, unix.ECONNREFUSED
@@ -74,26 +94,39 @@ func (ns *Namespace) lookup(name string, stype int) (*Socket, error) {
 	return s, nil
 }
 
-// Bind implements bind(2) to name (sun_path's bytes; "" autobinds an
-// abstract name): EINVAL if s already has a name, EADDRINUSE if the name
-// is taken.
-func (s *Socket) Bind(name string) error {
+// Bind implements bind(2) to an abstract name ("" autobinds one): EINVAL
+// if s already has a name, EADDRINUSE if the name is taken.
+func (s *Socket) Bind(name string) error { return s.bind(name, name) }
+
+// BindKey binds s to a path name, display, whose socket inode the caller
+// made and identifies by key (a string that never starts with a NUL
+// byte, so it never meets an abstract name).
+func (s *Socket) BindKey(key, display string) error { return s.bind(key, display) }
+
+func (s *Socket) bind(key, display string) error {
 	s.ns.mu.Lock()
 	defer s.ns.mu.Unlock()
-	s.mu.Lock()
-	bound := s.addr != "" || s.released
-	s.mu.Unlock()
-	if bound {
+	if s.Bound() {
 		return unix.EINVAL
 	}
-	got, err := s.ns.bindLocked(s, name)
+	got, err := s.ns.bindLocked(s, key)
 	if err != nil {
 		return err
 	}
+	if display == "" {
+		display = got.name
+	}
 	s.mu.Lock()
-	s.addr = got
+	s.addr, s.key = display, got
 	s.mu.Unlock()
 	return nil
+}
+
+// Bound reports whether s has a name (or was released).
+func (s *Socket) Bound() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addr != "" || s.released
 }
 
 // Listen implements listen(2): only a bound stream or seqpacket socket
@@ -117,7 +150,8 @@ func (s *Socket) Listen(backlog int, cred Cred) error {
 	return nil
 }
 
-// Connect implements connect(2) to name: a stream or seqpacket socket
+// Connect implements connect(2) to name (an abstract name or a path's
+// key): a stream or seqpacket socket
 // joins the listener's accept queue (waiting while it is full, EAGAIN if
 // non-blocking), a datagram socket only takes name as its default
 // destination. cred is the caller's identity, what the accepted socket

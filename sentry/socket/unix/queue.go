@@ -565,6 +565,7 @@ func (s *Socket) takeStreamLocked(dst []byte, skip int, peek bool, res *RecvResu
 	for i < len(s.recvq) && n < len(dst) {
 		m := s.recvq[i]
 		if first && n == 0 {
+			res.From = m.from
 			if passcred {
 				res.Control.Cred = credOrNobody(m.cred)
 			}

@@ -122,8 +122,13 @@ type Socket struct {
 	// sent with it. recvBytes is the data in it.
 	recvq     []*message
 	recvBytes int
-	// addr is the bound name, "" if none.
+	// addr is the bound name as getsockname shows it (an abstract name
+	// or a path), "" if none; key is where the namespace holds it (the
+	// abstract name itself, or the identity of the socket's inode). A
+	// server end of a connection shows its listener's name but holds
+	// no key.
 	addr string
+	key  nameKey
 	// peerCred is SO_PEERCRED: the peer's identity when the connection
 	// was made.
 	peerCred Cred
@@ -288,15 +293,15 @@ func (s *Socket) release(embryo bool) {
 	}
 	s.released = true
 	s.shutdown = shutBoth
-	peer, addr := s.peer, s.addr
+	peer, key := s.peer, s.key
 	msgs, pending := s.recvq, s.acceptq
 	s.recvq, s.recvBytes, s.acceptq = nil, 0, nil
 	blocked := s.blockedPeers
 	s.blockedPeers = nil
 	s.mu.Unlock()
 
-	if addr != "" {
-		s.ns.unbind(addr, s)
+	if key.name != "" {
+		s.ns.unbind(key, s)
 	}
 	if peer != nil && s.connectionOriented() {
 		peer.mu.Lock()

@@ -256,7 +256,7 @@ func Connect(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		return 0, unix.EINVAL
 	}
 	if name[0] != 0 {
-		if name, err = pathName(t, name, s.Type()); err != nil {
+		if name, err = pathName(t, name); err != nil {
 			return 0, err
 		}
 	}

@@ -113,7 +113,7 @@ func sendMsg(t *kernel.Task, fd uintptr, iovs []iovec, flags int, nameAddr, name
 			return 0, err
 		}
 		if name != "" && name[0] != 0 && s.Type() == unix.SOCK_DGRAM {
-			if name, err = pathName(t, name, s.Type()); err != nil {
+			if name, err = pathName(t, name); err != nil {
 				return 0, err
 			}
 		}
