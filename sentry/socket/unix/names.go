@@ -122,6 +122,19 @@ func (s *Socket) bind(key, display string) error {
 	return nil
 }
 
+// autobindForCred gives an unnamed SO_PASSCRED socket a name before it
+// connects or sends to a name, so that the receiver can tell who it is
+// (Linux's unix_may_passcred checks in connect and sendmsg).
+func (s *Socket) autobindForCred() error {
+	if !s.passcred.Load() || s.Bound() {
+		return nil
+	}
+	if err := s.Bind(""); err != nil && err != unix.EINVAL {
+		return err
+	}
+	return nil
+}
+
 // Bound reports whether s has a name (or was released).
 func (s *Socket) Bound() bool {
 	s.mu.Lock()
@@ -161,6 +174,9 @@ func (s *Socket) Connect(ctx vfs.Context, name string, cred Cred, nonBlock bool)
 	if err != nil {
 		return err
 	}
+	if err := s.autobindForCred(); err != nil {
+		return err
+	}
 	if !s.connectionOriented() {
 		s.mu.Lock()
 		old := s.peer
@@ -180,7 +196,7 @@ func (s *Socket) Connect(ctx vfs.Context, name string, cred Cred, nonBlock bool)
 	case stateListening:
 		return unix.EINVAL
 	}
-	w := waiter{q: target}
+	w := newWaiter(target, s.sndTimeo.Load())
 	defer w.done()
 	for {
 		target.mu.Lock()
@@ -241,7 +257,7 @@ func (s *Socket) Disconnect() error {
 // Accept implements accept(2): the oldest connection of a listener
 // (EINVAL if s does not listen), waiting for one unless nonBlock.
 func (s *Socket) Accept(ctx vfs.Context, nonBlock bool) (*Socket, error) {
-	w := waiter{q: s}
+	w := newWaiter(s, s.rcvTimeo.Load())
 	defer w.done()
 	for {
 		s.mu.Lock()

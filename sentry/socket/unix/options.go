@@ -2,6 +2,8 @@ package unix
 
 import (
 	"encoding/binary"
+	"math"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -98,6 +100,18 @@ func (s *Socket) GetSockOpt(name int) ([]byte, error) {
 		return EncodeCred(c), nil
 	case unix.SO_RCVLOWAT, unix.SO_SNDLOWAT:
 		v = 1
+	case unix.SO_RCVTIMEO, unix.SO_SNDTIMEO:
+		return encodeTimeval(s.timeo(name).Load()), nil
+	case unix.SO_LINGER:
+		s.mu.Lock()
+		l := s.linger
+		s.mu.Unlock()
+		b := make([]byte, 8)
+		if l >= 0 {
+			binary.LittleEndian.PutUint32(b[0:], 1)
+			binary.LittleEndian.PutUint32(b[4:], uint32(l))
+		}
+		return b, nil
 	default:
 		if !recordedOptions[name] {
 			return nil, unix.ENOPROTOOPT
@@ -111,15 +125,32 @@ func (s *Socket) GetSockOpt(name int) ([]byte, error) {
 	return b, nil
 }
 
-// SetSockOpt sets SOL_SOCKET option name from its value (at least an int:
-// the caller checks the length). SO_SNDBUF and SO_RCVBUF are doubled and
-// clamped as Linux's sock_setsockopt does.
+// SetSockOpt sets SOL_SOCKET option name from its value (an int, or the
+// struct the option takes; EINVAL if val is shorter). SO_SNDBUF and
+// SO_RCVBUF are doubled and clamped as Linux's sock_setsockopt does.
 func (s *Socket) SetSockOpt(name int, val []byte) error {
 	if len(val) < 4 {
 		return unix.EINVAL
 	}
 	v := int32(binary.LittleEndian.Uint32(val))
 	switch name {
+	case unix.SO_RCVTIMEO, unix.SO_SNDTIMEO:
+		d, err := decodeTimeval(val)
+		if err != nil {
+			return err
+		}
+		s.timeo(name).Store(d)
+	case unix.SO_LINGER:
+		if len(val) < 8 {
+			return unix.EINVAL
+		}
+		l := int64(-1)
+		if v != 0 {
+			l = max(int64(int32(binary.LittleEndian.Uint32(val[4:]))), 0)
+		}
+		s.mu.Lock()
+		s.linger = l
+		s.mu.Unlock()
 	case unix.SO_SNDBUF:
 		s.sndbuf.Store(bufferSize(v, MinSendBuffer))
 		// A larger buffer may have made room.
@@ -145,6 +176,46 @@ func (s *Socket) SetSockOpt(name int, val []byte) error {
 		s.mu.Unlock()
 	}
 	return nil
+}
+
+// timeo returns the timeout of SO_RCVTIMEO or SO_SNDTIMEO.
+func (s *Socket) timeo(name int) *atomic.Int64 {
+	if name == unix.SO_RCVTIMEO {
+		return &s.rcvTimeo
+	}
+	return &s.sndTimeo
+}
+
+// decodeTimeval reads a struct timeval timeout as Linux's
+// sock_set_timeout: EDOM for microseconds out of range, zero for none,
+// a negative time for "at once" (returned as -1).
+func decodeTimeval(b []byte) (int64, error) {
+	if len(b) < 16 {
+		return 0, unix.EINVAL
+	}
+	sec := int64(binary.LittleEndian.Uint64(b[0:]))
+	usec := int64(binary.LittleEndian.Uint64(b[8:]))
+	if usec < 0 || usec >= 1e6 {
+		return 0, unix.EDOM
+	}
+	if sec < 0 {
+		return -1, nil
+	}
+	if sec > math.MaxInt64/1_000_000_000-1 {
+		return 0, nil
+	}
+	return sec*1e9 + usec*1e3, nil
+}
+
+// encodeTimeval returns a timeout as struct timeval ("at once" reads as
+// zero, as on Linux).
+func encodeTimeval(d int64) []byte {
+	b := make([]byte, 16)
+	if d > 0 {
+		binary.LittleEndian.PutUint64(b[0:], uint64(d/1e9))
+		binary.LittleEndian.PutUint64(b[8:], uint64(d%1e9/1e3))
+	}
+	return b
 }
 
 // bufferSize is what SO_SNDBUF or SO_RCVBUF becomes for a request of v:

@@ -1,6 +1,8 @@
 package unix
 
 import (
+	"time"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/cocoon-sandbox/cocoon/abi/linux"
@@ -103,10 +105,22 @@ func (s *Socket) nonBlocking(flags int) bool {
 }
 
 // waiter registers a wait entry once and blocks on it; registering, then
-// checking again, loses no wake-up.
+// checking again, loses no wake-up. With a timeout (SO_RCVTIMEO,
+// SO_SNDTIMEO) it gives up with EAGAIN at the deadline, and a signal
+// then interrupts with EINTR, never a restart (Linux's sock_intr_errno).
 type waiter struct {
 	q *Socket
 	e *vfs.WaitEntry
+	// timeout is 0 for none, negative to give up at once.
+	timeout  time.Duration
+	deadline time.Time
+	timer    *time.Timer
+}
+
+// newWaiter returns a waiter on q's queue with a timeout in nanoseconds
+// (0: none).
+func newWaiter(q *Socket, timeout int64) waiter {
+	return waiter{q: q, timeout: time.Duration(timeout)}
 }
 
 // wait blocks until the next notification of events, or registers first
@@ -115,14 +129,34 @@ func (w *waiter) wait(ctx vfs.Context, events uint32) error {
 	if w.e == nil {
 		w.e = vfs.NewWaitEntry(events)
 		w.q.EventRegister(w.e)
+		if w.timeout > 0 {
+			w.deadline = time.Now().Add(w.timeout)
+			c := w.e.C
+			w.timer = time.AfterFunc(w.timeout, func() {
+				select {
+				case c <- struct{}{}:
+				default:
+				}
+			})
+		}
 		return nil
 	}
-	return ctx.Block(w.e.C)
+	if w.timeout < 0 || w.timeout > 0 && !time.Now().Before(w.deadline) {
+		return unix.EAGAIN
+	}
+	err := ctx.Block(w.e.C)
+	if err == vfs.ErrInterrupted && w.timeout != 0 {
+		return unix.EINTR
+	}
+	return err
 }
 
 func (w *waiter) done() {
 	if w.e != nil {
 		w.q.EventUnregister(w.e)
+	}
+	if w.timer != nil {
+		w.timer.Stop()
 	}
 }
 
@@ -143,7 +177,7 @@ func (s *Socket) Send(ctx vfs.Context, src []byte, o SendOptions) (int, error) {
 }
 
 func (s *Socket) sendStream(ctx vfs.Context, src []byte, o *SendOptions) (int, error) {
-	w := waiter{q: s}
+	w := newWaiter(s, s.sndTimeo.Load())
 	defer w.done()
 	done := 0
 	for {
@@ -207,6 +241,9 @@ func (s *Socket) sendMessage(ctx vfs.Context, src []byte, o *SendOptions) (int, 
 		if err != nil {
 			return 0, err
 		}
+		if err := s.autobindForCred(); err != nil {
+			return 0, err
+		}
 		target = t
 	case target == nil:
 		return 0, unix.ENOTCONN
@@ -214,7 +251,7 @@ func (s *Socket) sendMessage(ctx vfs.Context, src []byte, o *SendOptions) (int, 
 	if int64(len(src)) > s.sndbuf.Load()-32 {
 		return 0, unix.EMSGSIZE
 	}
-	w := waiter{q: s}
+	w := newWaiter(s, s.sndTimeo.Load())
 	defer w.done()
 	for {
 		s.mu.Lock()
@@ -382,7 +419,7 @@ func (s *Socket) Recv(ctx vfs.Context, dst []byte, flags int) (RecvResult, error
 	if flags&unix.MSG_OOB != 0 {
 		return RecvResult{}, unix.EOPNOTSUPP
 	}
-	w := waiter{q: s}
+	w := newWaiter(s, s.rcvTimeo.Load())
 	defer w.done()
 	if s.stype == unix.SOCK_STREAM {
 		return s.recvStream(ctx, dst, flags, &w)

@@ -105,6 +105,9 @@ type Socket struct {
 	sndbuf, rcvbuf atomic.Int64
 	// passcred is SO_PASSCRED.
 	passcred atomic.Bool
+	// rcvTimeo and sndTimeo are SO_RCVTIMEO and SO_SNDTIMEO in
+	// nanoseconds: 0 for none, negative to time out at once.
+	rcvTimeo, sndTimeo atomic.Int64
 
 	mu    sync.Mutex
 	state int
@@ -144,6 +147,9 @@ type Socket struct {
 	// blockedPeers are datagram senders that found this socket's queue
 	// full and wait for room (Linux's peer_wait).
 	blockedPeers map[*Socket]struct{}
+	// linger is SO_LINGER's time in seconds, -1 when off (kept and
+	// reported: a unix socket's close never waits).
+	linger int64
 	// recorded are the values of recordedOptions that were set.
 	recorded map[int]int32
 	// released is set when the last description of the socket closes.
@@ -171,7 +177,7 @@ func ValidType(stype int) bool {
 // ns; cred is its maker's identity.
 // Preconditions: ValidType(stype).
 func New(ns *Namespace, stype int, cred Cred) *Socket {
-	s := &Socket{stype: stype, ns: ns, cred: cred}
+	s := &Socket{stype: stype, ns: ns, cred: cred, linger: -1}
 	s.ino = nextIno.Add(1)
 	s.sndbuf.Store(DefaultBufferSize)
 	s.rcvbuf.Store(DefaultBufferSize)

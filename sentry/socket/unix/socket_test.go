@@ -2,6 +2,7 @@ package unix
 
 import (
 	"bytes"
+	"encoding/binary"
 	"sync"
 	"testing"
 	"time"
@@ -384,5 +385,51 @@ func TestConcurrentStream(t *testing.T) {
 	}
 	if total != writers*per {
 		t.Fatalf("read %d bytes, want %d", total, writers*per)
+	}
+}
+
+func TestTimeouts(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		sec  int64
+		usec int64
+		want int64
+		err  error
+	}{
+		{"none", 0, 0, 0, nil},
+		{"some", 1, 500000, 1500000000, nil},
+		{"negative is at once", -1, 0, -1, nil},
+		{"microseconds out of range", 1, 1000000, 0, unix.EDOM},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := make([]byte, 16)
+			binary.LittleEndian.PutUint64(b[0:], uint64(tc.sec))
+			binary.LittleEndian.PutUint64(b[8:], uint64(tc.usec))
+			got, err := decodeTimeval(b)
+			if got != tc.want || err != tc.err {
+				t.Fatalf("decodeTimeval = %d, %v; want %d, %v", got, err, tc.want, tc.err)
+			}
+		})
+	}
+	a, _ := NewPair(NewNamespace(), unix.SOCK_SEQPACKET, me)
+	a.rcvTimeo.Store(int64(20 * time.Millisecond))
+	start := time.Now()
+	if _, err := a.Recv(newCtx(), make([]byte, 1), 0); err != unix.EAGAIN {
+		t.Fatalf("Recv with a timeout: %v, want EAGAIN", err)
+	}
+	if d := time.Since(start); d < 20*time.Millisecond {
+		t.Fatalf("gave up after %v, before the timeout", d)
+	}
+	ctx := newCtx()
+	a.rcvTimeo.Store(int64(time.Minute))
+	errc := make(chan error)
+	go func() {
+		_, err := a.Recv(ctx, make([]byte, 1), 0)
+		errc <- err
+	}()
+	time.Sleep(10 * time.Millisecond)
+	close(ctx.intr)
+	if err := <-errc; err != unix.EINTR {
+		t.Fatalf("interrupted Recv with a timeout: %v, want EINTR (no restart)", err)
 	}
 }

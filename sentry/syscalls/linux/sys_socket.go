@@ -366,11 +366,13 @@ func Setsockopt(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if optlen < 4 {
 		return 0, unix.EINVAL
 	}
-	var v [4]byte
-	if _, err := t.CopyIn(a[3], v[:]); err != nil {
+	// No SOL_SOCKET option takes more than a struct timeval.
+	var v [16]byte
+	val := v[:min(optlen, len(v))]
+	if _, err := t.CopyIn(a[3], val); err != nil {
 		return 0, err
 	}
-	return 0, s.SetSockOpt(name, v[:])
+	return 0, s.SetSockOpt(name, val)
 }
 
 // Getsockopt implements Linux syscall getsockopt(2): SOL_SOCKET options.

@@ -28,8 +28,8 @@ const (
 	noteSocketData = "MSG_OOB answers EOPNOTSUPP; SCM_RIGHTS and SCM_CREDENTIALS only; files in flight " +
 		"that reach a socket's own queue are never collected (Linux's unix_gc)"
 	noteSockopt = "SOL_SOCKET only (other levels answer EOPNOTSUPP): SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ERROR, " +
-		"SO_SNDBUF, SO_RCVBUF, SO_ACCEPTCONN, SO_PEERCRED, SO_PASSCRED; SO_REUSEADDR, SO_KEEPALIVE and a few " +
-		"others are kept and change nothing; SO_RCVTIMEO, SO_SNDTIMEO, SO_LINGER answer ENOPROTOOPT"
+		"SO_SNDBUF, SO_RCVBUF, SO_ACCEPTCONN, SO_PEERCRED, SO_PASSCRED, SO_RCVTIMEO, SO_SNDTIMEO; SO_LINGER, " +
+		"SO_REUSEADDR, SO_KEEPALIVE and a few others are kept and change nothing; the rest answer ENOPROTOOPT"
 	noteEpoll   = "EPOLLWAKEUP is accepted and has no effect (nothing suspends); max_user_watches (ENOSPC) is not enforced"
 	noteEventfd = "no /proc/[pid]/fdinfo (eventfd-count); lseek answers ESPIPE where Linux's noop_llseek answers 0"
 	noteFDEvent = "not implemented yet (inotify)"

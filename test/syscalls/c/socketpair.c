@@ -548,6 +548,69 @@ static void options_and_names(void)
 	PASS("not-sockets");
 }
 
+static long elapsed_ms(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+static void timeouts(void)
+{
+	int sv[2];
+	char buf[16];
+	pair(SOCK_STREAM, sv);
+	struct timeval tv = {.tv_sec = 0, .tv_usec = 100000}, got;
+	socklen_t len = sizeof(got);
+	CHECK(getsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &got, &len) == 0);
+	CHECK_EQ(len, sizeof(got));
+	CHECK(got.tv_sec == 0 && got.tv_usec == 0);
+	CHECK(setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == 0);
+	CHECK(getsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &got, &len) == 0);
+	CHECK(got.tv_sec == 0 && got.tv_usec == 100000);
+	CHECK_ERRNO(setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, 8), EINVAL);
+	struct timeval bad = {.tv_sec = 1, .tv_usec = 1000000};
+	CHECK_ERRNO(setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &bad, sizeof(bad)), EDOM);
+	/* a receive gives up with EAGAIN after the timeout */
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CHECK_ERRNO(recv(sv[0], buf, sizeof(buf), 0), EAGAIN);
+	long ms = elapsed_ms(&t0);
+	CHECK(ms >= 90 && ms < 5000);
+	/* data before the timeout is received */
+	CHECK_EQ(send(sv[1], "in", 2, 0), 2);
+	CHECK_EQ(recv(sv[0], buf, sizeof(buf), 0), 2);
+	/* with a timeout, a signal interrupts even under SA_RESTART */
+	struct sigaction rs = {.sa_handler = on_signal, .sa_flags = SA_RESTART};
+	CHECK(sigaction(SIGALRM, &rs, NULL) == 0);
+	tv.tv_sec = 5;
+	tv.tv_usec = 0;
+	CHECK(setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == 0);
+	struct itimerval it = {.it_value = {.tv_usec = 50000}};
+	CHECK(setitimer(ITIMER_REAL, &it, NULL) == 0);
+	CHECK_ERRNO(recv(sv[0], buf, sizeof(buf), 0), EINTR);
+	/* a send to a full socket gives up too */
+	int one = 1;
+	CHECK(setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &one, sizeof(one)) == 0);
+	tv.tv_sec = 0;
+	tv.tv_usec = 50000;
+	CHECK(setsockopt(sv[0], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == 0);
+	ssize_t w;
+	while ((w = send(sv[0], buf, sizeof(buf), 0)) > 0)
+		;
+	CHECK_EQ(errno, EAGAIN);
+	/* SO_LINGER is kept */
+	struct linger lg = {.l_onoff = 1, .l_linger = 3}, lgot;
+	len = sizeof(lgot);
+	CHECK(getsockopt(sv[0], SOL_SOCKET, SO_LINGER, &lgot, &len) == 0);
+	CHECK_EQ(lgot.l_onoff, 0);
+	CHECK(setsockopt(sv[0], SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == 0);
+	CHECK(getsockopt(sv[0], SOL_SOCKET, SO_LINGER, &lgot, &len) == 0);
+	CHECK(lgot.l_onoff == 1 && lgot.l_linger == 3);
+	CHECK(close(sv[0]) == 0 && close(sv[1]) == 0);
+	PASS("timeouts");
+}
+
 int main(void)
 {
 	int failed = 0;
@@ -559,5 +622,6 @@ int main(void)
 	failed |= run_group("waitall", waitall, 20);
 	failed |= run_group("epoll", epoll_readiness, 20);
 	failed |= run_group("options", options_and_names, 20);
+	failed |= run_group("timeouts", timeouts, 20);
 	return failed;
 }

@@ -345,6 +345,28 @@ static void datagrams(void)
 	PASS("datagrams");
 }
 
+static void passcred_autobind(void)
+{
+	/* an unnamed SO_PASSCRED sender is given a name when it sends */
+	struct sockaddr_un ra;
+	socklen_t rn = abstract(&ra, "cocoon-passcred");
+	int r = socket(AF_UNIX, SOCK_DGRAM, 0), s = socket(AF_UNIX, SOCK_DGRAM, 0);
+	CHECK(bind(r, (struct sockaddr *)&ra, rn) == 0);
+	int one = 1;
+	CHECK(setsockopt(s, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) == 0);
+	CHECK_EQ(sendto(s, "pc", 2, 0, (struct sockaddr *)&ra, rn), 2);
+	struct sockaddr_un from, mine;
+	socklen_t len = sizeof(from), mlen = sizeof(mine);
+	char buf[4];
+	CHECK_EQ(recvfrom(r, buf, sizeof(buf), 0, (struct sockaddr *)&from, &len), 2);
+	CHECK_EQ(len, offsetof(struct sockaddr_un, sun_path) + 6);
+	CHECK(getsockname(s, (struct sockaddr *)&mine, &mlen) == 0);
+	CHECK_EQ(mlen, len);
+	CHECK(memcmp(&from, &mine, len) == 0);
+	CHECK(close(r) == 0 && close(s) == 0);
+	PASS("passcred-autobind");
+}
+
 static void path_names(void)
 {
 	struct sockaddr_un sa;
@@ -431,6 +453,7 @@ int main(void)
 	failed |= run_group("connect-seqpacket", connect_seqpacket, 20);
 	failed |= run_group("backlog", backlog, 20);
 	failed |= run_group("datagrams", datagrams, 20);
+	failed |= run_group("passcred-autobind", passcred_autobind, 20);
 	failed |= run_group("path-names", path_names, 20);
 	return failed;
 }
