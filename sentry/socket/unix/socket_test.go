@@ -11,23 +11,11 @@ import (
 
 	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/sentry/vfs"
+	"github.com/cocoon-sandbox/cocoon/sentry/vfs/vfstest"
 )
 
-// testCtx is a vfs.Context whose Block can be interrupted by closing intr.
-type testCtx struct{ intr chan struct{} }
-
-func newCtx() *testCtx                          { return &testCtx{intr: make(chan struct{})} }
-func (c *testCtx) UID() uint32                  { return 0 }
-func (c *testCtx) GID() uint32                  { return 0 }
-func (c *testCtx) Interrupted() <-chan struct{} { return c.intr }
-func (c *testCtx) Block(ch <-chan struct{}) error {
-	select {
-	case <-ch:
-		return nil
-	case <-c.intr:
-		return vfs.ErrInterrupted
-	}
-}
+// newCtx returns a context whose Block a test can interrupt.
+func newCtx() *vfstest.Ctx { return vfstest.Root() }
 
 var types = []struct {
 	name  string
@@ -109,7 +97,7 @@ func TestBlockedRecvWokenAndInterrupted(t *testing.T) {
 				errc <- err
 			}()
 			time.Sleep(10 * time.Millisecond)
-			close(ctx.intr)
+			ctx.Interrupt()
 			if err := <-errc; err != vfs.ErrInterrupted {
 				t.Fatalf("interrupted Recv: %v", err)
 			}
@@ -428,7 +416,7 @@ func TestTimeouts(t *testing.T) {
 		errc <- err
 	}()
 	time.Sleep(10 * time.Millisecond)
-	close(ctx.intr)
+	ctx.Interrupt()
 	if err := <-errc; err != unix.EINTR {
 		t.Fatalf("interrupted Recv with a timeout: %v, want EINTR (no restart)", err)
 	}

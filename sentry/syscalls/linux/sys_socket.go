@@ -34,10 +34,15 @@ const (
 // socketTypeFlags may be or-ed into a socket type.
 const socketTypeFlags = unix.SOCK_NONBLOCK | unix.SOCK_CLOEXEC
 
-// unixSocketType checks the type argument of socket and socketpair for
-// AF_UNIX and splits off its flags, as Linux's __sock_create and
-// unix_create (SOCK_RAW is SOCK_DGRAM there).
-func unixSocketType(typ, protocol int) (stype int, flags int, err error) {
+// unixSocketArgs checks the domain, type and protocol arguments of socket
+// and socketpair and splits the type's flags off, as Linux's
+// __sock_create and unix_create (SOCK_RAW is SOCK_DGRAM there); families
+// other than AF_UNIX answer ENOSYS.
+func unixSocketArgs(a arch.SyscallArgs) (stype int, flags int, err error) {
+	if int32(a[0]) != unix.AF_UNIX {
+		return 0, 0, unix.ENOSYS
+	}
+	typ, protocol := int(int32(a[1])), int(int32(a[2]))
 	flags = typ & socketTypeFlags
 	stype = typ &^ socketTypeFlags
 	if stype < 0 || stype > unix.SOCK_PACKET {
@@ -71,10 +76,7 @@ func installSocket(t *kernel.Task, s *unixsocket.Socket, flags int) (int32, erro
 
 // Socket implements Linux syscall socket(2).
 func Socket(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
-	if int32(a[0]) != unix.AF_UNIX {
-		return 0, unix.ENOSYS
-	}
-	stype, flags, err := unixSocketType(int(int32(a[1])), int(int32(a[2])))
+	stype, flags, err := unixSocketArgs(a)
 	if err != nil {
 		return 0, err
 	}
@@ -84,16 +86,14 @@ func Socket(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 
 // Socketpair implements Linux syscall socketpair(2).
 func Socketpair(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
-	if int32(a[0]) != unix.AF_UNIX {
-		return 0, unix.ENOSYS
-	}
-	stype, flags, err := unixSocketType(int(int32(a[1])), int(int32(a[2])))
+	stype, flags, err := unixSocketArgs(a)
 	if err != nil {
 		return 0, err
 	}
 	s0, s1 := unixsocket.NewPair(abstractNames, stype, peerCred(t))
 	fd0, err := installSocket(t, s0, flags)
 	if err != nil {
+		// s0 went with its description; s1 has none yet.
 		s1.Release()
 		return 0, err
 	}
@@ -286,9 +286,9 @@ func accept4(t *kernel.Task, fd, addr, lenAddr uintptr, flags int) (uintptr, err
 	if err != nil {
 		return 0, err
 	}
+	// On failure the description took c with it.
 	nfd, err := installSocket(t, c, flags)
 	if err != nil {
-		c.Release()
 		return 0, err
 	}
 	peer, _ := c.PeerName()

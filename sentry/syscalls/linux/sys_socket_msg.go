@@ -78,15 +78,8 @@ func senderAddr(from string, b *[sizeofSockaddrStorage]byte) []byte {
 // Sendmsg implements Linux syscall sendmsg(2).
 func Sendmsg(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	var h [sizeofMsghdr]byte
-	if _, err := t.CopyIn(a[1], h[:]); err != nil {
-		return 0, err
-	}
-	iovlen := uintptr(le.Uint64(h[msgIovlenOff:]))
-	if iovlen > uioMaxIOV {
-		return 0, unix.EMSGSIZE
-	}
 	var small [8]iovec
-	iovs, _, err := copyInIovecs(t, uintptr(le.Uint64(h[msgIovOff:])), iovlen, small[:])
+	iovs, err := copyInMsghdr(t, a[1], &h, small[:])
 	if err != nil {
 		return 0, err
 	}
@@ -96,6 +89,21 @@ func Sendmsg(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	}
 	return ioDone(sendMsg(t, a[0], iovs, int(int32(a[2])), uintptr(le.Uint64(h[msgNameOff:])),
 		uintptr(le.Uint32(h[msgNamelenOff:])), uintptr(le.Uint64(h[msgControlOff:])), int(ctlLen)))
+}
+
+// copyInMsghdr reads the struct msghdr at addr into h and its iovecs
+// (into small when they fit): EMSGSIZE beyond UIO_MAXIOV, as Linux's
+// sendmsg and recvmsg.
+func copyInMsghdr(t *kernel.Task, addr uintptr, h *[sizeofMsghdr]byte, small []iovec) ([]iovec, error) {
+	if _, err := t.CopyIn(addr, h[:]); err != nil {
+		return nil, err
+	}
+	iovlen := uintptr(le.Uint64(h[msgIovlenOff:]))
+	if iovlen > uioMaxIOV {
+		return nil, unix.EMSGSIZE
+	}
+	iovs, _, err := copyInIovecs(t, uintptr(le.Uint64(h[msgIovOff:])), iovlen, small)
+	return iovs, err
 }
 
 // sendMsg sends the iovecs on the socket at fd, to the address at
@@ -270,15 +278,8 @@ func Recvmsg(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	defer f.DecRef()
 	flags := int(int32(a[2]))
 	var h [sizeofMsghdr]byte
-	if _, err := t.CopyIn(a[1], h[:]); err != nil {
-		return 0, err
-	}
-	iovlen := uintptr(le.Uint64(h[msgIovlenOff:]))
-	if iovlen > uioMaxIOV {
-		return 0, unix.EMSGSIZE
-	}
 	var small [8]iovec
-	iovs, _, err := copyInIovecs(t, uintptr(le.Uint64(h[msgIovOff:])), iovlen, small[:])
+	iovs, err := copyInMsghdr(t, a[1], &h, small[:])
 	if err != nil {
 		return 0, err
 	}
