@@ -12,13 +12,14 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
-/* abstract fills sa with an abstract name and returns its length. */
+/* abstract fills sa with an abstract name and returns its length. The
+ * name carries the caller's PID: natively, abstract names are shared by
+ * every test running on the host at the same time. */
 static socklen_t abstract(struct sockaddr_un *sa, const char *name)
 {
 	memset(sa, 0, sizeof(*sa));
 	sa->sun_family = AF_UNIX;
-	size_t n = strlen(name);
-	memcpy(sa->sun_path + 1, name, n);
+	int n = snprintf(sa->sun_path + 1, sizeof(sa->sun_path) - 1, "%s-%d", name, (int)getpid());
 	return offsetof(struct sockaddr_un, sun_path) + 1 + n;
 }
 
