@@ -259,6 +259,9 @@ func (v *VFS) openVD(ctx Context, vd VirtualDentry, flags uint32, check bool) (*
 		impl, err = opener(ctx, d.inode, flags)
 	} else if d.ftype == TypeCharDev || d.ftype == TypeBlockDev {
 		impl, err = v.openDevice(ctx, vd, d.ftype, flags)
+	} else if d.ftype == TypeSocket {
+		// A socket is reached by connect(2), never opened.
+		return nil, unix.ENXIO
 	} else {
 		impl, err = d.inode.Open(ctx, flags)
 	}

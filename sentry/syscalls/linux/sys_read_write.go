@@ -8,6 +8,7 @@ import (
 	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/sentry/arch"
 	"github.com/cocoon-sandbox/cocoon/sentry/kernel"
+	unixsocket "github.com/cocoon-sandbox/cocoon/sentry/socket/unix"
 	"github.com/cocoon-sandbox/cocoon/sentry/vfs"
 )
 
@@ -225,6 +226,9 @@ func accessiblePrefix(t *kernel.Task, iovs []iovec, write bool) ([]iovec, int, b
 // a bad buffer fails with EFAULT without consuming input or moving the
 // offset; a partly bad one transfers the good prefix.
 func transfer(t *kernel.Task, f *vfs.FileDescription, iovs []iovec, off int64, write bool) (int, error) {
+	if s, ok := f.Impl().(*unixsocket.Socket); ok && off < 0 {
+		return socketIO(t, s, iovs, write)
+	}
 	requested := 0
 	for _, v := range iovs {
 		requested += v.len

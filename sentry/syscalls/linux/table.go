@@ -22,7 +22,14 @@ const (
 	notePollTimeout = "the timeout is not updated with the time left (Linux updates it)"
 	noteSigqueue    = "queueing to another process skips kill(2)'s permission check and the container " +
 		"init's protection, and signal 0 (an existence probe on Linux) answers EINVAL"
-	noteSockets = "sockets are not implemented yet (no network stack: --network=none only)"
+	noteSocket = "AF_UNIX only (sentry/socket/unix): other families answer ENOSYS, as there is no network " +
+		"stack yet (--network=none only)"
+	noteUnixNames  = "abstract names and autobind; path names answer EOPNOTSUPP (no socket files in the VFS yet)"
+	noteSocketData = "MSG_OOB answers EOPNOTSUPP; SCM_RIGHTS and SCM_CREDENTIALS only; files in flight " +
+		"that reach a socket's own queue are never collected (Linux's unix_gc)"
+	noteSockopt = "SOL_SOCKET only (other levels answer EOPNOTSUPP): SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ERROR, " +
+		"SO_SNDBUF, SO_RCVBUF, SO_ACCEPTCONN, SO_PEERCRED, SO_PASSCRED, SO_RCVTIMEO, SO_SNDTIMEO; SO_LINGER, " +
+		"SO_REUSEADDR, SO_KEEPALIVE and a few others are kept and change nothing; the rest answer ENOPROTOOPT"
 	noteEpoll   = "EPOLLWAKEUP is accepted and has no effect (nothing suspends); max_user_watches (ENOSPC) is not enforced"
 	noteEventfd = "no /proc/[pid]/fdinfo (eventfd-count); lseek answers ESPIPE where Linux's noop_llseek answers 0"
 	noteFDEvent = "not implemented yet (inotify)"
@@ -312,7 +319,7 @@ var syscalls = map[uintptr]entry{
 	unix.SYS_FALLOCATE: {"fallocate", Fallocate, Partial, "tmpfs only, with mode 0 or FALLOC_FL_KEEP_SIZE; other " +
 		"modes and other file systems answer EOPNOTSUPP"},
 	unix.SYS_IOCTL: {"ioctl", Ioctl, Partial, "FIOCLEX, FIONCLEX, FIONBIO and FIOASYNC (which sets O_ASYNC but sends " +
-		"no SIGIO); FIONREAD on pipes; TCGETS, TCSETS*, TIOCGPGRP, TIOCSPGRP, TIOCGWINSZ, TIOCSWINSZ and " +
+		"no SIGIO); FIONREAD on pipes; SIOCINQ (FIONREAD) and SIOCOUTQ on unix sockets; TCGETS, TCSETS*, TIOCGPGRP, TIOCSPGRP, TIOCGWINSZ, TIOCSWINSZ and " +
 		"FIONREAD on host terminals; others answer ENOTTY"},
 
 	// Extended attributes.
@@ -343,22 +350,22 @@ var syscalls = map[uintptr]entry{
 	unix.SYS_EPOLL_PWAIT2:  {"epoll_pwait2", EpollPwait2, Supported, ""},
 
 	// Sockets.
-	unix.SYS_SOCKET:      {"socket", nil, Unsupported, noteSockets},
-	unix.SYS_SOCKETPAIR:  {"socketpair", nil, Unsupported, noteSockets},
-	unix.SYS_CONNECT:     {"connect", nil, Unsupported, noteSockets},
-	unix.SYS_ACCEPT:      {"accept", nil, Unsupported, noteSockets},
-	unix.SYS_ACCEPT4:     {"accept4", nil, Unsupported, noteSockets},
-	unix.SYS_BIND:        {"bind", nil, Unsupported, noteSockets},
-	unix.SYS_LISTEN:      {"listen", nil, Unsupported, noteSockets},
-	unix.SYS_SENDTO:      {"sendto", nil, Unsupported, noteSockets},
-	unix.SYS_RECVFROM:    {"recvfrom", nil, Unsupported, noteSockets},
-	unix.SYS_SENDMSG:     {"sendmsg", nil, Unsupported, noteSockets},
-	unix.SYS_RECVMSG:     {"recvmsg", nil, Unsupported, noteSockets},
-	unix.SYS_SHUTDOWN:    {"shutdown", nil, Unsupported, noteSockets},
-	unix.SYS_GETSOCKNAME: {"getsockname", nil, Unsupported, noteSockets},
-	unix.SYS_GETPEERNAME: {"getpeername", nil, Unsupported, noteSockets},
-	unix.SYS_SETSOCKOPT:  {"setsockopt", nil, Unsupported, noteSockets},
-	unix.SYS_GETSOCKOPT:  {"getsockopt", nil, Unsupported, noteSockets},
+	unix.SYS_SOCKET:      {"socket", Socket, Partial, noteSocket},
+	unix.SYS_SOCKETPAIR:  {"socketpair", Socketpair, Partial, noteSocket},
+	unix.SYS_CONNECT:     {"connect", Connect, Partial, noteUnixNames},
+	unix.SYS_ACCEPT:      {"accept", Accept, Supported, ""},
+	unix.SYS_ACCEPT4:     {"accept4", Accept4, Supported, ""},
+	unix.SYS_BIND:        {"bind", Bind, Partial, noteUnixNames},
+	unix.SYS_LISTEN:      {"listen", Listen, Supported, ""},
+	unix.SYS_SENDTO:      {"sendto", Sendto, Partial, noteSocketData},
+	unix.SYS_RECVFROM:    {"recvfrom", Recvfrom, Partial, noteSocketData},
+	unix.SYS_SENDMSG:     {"sendmsg", Sendmsg, Partial, noteSocketData},
+	unix.SYS_RECVMSG:     {"recvmsg", Recvmsg, Partial, noteSocketData},
+	unix.SYS_SHUTDOWN:    {"shutdown", Shutdown, Supported, ""},
+	unix.SYS_GETSOCKNAME: {"getsockname", Getsockname, Supported, ""},
+	unix.SYS_GETPEERNAME: {"getpeername", Getpeername, Supported, ""},
+	unix.SYS_SETSOCKOPT:  {"setsockopt", Setsockopt, Partial, noteSockopt},
+	unix.SYS_GETSOCKOPT:  {"getsockopt", Getsockopt, Partial, noteSockopt},
 
 	// System V IPC.
 	unix.SYS_SHMGET: {"shmget", nil, Unsupported, noteSysV},
