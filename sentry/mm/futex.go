@@ -56,8 +56,9 @@ func (m *MemoryManager) CompareAndSwapUint32(addr uintptr, old, new uint32) (uin
 // access answers EFAULT). A shared one in private memory is named the same
 // way, as its own kind; one in MAP_SHARED anonymous memory by its offset
 // in the memory file, which a forked child shares, so that processes
-// sharing the memory find each other; one in a shared file mapping by the
-// file and offset. EFAULT for an unmapped or PROT_NONE address, and for
+// sharing the memory find each other (a shared mapping of a tmpfs file
+// too: its frames are the file's, whoever mapped it); one in a shared
+// mapping of another file by the file (whichever open) and offset. EFAULT for an unmapped or PROT_NONE address, and for
 // read-only private anonymous memory (as in Linux).
 func (m *MemoryManager) FutexKey(addr uintptr, private bool) (futex.Key, error) {
 	if private {
@@ -75,9 +76,18 @@ func (m *MemoryManager) FutexKey(addr uintptr, private bool) (futex.Key, error) 
 			return futex.Key{}, errFault
 		}
 		return futex.Key{Kind: futex.KindPrivateMemory, Object: m, Offset: uint64(addr)}, nil
-	case v.file != nil:
-		return futex.Key{Kind: futex.KindSharedFile, Object: v.file, Offset: v.fileOffset(addr)}, nil
+	case v.file != nil && sharedSource(v) == nil:
+		// A file without frames (gofer): named by the file itself, the
+		// same for every open of it, so that processes that mapped it
+		// separately meet.
+		var obj any = v.file
+		if id, ok := v.file.(interface{ FileIdentity() any }); ok {
+			obj = id.FileIdentity()
+		}
+		return futex.Key{Kind: futex.KindSharedFile, Object: obj, Offset: v.fileOffset(addr)}, nil
 	}
+	// MAP_SHARED anonymous memory, or a file whose frames every mapping
+	// shares (tmpfs: /dev/shm semaphores): named by the frame.
 	pg := pageDown(addr)
 	if err := m.populateLocked(v, pg, pg+linux.PageSize); err != nil {
 		return futex.Key{}, errFault

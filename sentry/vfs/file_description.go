@@ -371,6 +371,15 @@ func (fd *FileDescription) Sync(ctx Context) error {
 	return nil
 }
 
+// FileIdentity names the file the description opened, the same for every
+// open of it (futex keys of shared file mappings): its inode.
+func (fd *FileDescription) FileIdentity() any {
+	if fd.vd == nil {
+		return fd
+	}
+	return fd.vd.Dentry.Inode()
+}
+
 // FrameSource returns the file as a source of frames for shared mappings
 // (pgalloc.FrameSource), or nil if it keeps none.
 func (fd *FileDescription) FrameSource() pgalloc.FrameSource {

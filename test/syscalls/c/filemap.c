@@ -2,13 +2,17 @@
  * read(), other mappings and other processes, and the file after munmap;
  * write() shows through existing shared mappings; msync; a MAP_PRIVATE
  * mapping sees the file until it writes a page, and its stores never reach
- * the file; ftruncate under a mapping gives SIGBUS past the end. */
+ * the file; ftruncate under a mapping gives SIGBUS past the end; a shared
+ * futex in it works between processes that mapped it each on their own. */
 #include "test.h"
 
 #include <fcntl.h>
 #include <setjmp.h>
+#include <linux/futex.h>
+#include <stdatomic.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 static char path[] = "/tmp/cocoon-filemap-XXXXXX";
 static int fd;
@@ -101,6 +105,46 @@ static void across_processes(void)
 	CHECK(munmap(m, 4096) == 0);
 }
 
+/* A shared futex in a file that two processes opened and mapped each on
+ * their own (as POSIX semaphores in /dev/shm are): a wake from one
+ * reaches the waiter in the other. */
+static void futex_across_processes(void)
+{
+	setup();
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		int f = open(path, O_RDWR);
+		_Atomic int *w = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, f, 0);
+		if (f < 0 || w == MAP_FAILED)
+			_exit(2);
+		atomic_store(&w[1], 1); /* ready */
+		while (atomic_load(&w[0]) == 0)
+			syscall(SYS_futex, &w[0], FUTEX_WAIT, 0, NULL, NULL, 0);
+		_exit(atomic_load(&w[0]) == 7 ? 0 : 3);
+	}
+	int f = open(path, O_RDWR);
+	CHECK(f >= 0);
+	_Atomic int *w = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, f, 0);
+	CHECK(w != MAP_FAILED);
+	while (atomic_load(&w[1]) == 0)
+		usleep(1000);
+	usleep(20000); /* let the child sleep in FUTEX_WAIT */
+	atomic_store(&w[0], 7);
+	int woken = 0;
+	for (int i = 0; i < 1000 && woken == 0; i++) {
+		woken = syscall(SYS_futex, &w[0], FUTEX_WAKE, 1, NULL, NULL, 0);
+		if (woken == 0)
+			usleep(1000);
+	}
+	CHECK_EQ(woken, 1);
+	int status;
+	CHECK_EQ(waitpid(pid, &status, 0), pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CHECK(munmap((void *)w, 4096) == 0);
+	close(f);
+}
+
 static void private_mapping(void)
 {
 	setup();
@@ -158,6 +202,7 @@ int main(void)
 	fails += run_group("write-shows-in-shared-mapping", file_to_shared, 30);
 	fails += run_group("two-shared-mappings", two_mappings, 30);
 	fails += run_group("shared-across-processes", across_processes, 30);
+	fails += run_group("futex-across-processes", futex_across_processes, 30);
 	fails += run_group("private-mapping", private_mapping, 30);
 	fails += run_group("sigbus-past-eof", truncated_under_mapping, 30);
 	CHECK(unlink(path) == 0);
