@@ -9,11 +9,14 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"time"
 
 	"github.com/google/subcommands"
 
 	"github.com/cocoon-sandbox/cocoon/runsc/container"
+	"github.com/cocoon-sandbox/cocoon/runsc/log"
 	"github.com/cocoon-sandbox/cocoon/runsc/specutils"
 )
 
@@ -75,6 +78,7 @@ func (d *Do) Execute(_ context.Context, f *flag.FlagSet, args ...any) subcommand
 		return Failure(err)
 	}
 
+	sweepAbandonedDo(conf.RootDir)
 	// A fresh ID, as gVisor's do picks one; retry on the rare collision.
 	for range 10 {
 		n, err := rand.Int(rand.Reader, big.NewInt(1000000))
@@ -96,4 +100,34 @@ func (d *Do) Execute(_ context.Context, f *flag.FlagSet, args ...any) subcommand
 		return subcommands.ExitStatus(status)
 	}
 	return Failure(errors.New("no free container ID"))
+}
+
+// doID matches the IDs `do` picks.
+var doID = regexp.MustCompile(`^runsc-[0-9]{6}$`)
+
+// sweepAbandonedDo deletes what earlier `do` runs left under rootDir when
+// they were killed before they could clean up (SIGKILL, a timeout): a
+// container of do's naming, without a bundle, whose sandbox is gone and
+// whose state is older than a minute (so a do that is just starting is
+// never touched). Errors are only logged: the sweep is best effort.
+func sweepAbandonedDo(rootDir string) {
+	ids, err := container.List(rootDir)
+	if err != nil {
+		return
+	}
+	for _, id := range ids {
+		if !doID.MatchString(id) {
+			continue
+		}
+		c, err := container.Load(rootDir, id)
+		if err != nil || c.Bundle != "" || c.Status != container.Stopped {
+			continue
+		}
+		if fi, err := os.Stat(c.Dir()); err != nil || time.Since(fi.ModTime()) < time.Minute {
+			continue
+		}
+		if err := c.Delete(true); err != nil {
+			log.Debugf("sweeping abandoned %s: %v", id, err)
+		}
+	}
 }

@@ -3,9 +3,11 @@ package e2e
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cocoon-sandbox/cocoon/test/testutil"
 )
@@ -184,4 +186,41 @@ func TestDoKernelIdentity(t *testing.T) {
 	if f := strings.Fields(lines[2]); len(f) != 2 || f[0] != "TracerPid:" || f[1] != "0" {
 		t.Errorf("sandbox /proc/self/status: %q, want TracerPid 0", lines[2])
 	}
+}
+
+// TestDoSweepsAbandoned kills a `runsc do` with SIGKILL, which leaves its
+// state behind, and checks that the next `do` removes it once it is old
+// enough (a do that is just starting is never swept).
+func TestDoSweepsAbandoned(t *testing.T) {
+	needSetup(t)
+	root := t.TempDir()
+	cmd := exec.Command(runsc, "--root", root, "do", "/bin/sleep", "100")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var dirs []string
+	for deadline := time.Now().Add(cmdTimeout); len(dirs) == 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("do never made its state directory")
+		}
+		dirs, _ = filepath.Glob(filepath.Join(root, "runsc-*", "state.json"))
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	dir := filepath.Dir(dirs[0])
+	// Young state stays (its do might still be starting)...
+	runRunsc(t, "--root", root, "do", "/bin/true")
+	if _, err := os.Stat(dir); err != nil {
+		t.Fatalf("a fresh abandoned state was swept: %v", err)
+	}
+	// ...old state of a dead sandbox goes.
+	old := time.Now().Add(-2 * time.Minute)
+	if err := os.Chtimes(dir, old, old); err != nil {
+		t.Fatal(err)
+	}
+	runRunsc(t, "--root", root, "do", "/bin/true")
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("abandoned state %s still there (%v)", dir, err)
+	}
+	noFilesUnder(t, root)
 }
