@@ -1,6 +1,12 @@
 package mm
 
-import "golang.org/x/sys/unix"
+import (
+	"golang.org/x/sys/unix"
+
+	"github.com/cocoon-sandbox/cocoon/abi/linux"
+)
+
+const pageSizePtr = uintptr(linux.PageSize)
 
 // Memory locks. The sentry never swaps, so a lock changes no page; what
 // it changes is accounting, which programs and tests check: mlock(2) and
@@ -13,9 +19,15 @@ import "golang.org/x/sys/unix"
 // caller's RLIMIT_MEMLOCK in bytes, Unlimited with CAP_IPC_LOCK; locking
 // past it is ENOMEM, or EPERM when it is 0.
 func (m *MemoryManager) MLock(addr, length uintptr, lock bool, limit uint64) error {
-	l, err := m.checkRange(addr, length)
-	if err != nil {
-		return err
+	// As Linux's do_mlock: EPERM at a zero limit before anything else,
+	// then ENOMEM for any range that is not wholly mapped (kernel and
+	// non-canonical addresses included); never EINVAL.
+	if lock && limit == 0 {
+		return unix.EPERM
+	}
+	l, ok := pageRoundUp(length)
+	if !ok || addr%pageSizePtr != 0 || addr+l < addr {
+		return errNoMem
 	}
 	if l == 0 {
 		return nil
@@ -23,7 +35,7 @@ func (m *MemoryManager) MLock(addr, length uintptr, lock bool, limit uint64) err
 	end := addr + l
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if !m.coveredLocked(addr, end) {
+	if !m.inBoundsLoose(addr, l) || !m.coveredLocked(addr, end) {
 		return errNoMem
 	}
 	if lock {

@@ -208,6 +208,17 @@ func TestDoSweepsAbandoned(t *testing.T) {
 	cmd.Process.Kill()
 	cmd.Wait()
 	dir := filepath.Dir(dirs[0])
+	// The sandbox and gofer die with their do (PDEATHSIG) and become
+	// this test's orphans (it is a subreaper): reap them, as init would.
+	for deadline := time.Now().Add(cmdTimeout); ; time.Sleep(20 * time.Millisecond) {
+		testutil.ReapOrphans()
+		if left, _ := testutil.Related(runsc); len(left) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the killed do's sandbox did not go")
+		}
+	}
 	// Young state stays (its do might still be starting)...
 	runRunsc(t, "--root", root, "do", "/bin/true")
 	if _, err := os.Stat(dir); err != nil {
