@@ -3,6 +3,7 @@ package unix
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -19,6 +20,10 @@ import (
 // may share one), while a path belongs to one socket of any type. A name
 // is freed when its socket is released.
 type Namespace struct {
+	// inflight counts the file references that sit in queues of this
+	// namespace's sockets (SCM_RIGHTS not yet received).
+	inflight atomic.Int64
+
 	mu    sync.Mutex
 	names map[nameKey]*Socket
 	// nextAuto is the next autobind number to try.

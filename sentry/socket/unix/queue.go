@@ -58,6 +58,10 @@ type SendOptions struct {
 	// Self is the sender's identity (thread-group ID, real user and
 	// group IDs), attached when the receiver asks for credentials.
 	Self Cred
+	// InflightLimit bounds the files in flight in the namespace when
+	// Control carries some (the sender's RLIMIT_NOFILE, as Linux's
+	// too_many_unix_fds): ETOOMANYREFS past it. 0 means no limit.
+	InflightLimit int64
 }
 
 // RecvResult is what one recv(2) took.
@@ -93,9 +97,17 @@ func (s *Socket) refund(n int64) {
 func dropMessages(msgs []*message) {
 	for _, m := range msgs {
 		m.sender.refund(m.charge)
+		m.sender.landed(m.rights)
 		for _, f := range m.rights {
 			f.DecRef()
 		}
+	}
+}
+
+// landed notes that files s sent left the queues (received or dropped).
+func (s *Socket) landed(rights []*vfs.FileDescription) {
+	if len(rights) > 0 {
+		s.ns.inflight.Add(-int64(len(rights)))
 	}
 }
 
@@ -169,6 +181,11 @@ func (s *Socket) Send(ctx vfs.Context, src []byte, o SendOptions) (int, error) {
 	defer o.Control.Release()
 	if o.Flags&unix.MSG_OOB != 0 {
 		return 0, unix.EOPNOTSUPP
+	}
+	if len(o.Control.Rights) > 0 && o.InflightLimit > 0 && s.ns.inflight.Load() > o.InflightLimit {
+		// Files that never get received (a socket sent into its own
+		// queue, then closed) are not collected: this bounds them.
+		return 0, unix.ETOOMANYREFS
 	}
 	if s.stype == unix.SOCK_STREAM {
 		return s.sendStream(ctx, src, &o)
@@ -348,6 +365,9 @@ func (r *Socket) enqueue(sender *Socket, data []byte, o *SendOptions) error {
 	}
 	rights := o.Control.Rights
 	o.Control.Rights, o.Control.Cred = nil, nil
+	if len(rights) > 0 {
+		sender.ns.inflight.Add(int64(len(rights)))
+	}
 	n := len(data)
 	if r.stype == unix.SOCK_STREAM && len(r.recvq) > 0 && rights == nil {
 		if last := r.recvq[len(r.recvq)-1]; last.sender == sender && last.rights == nil && sameCred(last.cred, cred) {
@@ -445,6 +465,7 @@ func (s *Socket) Recv(ctx vfs.Context, dst []byte, flags int) (RecvResult, error
 			s.popLocked()
 			s.mu.Unlock()
 			m.sender.refund(m.charge)
+			m.sender.landed(m.rights)
 			return res, nil
 		}
 		if err := s.takeErrLocked(); err != nil {
@@ -618,6 +639,7 @@ func (s *Socket) takeStreamLocked(dst []byte, skip int, peek bool, res *RecvResu
 				res.Control.Rights = dupRights(m.rights)
 			} else {
 				res.Control.Rights = m.rights
+				m.sender.landed(m.rights)
 				m.rights = nil
 			}
 		}

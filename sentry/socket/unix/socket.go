@@ -16,6 +16,13 @@
 // quarter (unix_writable). A datagram receiver that is not the sender's
 // own peer also takes at most maxDgramQueue messages.
 //
+// Files in flight (sent, not yet received) hold a reference each. Linux
+// collects those that can never be received (unix_gc: a socket sent into
+// its own queue, then closed); this package does not, and bounds them
+// instead: the files in flight in a Namespace are capped by the sender's
+// RLIMIT_NOFILE (ETOOMANYREFS), as Linux's too_many_unix_fds caps them per
+// user.
+//
 // Locking: Socket.mu guards a socket's state, its receive queue and its
 // accept queue. At most one Socket.mu is held at a time, but for
 // connect, which holds the listener's and then the connecting socket's

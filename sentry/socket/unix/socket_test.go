@@ -421,3 +421,35 @@ func TestTimeouts(t *testing.T) {
 		t.Fatalf("interrupted Recv with a timeout: %v, want EINTR (no restart)", err)
 	}
 }
+
+// TestInflightBounded checks that files in flight are counted until they
+// land, and that a sender past the limit gets ETOOMANYREFS, which bounds
+// what uncollected cycles (a socket sent into its own queue) can hold.
+func TestInflightBounded(t *testing.T) {
+	ns := NewNamespace()
+	a, b := NewPair(ns, unix.SOCK_DGRAM, me)
+	send := func(limit int64) error {
+		f := vfs.NewFileDescription(New(ns, unix.SOCK_STREAM, me), unix.O_RDWR, nil)
+		_, err := a.Send(newCtx(), []byte("f"), SendOptions{Control: Control{Rights: []*vfs.FileDescription{f}}, InflightLimit: limit})
+		return err
+	}
+	for range 3 {
+		if err := send(2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := send(2); err != unix.ETOOMANYREFS {
+		t.Fatalf("send past the limit: %v, want ETOOMANYREFS", err)
+	}
+	r, _ := b.Recv(newCtx(), nil, 0)
+	r.Control.Release()
+	r, _ = b.Recv(newCtx(), nil, unix.MSG_PEEK)
+	r.Control.Release()
+	if n := ns.inflight.Load(); n != 2 {
+		t.Fatalf("%d files in flight after one was received (and one peeked), want 2", n)
+	}
+	b.Release()
+	if n := ns.inflight.Load(); n != 0 {
+		t.Fatalf("%d files in flight after the queue was dropped, want 0", n)
+	}
+}

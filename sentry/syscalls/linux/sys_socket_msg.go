@@ -114,7 +114,7 @@ func sendMsg(t *kernel.Task, fd uintptr, iovs []iovec, flags int, nameAddr, name
 		return 0, err
 	}
 	defer f.DecRef()
-	o := unixsocket.SendOptions{Flags: flags, Self: selfCred(t)}
+	o := unixsocket.SendOptions{Flags: flags, Self: selfCred(t), InflightLimit: int64(t.FDTable().Limit())}
 	if nameAddr != 0 && nameLen != 0 {
 		name, err := copyInUnixAddr(t, nameAddr, nameLen)
 		if err != nil {
