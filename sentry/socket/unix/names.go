@@ -192,21 +192,27 @@ func (s *Socket) Connect(ctx vfs.Context, name string, cred Cred, nonBlock bool)
 		}
 		return nil
 	}
-	s.mu.Lock()
-	state := s.state
-	s.mu.Unlock()
-	switch state {
-	case stateConnected:
-		return unix.EISCONN
-	case stateListening:
-		return unix.EINVAL
-	}
 	w := newWaiter(target, s.sndTimeo.Load())
 	defer w.done()
 	for {
-		target.mu.Lock()
+		if target == s {
+			// Bound to the name it connects to: never a listener for
+			// itself.
+			s.mu.Lock()
+			listening := s.state == stateListening
+			s.mu.Unlock()
+			if listening {
+				return unix.EINVAL
+			}
+			return unix.ECONNREFUSED
+		}
+		lockTwo(target, s)
+		if err := s.connectableLocked(); err != nil {
+			unlockTwo(target, s)
+			return err
+		}
 		if target.released || target.state != stateListening {
-			target.mu.Unlock()
+			unlockTwo(target, s)
 			return unix.ECONNREFUSED
 		}
 		if len(target.acceptq) <= target.backlog {
@@ -215,25 +221,17 @@ func (s *Socket) Connect(ctx vfs.Context, name string, cred Cred, nonBlock bool)
 			server.sndbuf.Store(target.sndbuf.Load())
 			server.rcvbuf.Store(target.rcvbuf.Load())
 			server.passcred.Store(target.passcred.Load())
-			listenerCred := target.cred
-			target.acceptq = append(target.acceptq, server)
-			// Connect both ends before the server end can be accepted.
-			s.mu.Lock()
-			if s.state != stateUnconnected {
-				s.mu.Unlock()
-				target.acceptq = target.acceptq[:len(target.acceptq)-1]
-				target.mu.Unlock()
-				return unix.EISCONN
-			}
-			s.peer, s.state, s.peerCred, s.hasPeerCred = server, stateConnected, listenerCred, true
-			s.mu.Unlock()
+			// Both ends are connected before the server end can be
+			// accepted.
 			server.peer, server.state, server.peerCred, server.hasPeerCred = s, stateConnected, cred, true
-			target.mu.Unlock()
+			s.peer, s.state, s.peerCred, s.hasPeerCred = server, stateConnected, target.cred, true
+			target.acceptq = append(target.acceptq, server)
+			unlockTwo(target, s)
 			target.Notify(dataEvents)
 			s.Notify(spaceEvents)
 			return nil
 		}
-		target.mu.Unlock()
+		unlockTwo(target, s)
 		if nonBlock {
 			return unix.EAGAIN
 		}
@@ -241,6 +239,34 @@ func (s *Socket) Connect(ctx vfs.Context, name string, cred Cred, nonBlock bool)
 			return err
 		}
 	}
+}
+
+// connectableLocked says whether s may connect: EISCONN if it is
+// connected, EINVAL if it listens.
+// Preconditions: s.mu is held.
+func (s *Socket) connectableLocked() error {
+	switch s.state {
+	case stateConnected:
+		return unix.EISCONN
+	case stateListening:
+		return unix.EINVAL
+	}
+	return nil
+}
+
+// lockTwo locks two different sockets in inode-number order, so that
+// two connects that cross never deadlock.
+func lockTwo(a, b *Socket) {
+	if a.ino > b.ino {
+		a, b = b, a
+	}
+	a.mu.Lock()
+	b.mu.Lock()
+}
+
+func unlockTwo(a, b *Socket) {
+	a.mu.Unlock()
+	b.mu.Unlock()
 }
 
 // Disconnect implements connect(2) to AF_UNSPEC: a datagram socket drops

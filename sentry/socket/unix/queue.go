@@ -350,6 +350,8 @@ func (s *Socket) dgramDisconnected(old *Socket) {
 // is full for sender (which is then woken when it has room).
 func (r *Socket) enqueue(sender *Socket, data []byte, o *SendOptions) error {
 	cred := sendCred(sender, r, o.Control.Cred, o.Self)
+	// Taken before r.mu: r may be sender itself.
+	from := sender.boundName()
 	r.mu.Lock()
 	if r.released || r.shutdown&shutRcv != 0 {
 		dgram := r.stype == unix.SOCK_DGRAM
@@ -384,7 +386,7 @@ func (r *Socket) enqueue(sender *Socket, data []byte, o *SendOptions) error {
 		data:   append([]byte(nil), data...),
 		charge: int64(n) + msgOverhead,
 		sender: sender,
-		from:   sender.boundName(),
+		from:   from,
 		rights: rights,
 		cred:   cred,
 	}

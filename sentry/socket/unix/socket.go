@@ -25,8 +25,8 @@
 //
 // Locking: Socket.mu guards a socket's state, its receive queue and its
 // accept queue. At most one Socket.mu is held at a time, but for
-// connect, which holds the listener's and then the connecting socket's
-// (a listener never connects): an operation that changes two sockets
+// connect, which holds the listener's and the connecting socket's, taken
+// in inode-number order (lockTwo): an operation that changes two sockets
 // (send, shutdown, close) takes them one after the other and rechecks (a
 // peer found released answers EPIPE or ECONNREFUSED). Namespace.mu is taken without any Socket.mu held, or
 // inside one only never (bind and listen release the socket's lock

@@ -453,3 +453,57 @@ func TestInflightBounded(t *testing.T) {
 		t.Fatalf("%d files in flight after the queue was dropped, want 0", n)
 	}
 }
+
+// TestNoSelfDeadlock sends a datagram to the socket's own name, connects
+// a socket to its own name, and crosses sends and connects between two
+// sockets: each takes two sockets' state, and none may wait for itself.
+func TestNoSelfDeadlock(t *testing.T) {
+	ns := NewNamespace()
+	d := New(ns, unix.SOCK_DGRAM, me)
+	d.Bind("\x00self")
+	if _, err := d.Send(newCtx(), []byte("me"), SendOptions{To: "\x00self", HasTo: true}); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := d.Recv(newCtx(), nil, 0); string(r.Data) != "me" || r.From != "\x00self" {
+		t.Fatalf("got %q from %q", r.Data, r.From)
+	}
+	l := New(ns, unix.SOCK_STREAM, me)
+	l.Bind("\x00l")
+	l.Listen(4, me)
+	if err := l.Connect(newCtx(), "\x00l", me, true); err != unix.EINVAL {
+		t.Fatalf("listener connecting to itself: %v, want EINVAL", err)
+	}
+	x, y := New(ns, unix.SOCK_DGRAM, me), New(ns, unix.SOCK_DGRAM, me)
+	x.Bind("\x00x")
+	y.Bind("\x00y")
+	var wg sync.WaitGroup
+	for i := range 2 {
+		from, to := x, "\x00y"
+		if i == 1 {
+			from, to = y, "\x00x"
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 200 {
+				from.Send(newCtx(), []byte("c"), SendOptions{To: to, HasTo: true, Flags: unix.MSG_DONTWAIT})
+				from.Recv(newCtx(), nil, unix.MSG_DONTWAIT)
+			}
+		}()
+	}
+	p, q := New(ns, unix.SOCK_STREAM, me), New(ns, unix.SOCK_STREAM, me)
+	p.Bind("\x00p")
+	q.Bind("\x00q")
+	p.Listen(1, me)
+	q.Listen(1, me)
+	wg.Add(2)
+	go func() { defer wg.Done(); p.Connect(newCtx(), "\x00q", me, true) }()
+	go func() { defer wg.Done(); q.Connect(newCtx(), "\x00p", me, true) }()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("deadlocked")
+	}
+}

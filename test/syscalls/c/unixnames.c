@@ -320,6 +320,12 @@ static void datagrams(void)
 	CHECK_EQ(sendto(s, "x", 1, 0, (struct sockaddr *)&stn, stl), 1);
 	CHECK_EQ(recv(sd, buf, sizeof(buf), 0), 1);
 	CHECK(close(st) == 0 && close(sd) == 0);
+	/* to its own name */
+	CHECK_EQ(sendto(r, "self", 4, 0, (struct sockaddr *)&ra, rn), 4);
+	len = sizeof(from);
+	CHECK_EQ(recvfrom(r, buf, sizeof(buf), 0, (struct sockaddr *)&from, &len), 4);
+	CHECK_EQ(len, rn);
+	CHECK(memcmp(&from, &ra, rn) == 0);
 	/* connected: sends without an address, then AF_UNSPEC disconnects */
 	CHECK(connect(s, (struct sockaddr *)&ra, rn) == 0);
 	len = sizeof(from);
