@@ -286,8 +286,12 @@ func (s *Socket) Disconnect() error {
 }
 
 // Accept implements accept(2): the oldest connection of a listener
-// (EINVAL if s does not listen), waiting for one unless nonBlock.
+// (EINVAL if s does not listen, EOPNOTSUPP for a datagram socket),
+// waiting for one unless nonBlock.
 func (s *Socket) Accept(ctx vfs.Context, nonBlock bool) (*Socket, error) {
+	if !s.connectionOriented() {
+		return nil, unix.EOPNOTSUPP
+	}
 	w := newWaiter(s, s.rcvTimeo.Load())
 	defer w.done()
 	for {

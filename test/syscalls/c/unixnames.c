@@ -61,6 +61,7 @@ static void fresh_socket(void)
 	CHECK(d >= 0);
 	CHECK_ERRNO(send(d, "x", 1, 0), ENOTCONN);
 	CHECK_ERRNO(listen(d, 1), EOPNOTSUPP);
+	CHECK_ERRNO(accept(d, NULL, NULL), EOPNOTSUPP);
 	CHECK_EQ(revents(d, POLLIN | POLLOUT), POLLOUT);
 	CHECK(close(d) == 0);
 	int q = socket(AF_UNIX, SOCK_SEQPACKET, 0);
