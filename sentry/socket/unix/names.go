@@ -264,6 +264,7 @@ func lockTwo(a, b *Socket) {
 	b.mu.Lock()
 }
 
+// unlockTwo undoes lockTwo.
 func unlockTwo(a, b *Socket) {
 	a.mu.Unlock()
 	b.mu.Unlock()
