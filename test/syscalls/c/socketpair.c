@@ -471,9 +471,20 @@ static void options_and_names(void)
 	for (int i = 0; i < 3; i++) {
 		int sv[2];
 		pair(types[i], sv);
-		struct stat st;
+		struct stat st, st1;
 		CHECK(fstat(sv[0], &st) == 0);
 		CHECK(S_ISSOCK(st.st_mode));
+		CHECK(fstat(sv[1], &st1) == 0);
+		CHECK(st.st_ino != st1.st_ino);
+		/* /proc names it socket:[ino], and stat through it agrees */
+		char path[64], link[64];
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", sv[0]);
+		ssize_t ln = readlink(path, link, sizeof(link) - 1);
+		CHECK(ln > 8);
+		link[ln] = 0;
+		CHECK(strncmp(link, "socket:[", 8) == 0);
+		CHECK_EQ(strtoul(link + 8, NULL, 10), st.st_ino);
+		CHECK(stat(path, &st1) == 0 && S_ISSOCK(st1.st_mode) && st1.st_ino == st.st_ino);
 		int v = -1;
 		socklen_t len = sizeof(v);
 		CHECK(getsockopt(sv[0], SOL_SOCKET, SO_TYPE, &v, &len) == 0);
