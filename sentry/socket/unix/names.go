@@ -23,6 +23,8 @@ type Namespace struct {
 	// inflight counts the file references that sit in queues of this
 	// namespace's sockets (SCM_RIGHTS not yet received).
 	inflight atomic.Int64
+	// gc collects the sockets in flight that nobody can receive.
+	gc collector
 
 	mu    sync.Mutex
 	names map[nameKey]*Socket

@@ -92,22 +92,23 @@ func (s *Socket) refund(n int64) {
 	}
 }
 
-// dropMessages refunds and drops messages taken off a queue.
+// dropMessages refunds and drops messages taken off owner's queue.
 // Preconditions: no Socket.mu is held.
-func dropMessages(msgs []*message) {
+func dropMessages(owner *Socket, msgs []*message) {
 	for _, m := range msgs {
 		m.sender.refund(m.charge)
-		m.sender.landed(m.rights)
+		owner.landed(m.rights)
 		for _, f := range m.rights {
 			f.DecRef()
 		}
 	}
 }
 
-// landed notes that files s sent left the queues (received or dropped).
+// landed notes that files left s's queue (received or dropped).
 func (s *Socket) landed(rights []*vfs.FileDescription) {
 	if len(rights) > 0 {
 		s.ns.inflight.Add(-int64(len(rights)))
+		s.ns.gc.left(s, rights)
 	}
 }
 
@@ -182,9 +183,10 @@ func (s *Socket) Send(ctx vfs.Context, src []byte, o SendOptions) (int, error) {
 	if o.Flags&unix.MSG_OOB != 0 {
 		return 0, unix.EOPNOTSUPP
 	}
+	if len(o.Control.Rights) > 0 && s.ns.inflight.Load() > inflightTrigger {
+		s.ns.collect()
+	}
 	if len(o.Control.Rights) > 0 && o.InflightLimit > 0 && s.ns.inflight.Load() > o.InflightLimit {
-		// Files that never get received (a socket sent into its own
-		// queue, then closed) are not collected: this bounds them.
 		return 0, unix.ETOOMANYREFS
 	}
 	if s.stype == unix.SOCK_STREAM {
@@ -333,7 +335,7 @@ func (s *Socket) dgramDisconnected(old *Socket) {
 	for p := range blocked {
 		p.Notify(spaceEvents)
 	}
-	dropMessages(msgs)
+	dropMessages(s, msgs)
 	old.mu.Lock()
 	reset := !old.released && old.peer == s
 	if reset {
@@ -368,7 +370,8 @@ func (r *Socket) enqueue(sender *Socket, data []byte, o *SendOptions) error {
 	rights := o.Control.Rights
 	o.Control.Rights, o.Control.Cred = nil, nil
 	if len(rights) > 0 {
-		sender.ns.inflight.Add(int64(len(rights)))
+		r.ns.inflight.Add(int64(len(rights)))
+		r.ns.gc.queued(r, rights)
 	}
 	n := len(data)
 	if r.stype == unix.SOCK_STREAM && len(r.recvq) > 0 && rights == nil {
@@ -467,7 +470,7 @@ func (s *Socket) Recv(ctx vfs.Context, dst []byte, flags int) (RecvResult, error
 			s.popLocked()
 			s.mu.Unlock()
 			m.sender.refund(m.charge)
-			m.sender.landed(m.rights)
+			s.landed(m.rights)
 			return res, nil
 		}
 		if err := s.takeErrLocked(); err != nil {
@@ -641,7 +644,7 @@ func (s *Socket) takeStreamLocked(dst []byte, skip int, peek bool, res *RecvResu
 				res.Control.Rights = dupRights(m.rights)
 			} else {
 				res.Control.Rights = m.rights
-				m.sender.landed(m.rights)
+				s.landed(m.rights)
 				m.rights = nil
 			}
 		}

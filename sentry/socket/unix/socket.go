@@ -16,12 +16,12 @@
 // quarter (unix_writable). A datagram receiver that is not the sender's
 // own peer also takes at most maxDgramQueue messages.
 //
-// Files in flight (sent, not yet received) hold a reference each. Linux
-// collects those that can never be received (unix_gc: a socket sent into
-// its own queue, then closed); this package does not, and bounds them
-// instead: the files in flight in a Namespace are capped by the sender's
-// RLIMIT_NOFILE (ETOOMANYREFS), as Linux's too_many_unix_fds caps them per
-// user.
+// Files in flight (sent, not yet received) hold a reference each.
+// Sockets in flight that can never be received (a socket sent into its
+// own queue, then closed) are collected as Linux's unix_gc does (gc.go),
+// and the files in flight in a Namespace are capped by the sender's
+// RLIMIT_NOFILE (ETOOMANYREFS), as Linux's too_many_unix_fds caps them
+// per user.
 //
 // Locking: Socket.mu guards a socket's state, its receive queue and its
 // accept queue. At most one Socket.mu is held at a time, but for
@@ -330,11 +330,13 @@ func (s *Socket) release(embryo bool) {
 	for p := range blocked {
 		p.Notify(spaceEvents)
 	}
-	dropMessages(msgs)
+	dropMessages(s, msgs)
 	for _, c := range pending {
 		c.release(true)
 	}
 	s.Notify(endEvents)
+	// s may have been what kept a cycle of sockets in flight reachable.
+	s.ns.collect()
 }
 
 // sendCred is the sender's identity to attach to a message for receiver

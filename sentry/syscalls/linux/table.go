@@ -25,10 +25,10 @@ const (
 	noteSocket = "AF_UNIX only (sentry/socket/unix): other families answer ENOSYS, as there is no network " +
 		"stack yet (--network=none only)"
 	noteUnixNames  = "abstract names and autobind; path names answer EOPNOTSUPP (no socket files in the VFS yet)"
-	noteSocketData = "MSG_OOB answers EOPNOTSUPP; SCM_RIGHTS and SCM_CREDENTIALS only; files in flight " +
-		"that are never received (a socket sent into its own queue, then closed) are not collected as Linux's " +
-		"unix_gc does: instead the files in flight in the sandbox are capped at the sender's RLIMIT_NOFILE " +
-		"(ETOOMANYREFS), for root too (Linux exempts CAP_SYS_ADMIN)"
+	noteSocketData = "MSG_OOB answers EOPNOTSUPP; SCM_RIGHTS and SCM_CREDENTIALS only; sockets in flight " +
+		"that nobody can receive are collected at the next socket release, as by Linux's unix_gc; the files " +
+		"in flight in the sandbox are capped at the sender's RLIMIT_NOFILE (ETOOMANYREFS), for root too " +
+		"(Linux exempts CAP_SYS_ADMIN)"
 	noteSockopt = "SOL_SOCKET only (other levels answer EOPNOTSUPP): SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ERROR, " +
 		"SO_SNDBUF, SO_RCVBUF, SO_ACCEPTCONN, SO_PEERCRED, SO_PASSCRED, SO_RCVTIMEO, SO_SNDTIMEO; SO_LINGER, " +
 		"SO_REUSEADDR, SO_KEEPALIVE and a few others are kept and change nothing; the rest answer ENOPROTOOPT"

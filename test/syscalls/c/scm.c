@@ -3,10 +3,12 @@
  * dropped when the buffer is short, MSG_CMSG_CLOEXEC, MSG_PEEK, files
  * closed with an unread queue, bad headers and descriptors) and
  * SCM_CREDENTIALS with SO_PASSCRED (implicit, explicit, EPERM for a lie),
- * and hostile lengths and pointers in sendmsg and the other calls. */
+ * hostile lengths and pointers in sendmsg and the other calls, and the
+ * collection of sockets in flight that nobody can receive. */
 #include "test.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -230,6 +232,30 @@ static void bad_control(void)
 	PASS("bad-control");
 }
 
+/* a socket sent into its own queue and closed everywhere else can never
+ * be received: it is collected (Linux's unix_gc), and the files its queue
+ * held are closed with it */
+static void collect_cycle(void)
+{
+	int sv[2], p[2];
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	CHECK(pipe(p) == 0);
+	int fds[2] = {sv[1], p[1]};
+	CHECK_EQ(send_fds(sv[0], "c", fds, 2), 1);
+	CHECK(close(p[1]) == 0);
+	CHECK(close(sv[0]) == 0 && close(sv[1]) == 0);
+	/* a later release runs the collector */
+	int t = socket(AF_UNIX, SOCK_DGRAM, 0);
+	CHECK(t >= 0 && close(t) == 0);
+	struct pollfd pf = {.fd = p[0], .events = POLLIN};
+	CHECK_EQ(poll(&pf, 1, 10000), 1);
+	CHECK(pf.revents & POLLHUP);
+	char b;
+	CHECK_EQ(read(p[0], &b, 1), 0);
+	CHECK(close(p[0]) == 0);
+	PASS("collect-cycle");
+}
+
 /* hostile arguments are refused with Linux's errors, and a bad buffer
  * takes no data */
 static void hostile(void)
@@ -374,5 +400,6 @@ int main(void)
 	failed |= run_group("bad-control", bad_control, 20);
 	failed |= run_group("credentials", credentials, 20);
 	failed |= run_group("hostile", hostile, 20);
+	failed |= run_group("collect-cycle", collect_cycle, 20);
 	return failed;
 }
