@@ -95,6 +95,11 @@ func (fd *FileDescription) DecRef() {
 	}
 }
 
+// Refs returns the number of references, for a collector that must tell
+// references it knows of from all of them (unix sockets in flight). It
+// may be stale as soon as it returns.
+func (fd *FileDescription) Refs() int64 { return fd.refs.Load() }
+
 // Impl returns the file system's open file.
 func (fd *FileDescription) Impl() FileImpl { return fd.impl }
 

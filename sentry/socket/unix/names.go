@@ -3,6 +3,7 @@ package unix
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -19,6 +20,12 @@ import (
 // may share one), while a path belongs to one socket of any type. A name
 // is freed when its socket is released.
 type Namespace struct {
+	// inflight counts the file references that sit in queues of this
+	// namespace's sockets (SCM_RIGHTS not yet received).
+	inflight atomic.Int64
+	// gc collects the sockets in flight that nobody can receive.
+	gc collector
+
 	mu    sync.Mutex
 	names map[nameKey]*Socket
 	// nextAuto is the next autobind number to try.
@@ -187,21 +194,27 @@ func (s *Socket) Connect(ctx vfs.Context, name string, cred Cred, nonBlock bool)
 		}
 		return nil
 	}
-	s.mu.Lock()
-	state := s.state
-	s.mu.Unlock()
-	switch state {
-	case stateConnected:
-		return unix.EISCONN
-	case stateListening:
-		return unix.EINVAL
-	}
 	w := newWaiter(target, s.sndTimeo.Load())
 	defer w.done()
 	for {
-		target.mu.Lock()
+		if target == s {
+			// Bound to the name it connects to: never a listener for
+			// itself.
+			s.mu.Lock()
+			listening := s.state == stateListening
+			s.mu.Unlock()
+			if listening {
+				return unix.EINVAL
+			}
+			return unix.ECONNREFUSED
+		}
+		lockTwo(target, s)
+		if err := s.connectableLocked(); err != nil {
+			unlockTwo(target, s)
+			return err
+		}
 		if target.released || target.state != stateListening {
-			target.mu.Unlock()
+			unlockTwo(target, s)
 			return unix.ECONNREFUSED
 		}
 		if len(target.acceptq) <= target.backlog {
@@ -210,25 +223,17 @@ func (s *Socket) Connect(ctx vfs.Context, name string, cred Cred, nonBlock bool)
 			server.sndbuf.Store(target.sndbuf.Load())
 			server.rcvbuf.Store(target.rcvbuf.Load())
 			server.passcred.Store(target.passcred.Load())
-			listenerCred := target.cred
-			target.acceptq = append(target.acceptq, server)
-			// Connect both ends before the server end can be accepted.
-			s.mu.Lock()
-			if s.state != stateUnconnected {
-				s.mu.Unlock()
-				target.acceptq = target.acceptq[:len(target.acceptq)-1]
-				target.mu.Unlock()
-				return unix.EISCONN
-			}
-			s.peer, s.state, s.peerCred, s.hasPeerCred = server, stateConnected, listenerCred, true
-			s.mu.Unlock()
+			// Both ends are connected before the server end can be
+			// accepted.
 			server.peer, server.state, server.peerCred, server.hasPeerCred = s, stateConnected, cred, true
-			target.mu.Unlock()
+			s.peer, s.state, s.peerCred, s.hasPeerCred = server, stateConnected, target.cred, true
+			target.acceptq = append(target.acceptq, server)
+			unlockTwo(target, s)
 			target.Notify(dataEvents)
 			s.Notify(spaceEvents)
 			return nil
 		}
-		target.mu.Unlock()
+		unlockTwo(target, s)
 		if nonBlock {
 			return unix.EAGAIN
 		}
@@ -236,6 +241,35 @@ func (s *Socket) Connect(ctx vfs.Context, name string, cred Cred, nonBlock bool)
 			return err
 		}
 	}
+}
+
+// connectableLocked says whether s may connect: EISCONN if it is
+// connected, EINVAL if it listens.
+// Preconditions: s.mu is held.
+func (s *Socket) connectableLocked() error {
+	switch s.state {
+	case stateConnected:
+		return unix.EISCONN
+	case stateListening:
+		return unix.EINVAL
+	}
+	return nil
+}
+
+// lockTwo locks two different sockets in inode-number order, so that
+// two connects that cross never deadlock.
+func lockTwo(a, b *Socket) {
+	if a.ino > b.ino {
+		a, b = b, a
+	}
+	a.mu.Lock()
+	b.mu.Lock()
+}
+
+// unlockTwo undoes lockTwo.
+func unlockTwo(a, b *Socket) {
+	a.mu.Unlock()
+	b.mu.Unlock()
 }
 
 // Disconnect implements connect(2) to AF_UNSPEC: a datagram socket drops
@@ -255,8 +289,12 @@ func (s *Socket) Disconnect() error {
 }
 
 // Accept implements accept(2): the oldest connection of a listener
-// (EINVAL if s does not listen), waiting for one unless nonBlock.
+// (EINVAL if s does not listen, EOPNOTSUPP for a datagram socket),
+// waiting for one unless nonBlock.
 func (s *Socket) Accept(ctx vfs.Context, nonBlock bool) (*Socket, error) {
+	if !s.connectionOriented() {
+		return nil, unix.EOPNOTSUPP
+	}
 	w := newWaiter(s, s.rcvTimeo.Load())
 	defer w.done()
 	for {

@@ -58,6 +58,10 @@ type SendOptions struct {
 	// Self is the sender's identity (thread-group ID, real user and
 	// group IDs), attached when the receiver asks for credentials.
 	Self Cred
+	// InflightLimit bounds the files in flight in the namespace when
+	// Control carries some (the sender's RLIMIT_NOFILE, as Linux's
+	// too_many_unix_fds): ETOOMANYREFS past it. 0 means no limit.
+	InflightLimit int64
 }
 
 // RecvResult is what one recv(2) took.
@@ -88,14 +92,23 @@ func (s *Socket) refund(n int64) {
 	}
 }
 
-// dropMessages refunds and drops messages taken off a queue.
+// dropMessages refunds and drops messages taken off owner's queue.
 // Preconditions: no Socket.mu is held.
-func dropMessages(msgs []*message) {
+func dropMessages(owner *Socket, msgs []*message) {
 	for _, m := range msgs {
 		m.sender.refund(m.charge)
+		owner.landed(m.rights)
 		for _, f := range m.rights {
 			f.DecRef()
 		}
+	}
+}
+
+// landed notes that files left s's queue (received or dropped).
+func (s *Socket) landed(rights []*vfs.FileDescription) {
+	if len(rights) > 0 {
+		s.ns.inflight.Add(-int64(len(rights)))
+		s.ns.gc.left(s, rights)
 	}
 }
 
@@ -169,6 +182,12 @@ func (s *Socket) Send(ctx vfs.Context, src []byte, o SendOptions) (int, error) {
 	defer o.Control.Release()
 	if o.Flags&unix.MSG_OOB != 0 {
 		return 0, unix.EOPNOTSUPP
+	}
+	if len(o.Control.Rights) > 0 && s.ns.inflight.Load() > inflightTrigger {
+		s.ns.collect()
+	}
+	if len(o.Control.Rights) > 0 && o.InflightLimit > 0 && s.ns.inflight.Load() > o.InflightLimit {
+		return 0, unix.ETOOMANYREFS
 	}
 	if s.stype == unix.SOCK_STREAM {
 		return s.sendStream(ctx, src, &o)
@@ -316,7 +335,7 @@ func (s *Socket) dgramDisconnected(old *Socket) {
 	for p := range blocked {
 		p.Notify(spaceEvents)
 	}
-	dropMessages(msgs)
+	dropMessages(s, msgs)
 	old.mu.Lock()
 	reset := !old.released && old.peer == s
 	if reset {
@@ -333,6 +352,8 @@ func (s *Socket) dgramDisconnected(old *Socket) {
 // is full for sender (which is then woken when it has room).
 func (r *Socket) enqueue(sender *Socket, data []byte, o *SendOptions) error {
 	cred := sendCred(sender, r, o.Control.Cred, o.Self)
+	// Taken before r.mu: r may be sender itself.
+	from := sender.boundName()
 	r.mu.Lock()
 	if r.released || r.shutdown&shutRcv != 0 {
 		dgram := r.stype == unix.SOCK_DGRAM
@@ -348,6 +369,10 @@ func (r *Socket) enqueue(sender *Socket, data []byte, o *SendOptions) error {
 	}
 	rights := o.Control.Rights
 	o.Control.Rights, o.Control.Cred = nil, nil
+	if len(rights) > 0 {
+		r.ns.inflight.Add(int64(len(rights)))
+		r.ns.gc.queued(r, rights)
+	}
 	n := len(data)
 	if r.stype == unix.SOCK_STREAM && len(r.recvq) > 0 && rights == nil {
 		if last := r.recvq[len(r.recvq)-1]; last.sender == sender && last.rights == nil && sameCred(last.cred, cred) {
@@ -364,7 +389,7 @@ func (r *Socket) enqueue(sender *Socket, data []byte, o *SendOptions) error {
 		data:   append([]byte(nil), data...),
 		charge: int64(n) + msgOverhead,
 		sender: sender,
-		from:   sender.boundName(),
+		from:   from,
 		rights: rights,
 		cred:   cred,
 	}
@@ -445,6 +470,7 @@ func (s *Socket) Recv(ctx vfs.Context, dst []byte, flags int) (RecvResult, error
 			s.popLocked()
 			s.mu.Unlock()
 			m.sender.refund(m.charge)
+			s.landed(m.rights)
 			return res, nil
 		}
 		if err := s.takeErrLocked(); err != nil {
@@ -618,6 +644,7 @@ func (s *Socket) takeStreamLocked(dst []byte, skip int, peek bool, res *RecvResu
 				res.Control.Rights = dupRights(m.rights)
 			} else {
 				res.Control.Rights = m.rights
+				s.landed(m.rights)
 				m.rights = nil
 			}
 		}

@@ -16,10 +16,17 @@
 // quarter (unix_writable). A datagram receiver that is not the sender's
 // own peer also takes at most maxDgramQueue messages.
 //
+// Files in flight (sent, not yet received) hold a reference each.
+// Sockets in flight that can never be received (a socket sent into its
+// own queue, then closed) are collected as Linux's unix_gc does (gc.go),
+// and the files in flight in a Namespace are capped by the sender's
+// RLIMIT_NOFILE (ETOOMANYREFS), as Linux's too_many_unix_fds caps them
+// per user.
+//
 // Locking: Socket.mu guards a socket's state, its receive queue and its
 // accept queue. At most one Socket.mu is held at a time, but for
-// connect, which holds the listener's and then the connecting socket's
-// (a listener never connects): an operation that changes two sockets
+// connect, which holds the listener's and the connecting socket's, taken
+// in inode-number order (lockTwo): an operation that changes two sockets
 // (send, shutdown, close) takes them one after the other and rechecks (a
 // peer found released answers EPIPE or ECONNREFUSED). Namespace.mu is taken without any Socket.mu held, or
 // inside one only never (bind and listen release the socket's lock
@@ -323,11 +330,13 @@ func (s *Socket) release(embryo bool) {
 	for p := range blocked {
 		p.Notify(spaceEvents)
 	}
-	dropMessages(msgs)
+	dropMessages(s, msgs)
 	for _, c := range pending {
 		c.release(true)
 	}
 	s.Notify(endEvents)
+	// s may have been what kept a cycle of sockets in flight reachable.
+	s.ns.collect()
 }
 
 // sendCred is the sender's identity to attach to a message for receiver

@@ -421,3 +421,144 @@ func TestTimeouts(t *testing.T) {
 		t.Fatalf("interrupted Recv with a timeout: %v, want EINTR (no restart)", err)
 	}
 }
+
+// TestInflightBounded checks that files in flight are counted until they
+// land, and that a sender past the limit gets ETOOMANYREFS, which bounds
+// what uncollected cycles (a socket sent into its own queue) can hold.
+func TestInflightBounded(t *testing.T) {
+	ns := NewNamespace()
+	a, b := NewPair(ns, unix.SOCK_DGRAM, me)
+	send := func(limit int64) error {
+		f := vfs.NewFileDescription(New(ns, unix.SOCK_STREAM, me), unix.O_RDWR, nil)
+		_, err := a.Send(newCtx(), []byte("f"), SendOptions{Control: Control{Rights: []*vfs.FileDescription{f}}, InflightLimit: limit})
+		return err
+	}
+	for range 3 {
+		if err := send(2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := send(2); err != unix.ETOOMANYREFS {
+		t.Fatalf("send past the limit: %v, want ETOOMANYREFS", err)
+	}
+	r, _ := b.Recv(newCtx(), nil, 0)
+	r.Control.Release()
+	r, _ = b.Recv(newCtx(), nil, unix.MSG_PEEK)
+	r.Control.Release()
+	if n := ns.inflight.Load(); n != 2 {
+		t.Fatalf("%d files in flight after one was received (and one peeked), want 2", n)
+	}
+	b.Release()
+	if n := ns.inflight.Load(); n != 0 {
+		t.Fatalf("%d files in flight after the queue was dropped, want 0", n)
+	}
+}
+
+// TestNoSelfDeadlock sends a datagram to the socket's own name, connects
+// a socket to its own name, and crosses sends and connects between two
+// sockets: each takes two sockets' state, and none may wait for itself.
+func TestNoSelfDeadlock(t *testing.T) {
+	ns := NewNamespace()
+	d := New(ns, unix.SOCK_DGRAM, me)
+	d.Bind("\x00self")
+	if _, err := d.Send(newCtx(), []byte("me"), SendOptions{To: "\x00self", HasTo: true}); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := d.Recv(newCtx(), nil, 0); string(r.Data) != "me" || r.From != "\x00self" {
+		t.Fatalf("got %q from %q", r.Data, r.From)
+	}
+	l := New(ns, unix.SOCK_STREAM, me)
+	l.Bind("\x00l")
+	l.Listen(4, me)
+	if err := l.Connect(newCtx(), "\x00l", me, true); err != unix.EINVAL {
+		t.Fatalf("listener connecting to itself: %v, want EINVAL", err)
+	}
+	x, y := New(ns, unix.SOCK_DGRAM, me), New(ns, unix.SOCK_DGRAM, me)
+	x.Bind("\x00x")
+	y.Bind("\x00y")
+	var wg sync.WaitGroup
+	for i := range 2 {
+		from, to := x, "\x00y"
+		if i == 1 {
+			from, to = y, "\x00x"
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 200 {
+				from.Send(newCtx(), []byte("c"), SendOptions{To: to, HasTo: true, Flags: unix.MSG_DONTWAIT})
+				from.Recv(newCtx(), nil, unix.MSG_DONTWAIT)
+			}
+		}()
+	}
+	p, q := New(ns, unix.SOCK_STREAM, me), New(ns, unix.SOCK_STREAM, me)
+	p.Bind("\x00p")
+	q.Bind("\x00q")
+	p.Listen(1, me)
+	q.Listen(1, me)
+	wg.Add(2)
+	go func() { defer wg.Done(); p.Connect(newCtx(), "\x00q", me, true) }()
+	go func() { defer wg.Done(); q.Connect(newCtx(), "\x00p", me, true) }()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("deadlocked")
+	}
+}
+
+// TestCollectCycles sends a socket into its own queue and into a cycle of
+// two, closes every descriptor, and checks that the collector releases
+// them at the next release, while a socket in flight that a task can
+// still receive is left alone.
+func TestCollectCycles(t *testing.T) {
+	ns := NewNamespace()
+	desc := func(s *Socket) *vfs.FileDescription { return vfs.NewFileDescription(s, unix.O_RDWR, nil) }
+	sendFile := func(from *Socket, f *vfs.FileDescription) {
+		f.IncRef()
+		if _, err := from.Send(newCtx(), []byte("f"), SendOptions{Control: Control{Rights: []*vfs.FileDescription{f}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// b sent into its own queue (through a), then closed.
+	a, b := NewPair(ns, unix.SOCK_STREAM, me)
+	fa, fb := desc(a), desc(b)
+	sendFile(a, fb)
+	// c and d sent into each other's queues.
+	c, d := NewPair(ns, unix.SOCK_DGRAM, me)
+	fc, fd := desc(c), desc(d)
+	sendFile(c, fc) // into d's queue
+	sendFile(d, fd) // into c's queue
+	// e is in flight in f's queue, and f stays open: alive.
+	e, f := NewPair(ns, unix.SOCK_SEQPACKET, me)
+	fe, ff := desc(e), desc(f)
+	sendFile(e, fe)
+	fe.DecRef()
+	for _, x := range []*vfs.FileDescription{fa, fb, fc, fd} {
+		x.DecRef()
+	}
+	// a's release (above) ran the collector before b was closed; the
+	// next release of any socket finds the cycles.
+	New(ns, unix.SOCK_STREAM, me).Release()
+	for name, s := range map[string]*Socket{"b": b, "c": c, "d": d} {
+		if !s.Bound() { // Bound reports released sockets too
+			t.Errorf("%s: cycle not collected", name)
+		}
+	}
+	if e.Bound() {
+		t.Fatal("a socket in flight to an open socket was collected")
+	}
+	r, err := f.Recv(newCtx(), nil, 0)
+	if err != nil || len(r.Control.Rights) != 1 || r.Control.Rights[0] != fe {
+		t.Fatalf("the live socket in flight was not delivered: %+v, %v", r, err)
+	}
+	r.Control.Release()
+	ff.DecRef()
+	if n := ns.inflight.Load(); n != 0 {
+		t.Fatalf("%d files still in flight", n)
+	}
+	if n := ns.gc.sockets.Load(); n != 0 {
+		t.Fatalf("%d sockets still in the collector's graph", n)
+	}
+}

@@ -77,9 +77,15 @@ func senderAddr(from string, b *[sizeofSockaddrStorage]byte) []byte {
 
 // Sendmsg implements Linux syscall sendmsg(2).
 func Sendmsg(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return ioDone(sendMsghdr(t, a[0], a[1], int(int32(a[2]))))
+}
+
+// sendMsghdr sends the message the struct msghdr at addr describes on the
+// socket at fd.
+func sendMsghdr(t *kernel.Task, fd, addr uintptr, flags int) (int, error) {
 	var h [sizeofMsghdr]byte
 	var small [8]iovec
-	iovs, err := copyInMsghdr(t, a[1], &h, small[:])
+	iovs, err := copyInMsghdr(t, addr, &h, small[:])
 	if err != nil {
 		return 0, err
 	}
@@ -87,8 +93,8 @@ func Sendmsg(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if ctlLen > maxControlLen {
 		return 0, unix.ENOBUFS
 	}
-	return ioDone(sendMsg(t, a[0], iovs, int(int32(a[2])), uintptr(le.Uint64(h[msgNameOff:])),
-		uintptr(le.Uint32(h[msgNamelenOff:])), uintptr(le.Uint64(h[msgControlOff:])), int(ctlLen)))
+	return sendMsg(t, fd, iovs, flags, uintptr(le.Uint64(h[msgNameOff:])),
+		uintptr(le.Uint32(h[msgNamelenOff:])), uintptr(le.Uint64(h[msgControlOff:])), int(ctlLen))
 }
 
 // copyInMsghdr reads the struct msghdr at addr into h and its iovecs
@@ -114,7 +120,7 @@ func sendMsg(t *kernel.Task, fd uintptr, iovs []iovec, flags int, nameAddr, name
 		return 0, err
 	}
 	defer f.DecRef()
-	o := unixsocket.SendOptions{Flags: flags, Self: selfCred(t)}
+	o := unixsocket.SendOptions{Flags: flags, Self: selfCred(t), InflightLimit: int64(t.FDTable().Limit())}
 	if nameAddr != 0 && nameLen != 0 {
 		name, err := copyInUnixAddr(t, nameAddr, nameLen)
 		if err != nil {
@@ -276,10 +282,16 @@ func Recvmsg(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		return 0, err
 	}
 	defer f.DecRef()
-	flags := int(int32(a[2]))
+	n, err := recvMsghdr(t, s, a[1], int(int32(a[2])))
+	return uintptr(n), err
+}
+
+// recvMsghdr receives into the message the struct msghdr at addr
+// describes, and writes back its name and control lengths and flags.
+func recvMsghdr(t *kernel.Task, s *unixsocket.Socket, addr uintptr, flags int) (int, error) {
 	var h [sizeofMsghdr]byte
 	var small [8]iovec
-	iovs, err := copyInMsghdr(t, a[1], &h, small[:])
+	iovs, err := copyInMsghdr(t, addr, &h, small[:])
 	if err != nil {
 		return 0, err
 	}
@@ -307,10 +319,10 @@ func Recvmsg(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	}
 	le.PutUint64(h[msgControlLOff:], uint64(used))
 	le.PutUint32(h[msgFlagsOff:], uint32(r.flags))
-	if _, err := t.CopyOut(a[1], h[:]); err != nil {
+	if _, err := t.CopyOut(addr, h[:]); err != nil {
 		return 0, err
 	}
-	return uintptr(r.n), nil
+	return r.n, nil
 }
 
 // socketIO is read(2), write(2), readv(2) and writev(2) on a socket:

@@ -25,8 +25,10 @@ const (
 	noteSocket = "AF_UNIX only (sentry/socket/unix): other families answer ENOSYS, as there is no network " +
 		"stack yet (--network=none only)"
 	noteUnixNames  = "abstract names and autobind; path names answer EOPNOTSUPP (no socket files in the VFS yet)"
-	noteSocketData = "MSG_OOB answers EOPNOTSUPP; SCM_RIGHTS and SCM_CREDENTIALS only; files in flight " +
-		"that reach a socket's own queue are never collected (Linux's unix_gc)"
+	noteSocketData = "MSG_OOB answers EOPNOTSUPP; SCM_RIGHTS and SCM_CREDENTIALS only; sockets in flight " +
+		"that nobody can receive are collected at the next socket release, as by Linux's unix_gc; the files " +
+		"in flight in the sandbox are capped at the sender's RLIMIT_NOFILE (ETOOMANYREFS), for root too " +
+		"(Linux exempts CAP_SYS_ADMIN)"
 	noteSockopt = "SOL_SOCKET only (other levels answer EOPNOTSUPP): SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ERROR, " +
 		"SO_SNDBUF, SO_RCVBUF, SO_ACCEPTCONN, SO_PEERCRED, SO_PASSCRED, SO_RCVTIMEO, SO_SNDTIMEO; SO_LINGER, " +
 		"SO_REUSEADDR, SO_KEEPALIVE and a few others are kept and change nothing; the rest answer ENOPROTOOPT"
@@ -350,17 +352,20 @@ var syscalls = map[uintptr]entry{
 	unix.SYS_EPOLL_PWAIT2:  {"epoll_pwait2", EpollPwait2, Supported, ""},
 
 	// Sockets.
-	unix.SYS_SOCKET:      {"socket", Socket, Partial, noteSocket},
-	unix.SYS_SOCKETPAIR:  {"socketpair", Socketpair, Partial, noteSocket},
-	unix.SYS_CONNECT:     {"connect", Connect, Partial, noteUnixNames},
-	unix.SYS_ACCEPT:      {"accept", Accept, Supported, ""},
-	unix.SYS_ACCEPT4:     {"accept4", Accept4, Supported, ""},
-	unix.SYS_BIND:        {"bind", Bind, Partial, noteUnixNames},
-	unix.SYS_LISTEN:      {"listen", Listen, Supported, ""},
-	unix.SYS_SENDTO:      {"sendto", Sendto, Partial, noteSocketData},
-	unix.SYS_RECVFROM:    {"recvfrom", Recvfrom, Partial, noteSocketData},
-	unix.SYS_SENDMSG:     {"sendmsg", Sendmsg, Partial, noteSocketData},
-	unix.SYS_RECVMSG:     {"recvmsg", Recvmsg, Partial, noteSocketData},
+	unix.SYS_SOCKET:     {"socket", Socket, Partial, noteSocket},
+	unix.SYS_SOCKETPAIR: {"socketpair", Socketpair, Partial, noteSocket},
+	unix.SYS_CONNECT:    {"connect", Connect, Partial, noteUnixNames},
+	unix.SYS_ACCEPT:     {"accept", Accept, Supported, ""},
+	unix.SYS_ACCEPT4:    {"accept4", Accept4, Supported, ""},
+	unix.SYS_BIND:       {"bind", Bind, Partial, noteUnixNames},
+	unix.SYS_LISTEN:     {"listen", Listen, Supported, ""},
+	unix.SYS_SENDTO:     {"sendto", Sendto, Partial, noteSocketData},
+	unix.SYS_RECVFROM:   {"recvfrom", Recvfrom, Partial, noteSocketData},
+	unix.SYS_SENDMSG:    {"sendmsg", Sendmsg, Partial, noteSocketData},
+	unix.SYS_RECVMSG:    {"recvmsg", Recvmsg, Partial, noteSocketData},
+	unix.SYS_SENDMMSG:   {"sendmmsg", Sendmmsg, Partial, noteSocketData},
+	unix.SYS_RECVMMSG: {"recvmmsg", Recvmmsg, Partial, noteSocketData + "; an error after some messages " +
+		"is dropped, not kept for the next call"},
 	unix.SYS_SHUTDOWN:    {"shutdown", Shutdown, Supported, ""},
 	unix.SYS_GETSOCKNAME: {"getsockname", Getsockname, Supported, ""},
 	unix.SYS_GETPEERNAME: {"getpeername", Getpeername, Supported, ""},

@@ -2,10 +2,13 @@
  * kind, across processes, several per message, MSG_CTRUNC and the files
  * dropped when the buffer is short, MSG_CMSG_CLOEXEC, MSG_PEEK, files
  * closed with an unread queue, bad headers and descriptors) and
- * SCM_CREDENTIALS with SO_PASSCRED (implicit, explicit, EPERM for a lie). */
+ * SCM_CREDENTIALS with SO_PASSCRED (implicit, explicit, EPERM for a lie),
+ * hostile lengths and pointers in sendmsg and the other calls, and the
+ * collection of sockets in flight that nobody can receive. */
 #include "test.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -229,6 +232,76 @@ static void bad_control(void)
 	PASS("bad-control");
 }
 
+/* a socket sent into its own queue and closed everywhere else can never
+ * be received: it is collected (Linux's unix_gc), and the files its queue
+ * held are closed with it */
+static void collect_cycle(void)
+{
+	int sv[2], p[2];
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	CHECK(pipe(p) == 0);
+	int fds[2] = {sv[1], p[1]};
+	CHECK_EQ(send_fds(sv[0], "c", fds, 2), 1);
+	CHECK(close(p[1]) == 0);
+	CHECK(close(sv[0]) == 0 && close(sv[1]) == 0);
+	/* a later release runs the collector */
+	int t = socket(AF_UNIX, SOCK_DGRAM, 0);
+	CHECK(t >= 0 && close(t) == 0);
+	struct pollfd pf = {.fd = p[0], .events = POLLIN};
+	CHECK_EQ(poll(&pf, 1, 10000), 1);
+	CHECK(pf.revents & POLLHUP);
+	char b;
+	CHECK_EQ(read(p[0], &b, 1), 0);
+	CHECK(close(p[0]) == 0);
+	PASS("collect-cycle");
+}
+
+/* hostile arguments are refused with Linux's errors, and a bad buffer
+ * takes no data */
+static void hostile(void)
+{
+	int sv[2];
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	char ctl[64], b[8];
+	memset(ctl, 0, sizeof(ctl));
+	struct iovec v = {"x", 1};
+	struct msghdr m = {.msg_iov = &v, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = 1L << 40};
+	CHECK_ERRNO(sendmsg(sv[0], &m, 0), ENOBUFS);
+	m.msg_controllen = 1 << 20;
+	CHECK_ERRNO(sendmsg(sv[0], &m, 0), ENOBUFS);
+	m.msg_control = (void *)8;
+	m.msg_controllen = 32;
+	CHECK_ERRNO(sendmsg(sv[0], &m, 0), EFAULT);
+	/* shorter than a header: no control message at all */
+	m.msg_control = ctl;
+	m.msg_controllen = 8;
+	CHECK_EQ(sendmsg(sv[0], &m, 0), 1);
+	CHECK_ERRNO(sendmsg(sv[0], (struct msghdr *)8, 0), EFAULT);
+	CHECK_ERRNO(send(sv[0], (void *)8, 10, 0), EFAULT);
+	struct iovec neg[2] = {{"x", 1}, {"y", (size_t)-1}};
+	struct msghdr mn = {.msg_iov = neg, .msg_iovlen = 2};
+	CHECK_ERRNO(sendmsg(sv[0], &mn, 0), EINVAL);
+	CHECK_EQ(send(sv[0], "ab", 2, 0), 2);
+	CHECK_ERRNO(recv(sv[1], (void *)8, 10, 0), EFAULT);
+	CHECK_EQ(recv(sv[1], b, sizeof(b), 0), 3);
+	CHECK(memcmp(b, "xab", 3) == 0);
+	int val;
+	CHECK_ERRNO(getsockopt(sv[0], SOL_SOCKET, SO_TYPE, &val, (socklen_t *)8), EFAULT);
+	CHECK_ERRNO(setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &val, -1), EINVAL);
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int d = socket(AF_UNIX, SOCK_DGRAM, 0);
+	CHECK_ERRNO(bind(d, (struct sockaddr *)&sa, 0x7fffffff), EINVAL);
+	socklen_t l = -1;
+	CHECK_ERRNO(getsockname(d, (struct sockaddr *)&sa, &l), EINVAL);
+	l = 16;
+	CHECK_ERRNO(getsockname(d, (struct sockaddr *)8, &l), EFAULT);
+	struct msghdr big = {.msg_iov = &v, .msg_iovlen = 1, .msg_name = &sa, .msg_namelen = 200};
+	CHECK_ERRNO(sendmsg(d, &big, 0), EINVAL);
+	CHECK_ERRNO(sendto(d, "x", 1, 0, (struct sockaddr *)&sa, -1), EINVAL);
+	CHECK(close(d) == 0 && close(sv[0]) == 0 && close(sv[1]) == 0);
+	PASS("hostile");
+}
+
 /* recv_cred receives one message and returns its credentials. */
 static ssize_t recv_cred(int s, struct ucred *cr, int *have)
 {
@@ -326,5 +399,7 @@ int main(void)
 	failed |= run_group("across-fork", rights_across_fork, 20);
 	failed |= run_group("bad-control", bad_control, 20);
 	failed |= run_group("credentials", credentials, 20);
+	failed |= run_group("hostile", hostile, 20);
+	failed |= run_group("collect-cycle", collect_cycle, 20);
 	return failed;
 }

@@ -3,7 +3,8 @@
  * message boundaries, MSG_PEEK, MSG_DONTWAIT, MSG_WAITALL, MSG_TRUNC,
  * shutdown, close of the peer (EOF, EPIPE and SIGPIPE, ECONNRESET),
  * blocking and its interruption by signals, O_NONBLOCK, readiness in poll
- * and epoll, FIONREAD/SIOCINQ/SIOCOUTQ, fstat, socket options and names. */
+ * and epoll, FIONREAD/SIOCINQ/SIOCOUTQ, fstat, socket options and names,
+ * timeouts, sendmmsg and recvmmsg. */
 #include "test.h"
 
 #include <fcntl.h>
@@ -471,9 +472,20 @@ static void options_and_names(void)
 	for (int i = 0; i < 3; i++) {
 		int sv[2];
 		pair(types[i], sv);
-		struct stat st;
+		struct stat st, st1;
 		CHECK(fstat(sv[0], &st) == 0);
 		CHECK(S_ISSOCK(st.st_mode));
+		CHECK(fstat(sv[1], &st1) == 0);
+		CHECK(st.st_ino != st1.st_ino);
+		/* /proc names it socket:[ino], and stat through it agrees */
+		char path[64], link[64];
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", sv[0]);
+		ssize_t ln = readlink(path, link, sizeof(link) - 1);
+		CHECK(ln > 8);
+		link[ln] = 0;
+		CHECK(strncmp(link, "socket:[", 8) == 0);
+		CHECK_EQ(strtoul(link + 8, NULL, 10), st.st_ino);
+		CHECK(stat(path, &st1) == 0 && S_ISSOCK(st1.st_mode) && st1.st_ino == st.st_ino);
 		int v = -1;
 		socklen_t len = sizeof(v);
 		CHECK(getsockopt(sv[0], SOL_SOCKET, SO_TYPE, &v, &len) == 0);
@@ -611,6 +623,51 @@ static void timeouts(void)
 	PASS("timeouts");
 }
 
+static void mmsg(void)
+{
+	int sv[2];
+	pair(SOCK_DGRAM, sv);
+	char out[3][8] = {"one", "two!", "three"}, in[4][8];
+	struct iovec ov[3], iv[4];
+	struct mmsghdr om[3], im[4];
+	memset(om, 0, sizeof(om));
+	memset(im, 0, sizeof(im));
+	for (int i = 0; i < 3; i++) {
+		ov[i] = (struct iovec){out[i], strlen(out[i])};
+		om[i].msg_hdr.msg_iov = &ov[i];
+		om[i].msg_hdr.msg_iovlen = 1;
+	}
+	for (int i = 0; i < 4; i++) {
+		iv[i] = (struct iovec){in[i], sizeof(in[i])};
+		im[i].msg_hdr.msg_iov = &iv[i];
+		im[i].msg_hdr.msg_iovlen = 1;
+	}
+	CHECK_EQ(sendmmsg(sv[0], om, 0, 0), 0);
+	CHECK_EQ(sendmmsg(sv[0], om, 3, 0), 3);
+	CHECK_EQ(om[0].msg_len, 3);
+	CHECK_EQ(om[2].msg_len, 5);
+	/* MSG_WAITFORONE: three are there, the fourth is not waited for */
+	CHECK_EQ(recvmmsg(sv[1], im, 4, MSG_WAITFORONE, NULL), 3);
+	CHECK_EQ(im[0].msg_len, 3);
+	CHECK_EQ(im[1].msg_len, 4);
+	CHECK_EQ(im[2].msg_len, 5);
+	CHECK(memcmp(in[1], "two!", 4) == 0);
+	CHECK_ERRNO(recvmmsg(sv[1], im, 4, MSG_DONTWAIT, NULL), EAGAIN);
+	/* a timeout is checked after each message */
+	CHECK_EQ(sendmmsg(sv[0], om, 2, 0), 2);
+	struct timespec ts = {.tv_sec = 0, .tv_nsec = 1};
+	usleep(1000);
+	CHECK_EQ(recvmmsg(sv[1], im, 4, 0, &ts), 1);
+	CHECK_EQ(recvmmsg(sv[1], im, 4, MSG_DONTWAIT, NULL), 1);
+	struct timespec bad = {.tv_sec = 0, .tv_nsec = 1000000000};
+	CHECK_ERRNO(recvmmsg(sv[1], im, 4, 0, &bad), EINVAL);
+	/* an error before any message went is the result */
+	CHECK(close(sv[1]) == 0);
+	CHECK_ERRNO(sendmmsg(sv[0], om, 3, 0), ECONNREFUSED);
+	CHECK(close(sv[0]) == 0);
+	PASS("mmsg");
+}
+
 int main(void)
 {
 	int failed = 0;
@@ -623,5 +680,6 @@ int main(void)
 	failed |= run_group("epoll", epoll_readiness, 20);
 	failed |= run_group("options", options_and_names, 20);
 	failed |= run_group("timeouts", timeouts, 20);
+	failed |= run_group("mmsg", mmsg, 20);
 	return failed;
 }

@@ -61,6 +61,7 @@ static void fresh_socket(void)
 	CHECK(d >= 0);
 	CHECK_ERRNO(send(d, "x", 1, 0), ENOTCONN);
 	CHECK_ERRNO(listen(d, 1), EOPNOTSUPP);
+	CHECK_ERRNO(accept(d, NULL, NULL), EOPNOTSUPP);
 	CHECK_EQ(revents(d, POLLIN | POLLOUT), POLLOUT);
 	CHECK(close(d) == 0);
 	int q = socket(AF_UNIX, SOCK_SEQPACKET, 0);
@@ -320,6 +321,12 @@ static void datagrams(void)
 	CHECK_EQ(sendto(s, "x", 1, 0, (struct sockaddr *)&stn, stl), 1);
 	CHECK_EQ(recv(sd, buf, sizeof(buf), 0), 1);
 	CHECK(close(st) == 0 && close(sd) == 0);
+	/* to its own name */
+	CHECK_EQ(sendto(r, "self", 4, 0, (struct sockaddr *)&ra, rn), 4);
+	len = sizeof(from);
+	CHECK_EQ(recvfrom(r, buf, sizeof(buf), 0, (struct sockaddr *)&from, &len), 4);
+	CHECK_EQ(len, rn);
+	CHECK(memcmp(&from, &ra, rn) == 0);
 	/* connected: sends without an address, then AF_UNSPEC disconnects */
 	CHECK(connect(s, (struct sockaddr *)&ra, rn) == 0);
 	len = sizeof(from);
