@@ -10,6 +10,7 @@ import (
 	"github.com/cocoon-sandbox/cocoon/sentry/arch"
 	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/memfd"
 	"github.com/cocoon-sandbox/cocoon/sentry/kernel"
+	"github.com/cocoon-sandbox/cocoon/sentry/kernel/pipe"
 	"github.com/cocoon-sandbox/cocoon/sentry/vfs"
 )
 
@@ -55,12 +56,12 @@ func Fcntl(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	case unix.F_GETOWN, unix.F_SETOWN, unix.F_GETSIG, unix.F_SETSIG:
 		return 0, nil
 	case unix.F_GETPIPE_SZ:
-		if f.VirtualDentry() != nil {
+		if !isPipe(f) {
 			return 0, unix.EBADF
 		}
 		return 65536, nil
 	case unix.F_SETPIPE_SZ:
-		if f.VirtualDentry() != nil {
+		if !isPipe(f) {
 			return 0, unix.EBADF
 		}
 		return max(arg, 65536), nil
@@ -265,4 +266,14 @@ func Fallocate(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		return 0, unix.EOPNOTSUPP
 	}
 	return 0, fa.Allocate(t, uint32(a[1]), off, length)
+}
+
+// isPipe says whether f is an end of a pipe or FIFO (the pipe-size
+// commands apply to nothing else: EBADF, as on Linux).
+func isPipe(f *vfs.FileDescription) bool {
+	switch f.Impl().(type) {
+	case *pipe.ReadEnd, *pipe.WriteEnd:
+		return true
+	}
+	return false
 }

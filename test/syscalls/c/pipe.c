@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 static volatile sig_atomic_t sigpipes;
@@ -129,5 +130,19 @@ int main(void)
 	CHECK(filled >= 4096);
 	CHECK(close(p[0]) == 0 && close(p[1]) == 0);
 	PASS("nonblock");
+
+	/* The pipe-size commands apply to pipes only. */
+	CHECK(pipe(p) == 0);
+	CHECK(fcntl(p[0], F_GETPIPE_SZ) >= 4096 && fcntl(p[1], F_GETPIPE_SZ) >= 4096);
+	int sv[2];
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	CHECK_ERRNO(fcntl(sv[0], F_GETPIPE_SZ), EBADF);
+	CHECK_ERRNO(fcntl(sv[0], F_SETPIPE_SZ, 65536), EBADF);
+	int null = open("/dev/null", O_RDONLY);
+	CHECK(null >= 0);
+	CHECK_ERRNO(fcntl(null, F_GETPIPE_SZ), EBADF);
+	CHECK(close(null) == 0 && close(sv[0]) == 0 && close(sv[1]) == 0);
+	CHECK(close(p[0]) == 0 && close(p[1]) == 0);
+	PASS("pipe size");
 	return 0;
 }
