@@ -10,6 +10,19 @@ import (
 	"github.com/cocoon-sandbox/cocoon/test/testutil"
 )
 
+// runBundleDir runs the bundle in bundle with `runsc run`, and requires
+// exit 0, stdout want and nothing left under --root.
+func runBundleDir(t *testing.T, bundle, want string) {
+	t.Helper()
+	root := t.TempDir()
+	r := runRunsc(t, "--root", root, "run", "--bundle", bundle, "c1")
+	noFilesUnder(t, root)
+	wantExit(t, r, 0)
+	if r.Stdout != want {
+		t.Errorf("stdout %q, want %q", r.Stdout, want)
+	}
+}
+
 // TestBindMounts runs a bundle with the bind mounts Docker makes: a
 // read-write volume, a read-only one, and single files (resolv.conf,
 // one with a source relative to the bundle). Writes reach the host
@@ -57,14 +70,7 @@ ls /data`},
 	if err := testutil.MakeBusyboxBundle(bundle, opts); err != nil {
 		t.Fatalf("making bundle: %v", err)
 	}
-	root := t.TempDir()
-	r := runRunsc(t, "--root", root, "run", "--bundle", bundle, "c1")
-	noFilesUnder(t, root)
-	wantExit(t, r, 0)
-	want := "from the host\nro refused\nread only\nnameserver 192.0.2.1\nfrom-the-bundle\nin.txt\nout.txt\nsub\n"
-	if r.Stdout != want {
-		t.Errorf("stdout %q, want %q", r.Stdout, want)
-	}
+	runBundleDir(t, bundle, "from the host\nro refused\nread only\nnameserver 192.0.2.1\nfrom-the-bundle\nin.txt\nout.txt\nsub\n")
 	for p, want := range map[string]string{
 		filepath.Join(vol, "out.txt"):    "from the container\n",
 		filepath.Join(vol, "sub", "f"):   "ok\n",
@@ -111,12 +117,5 @@ echo "passwd-readable: $(test -r /bin/busybox && echo yes)"`}}
 	if err := testutil.WriteSpec(bundle, spec); err != nil {
 		t.Fatal(err)
 	}
-	root := t.TempDir()
-	r := runRunsc(t, "--root", root, "run", "--bundle", bundle, "c1")
-	noFilesUnder(t, root)
-	wantExit(t, r, 0)
-	want := "meminfo: 0\netc: 0\ntmp refused\nsys refused\npasswd-readable: yes\n"
-	if r.Stdout != want {
-		t.Errorf("stdout %q, want %q", r.Stdout, want)
-	}
+	runBundleDir(t, bundle, "meminfo: 0\netc: 0\ntmp refused\nsys refused\npasswd-readable: yes\n")
 }

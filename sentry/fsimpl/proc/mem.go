@@ -5,6 +5,7 @@ import (
 
 	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/kernfs"
 	"github.com/cocoon-sandbox/cocoon/sentry/kernel"
+	"github.com/cocoon-sandbox/cocoon/sentry/mm"
 	"github.com/cocoon-sandbox/cocoon/sentry/vfs"
 )
 
@@ -44,31 +45,34 @@ const maxMemIO = 1 << 20
 // that reaches a hole stops there. A task without memory (a zombie)
 // reads as empty.
 func (o *openMem) Read(_ vfs.Context, dst []byte, off int64) (int, error) {
-	m := o.t.MemoryManager()
-	if m == nil || o.t.IsZombie() {
-		return 0, nil
-	}
-	if len(dst) > maxMemIO {
-		dst = dst[:maxMemIO]
-	}
-	n, _ := m.CopyIn(uintptr(off), dst)
-	if n == 0 && len(dst) > 0 {
-		return 0, unix.EIO
-	}
-	return n, nil
+	return o.transfer(dst, off, nil, func(m *mm.MemoryManager, addr uintptr, b []byte) int {
+		n, _ := m.CopyIn(addr, b)
+		return n
+	})
 }
 
-// Write implements vfs.FileImpl, as Read does, ignoring protections.
+// Write implements vfs.FileImpl, as Read does, ignoring protections; a
+// task without memory is EIO.
 func (o *openMem) Write(_ vfs.Context, src []byte, off int64) (int, error) {
+	return o.transfer(src, off, unix.EIO, func(m *mm.MemoryManager, addr uintptr, b []byte) int {
+		n, _ := m.ForceCopyOut(addr, b)
+		return n
+	})
+}
+
+// transfer runs copy over at most maxMemIO bytes of buf at address off
+// of the task's memory: EIO if nothing could be copied, noMemory (or 0
+// bytes when it is nil) for a task without memory.
+func (o *openMem) transfer(buf []byte, off int64, noMemory error, copy func(m *mm.MemoryManager, addr uintptr, b []byte) int) (int, error) {
 	m := o.t.MemoryManager()
 	if m == nil || o.t.IsZombie() {
-		return 0, unix.EIO
+		return 0, noMemory
 	}
-	if len(src) > maxMemIO {
-		src = src[:maxMemIO]
+	if len(buf) > maxMemIO {
+		buf = buf[:maxMemIO]
 	}
-	n, _ := m.ForceCopyOut(uintptr(off), src)
-	if n == 0 && len(src) > 0 {
+	n := copy(m, uintptr(off), buf)
+	if n == 0 && len(buf) > 0 {
 		return 0, unix.EIO
 	}
 	return n, nil
