@@ -27,6 +27,24 @@ func rlimitsOf(list []specs.POSIXRlimit) map[int]kernel.RLimit {
 	return m
 }
 
+// capabilitiesOf maps process.capabilities to the kernel's sets (the spec
+// was validated: every name is known).
+func capabilitiesOf(c *specs.LinuxCapabilities) kernel.SpecCapabilities {
+	set := func(names []string) kernel.CapabilitySet {
+		var s kernel.CapabilitySet
+		for _, n := range names {
+			if i := slices.Index(specutils.CapabilityNames, n); i >= 0 {
+				s |= 1 << i
+			}
+		}
+		return s
+	}
+	return kernel.SpecCapabilities{
+		Bounding: set(c.Bounding), Effective: set(c.Effective), Inheritable: set(c.Inheritable),
+		Permitted: set(c.Permitted), Ambient: set(c.Ambient),
+	}
+}
+
 // userError is a failure the user caused (a missing binary): reported
 // without the internal context.
 type userError struct {

@@ -259,6 +259,11 @@ func (l *Loader) loadProcess(id string, p *specs.Process, fsctx *vfs.FSContext, 
 		return kernel.NewInitOptions{}, userStatus(err), err
 	}
 	creds := kernel.NewCredentials(u.UID, u.GID, u.AdditionalGids)
+	if p.Capabilities != nil {
+		// As runc: the spec's sets, then the exec transformation
+		// (root gets its bounding set, others their ambient one).
+		creds = creds.WithCapabilities(capabilitiesOf(p.Capabilities)).ForExec()
+	}
 	m, img, err := kernel.LoadImage(l.k, ctx, fsctx, creds, exe, argv, env)
 	if err != nil {
 		return kernel.NewInitOptions{}, userStatus(err), execError(argv[0], err)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -72,7 +73,7 @@ func (e *Exec) SetFlags(f *flag.FlagSet) {
 	f.Var(&e.env, "e", "shorthand for --env.")
 	f.StringVar(&e.user, "user", "", "UID[:GID] to run as.")
 	f.StringVar(&e.user, "u", "", "shorthand for --user.")
-	f.Var(&e.caps, "cap", "a capability to add (accepted; the sentry gives the process the container's).")
+	f.Var(&e.caps, "cap", "a capability to add to the process's sets (CAP_NAME or NAME); repeatable.")
 	f.IntVar(&e.preserveFDs, "preserve-fds", 0, "pass N extra FDs; only 0 is supported yet.")
 }
 
@@ -171,7 +172,26 @@ func (e *Exec) processSpec(c *container.Container, argv []string) (*specs.Proces
 		p.User = specs.User{UID: uid, GID: gid}
 	}
 	if len(e.caps) > 0 {
-		log.Warningf("exec --cap %v: capabilities are the container's; not added", []string(e.caps))
+		// runc's --cap: added to every set of the process.
+		caps := specs.LinuxCapabilities{}
+		if p.Capabilities != nil {
+			caps = *p.Capabilities
+		}
+		for _, c := range e.caps {
+			name := strings.ToUpper(c)
+			if !strings.HasPrefix(name, "CAP_") {
+				name = "CAP_" + name
+			}
+			if !slices.Contains(specutils.CapabilityNames, name) {
+				return nil, fmt.Errorf("--cap %q: unknown capability", c)
+			}
+			for _, set := range []*[]string{&caps.Bounding, &caps.Effective, &caps.Inheritable, &caps.Permitted, &caps.Ambient} {
+				if !slices.Contains(*set, name) {
+					*set = append(slices.Clone(*set), name)
+				}
+			}
+		}
+		p.Capabilities = &caps
 	}
 	return &p, nil
 }
@@ -197,7 +217,7 @@ func execArgs(p *specs.Process) *control.ExecArgs {
 	return &control.ExecArgs{
 		Argv: p.Args, Env: p.Env, Cwd: p.Cwd, Terminal: p.Terminal,
 		UID: p.User.UID, GID: p.User.GID, AdditionalGids: p.User.AdditionalGids,
-		Rlimits: p.Rlimits,
+		Rlimits: p.Rlimits, Capabilities: p.Capabilities,
 	}
 }
 

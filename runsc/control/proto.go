@@ -80,6 +80,9 @@ type ExecArgs struct {
 	Terminal bool `json:"terminal,omitempty"`
 	// Rlimits are the process's resource limits (process.rlimits).
 	Rlimits []specs.POSIXRlimit `json:"rlimits,omitempty"`
+	// Capabilities are the process's capability sets
+	// (process.capabilities); nil: root's full sets, others none.
+	Capabilities *specs.LinuxCapabilities `json:"capabilities,omitempty"`
 }
 
 // ExecResult is what Exec answers: the new process's PID in the

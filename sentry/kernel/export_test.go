@@ -20,4 +20,3 @@ func (c *Credentials) Setresgid(r, e, s uint32) (*Credentials, error) {
 func (c *Credentials) Setfsuid(uid uint32) (*Credentials, uint32) { return c.setFSID(userIDs, uid) }
 func (c *Credentials) Setfsgid(gid uint32) (*Credentials, uint32) { return c.setFSID(groupIDs, gid) }
 func (c *Credentials) Setgroups(g []uint32) (*Credentials, error) { return c.setGroups(g) }
-func (c *Credentials) ForExec() *Credentials                      { return c.forExec() }

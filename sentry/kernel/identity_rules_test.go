@@ -32,6 +32,7 @@ func cr(u, g [4]uint32, permitted, effective kernel.CapabilitySet) *kernel.Crede
 		RUID: u[0], EUID: u[1], SUID: u[2], FSUID: u[3],
 		RGID: g[0], EGID: g[1], SGID: g[2], FSGID: g[3],
 		PermittedCaps: permitted, EffectiveCaps: effective,
+		BoundingCaps: all,
 	}
 }
 

@@ -21,11 +21,15 @@ type Credentials struct {
 	// Groups are the supplementary group IDs, sorted (setgroups sorts,
 	// as Linux's groups_sort). Shared between Credentials: never modified.
 	Groups []uint32
-	// The capability sets. The effective set is what permission checks
-	// use; the permitted set bounds it. The bounding and ambient sets and
-	// securebits (SECBIT_KEEP_CAPS) are not modelled: the bounding set is
-	// full and PR_SET_KEEPCAPS is accepted and ignored.
+	// The capability sets (capabilities.go). The effective set is what
+	// permission checks use; the permitted set bounds it; the bounding
+	// set bounds what exec can give; the ambient set survives exec for
+	// non-root programs.
 	PermittedCaps, EffectiveCaps, InheritableCaps CapabilitySet
+	BoundingCaps, AmbientCaps                     CapabilitySet
+	// KeepCaps is SECBIT_KEEP_CAPS (PR_SET_KEEPCAPS): leaving root keeps
+	// the permitted set. Cleared by exec.
+	KeepCaps bool
 }
 
 // CapabilitySet is a set of capabilities: bit n for capability n
@@ -48,13 +52,14 @@ func (s CapabilitySet) Has(cp int) bool { return cp >= 0 && cp < 64 && s&(1<<cp)
 // NewCredentials returns the credentials of a container process that runs
 // as uid and gid with the supplementary groups: root has every capability,
 // permitted and effective; anyone else none (what execve of an ordinary
-// program gives them; the OCI spec's capability lists are not applied
-// yet).
+// program gives them), with a full bounding set. WithCapabilities applies
+// a spec's sets.
 func NewCredentials(uid, gid uint32, groups []uint32) *Credentials {
 	c := &Credentials{
 		RUID: uid, EUID: uid, SUID: uid, FSUID: uid,
 		RGID: gid, EGID: gid, SGID: gid, FSGID: gid,
-		Groups: sortedGroups(groups),
+		Groups:       sortedGroups(groups),
+		BoundingCaps: AllCapabilities,
 	}
 	if uid == 0 {
 		c.PermittedCaps, c.EffectiveCaps = AllCapabilities, AllCapabilities
@@ -233,7 +238,10 @@ func (n *Credentials) fixCapabilities(old *Credentials, k idKind) *Credentials {
 	hadRoot := old.RUID == 0 || old.EUID == 0 || old.SUID == 0
 	hasRoot := n.RUID == 0 || n.EUID == 0 || n.SUID == 0
 	if hadRoot && !hasRoot {
-		n.PermittedCaps, n.EffectiveCaps = 0, 0
+		if !n.KeepCaps {
+			n.PermittedCaps, n.EffectiveCaps = 0, 0
+		}
+		n.AmbientCaps = 0 // whatever KEEP_CAPS says
 	}
 	switch {
 	case old.EUID == 0 && n.EUID != 0:
@@ -262,22 +270,15 @@ func (c *Credentials) setGroups(groups []uint32) (*Credentials, error) {
 
 // forExec returns the credentials after execve of a program that is
 // neither set-user-ID nor has file capabilities: the saved and
-// file-system IDs become the effective ones; a process whose real or
-// effective user ID is 0 gets every capability permitted, effective only
-// if the effective user ID is 0, and any other loses all (capabilities(7),
-// "Transformation of capabilities during execve()", with a full bounding
-// set and no ambient set).
+// file-system IDs become the effective ones, and the capabilities follow
+// capabilities(7)'s transformation (execCaps): root gets its bounding set
+// (and inheritable and ambient ones) permitted, effective only if the
+// effective user ID is 0; anyone else keeps its ambient set only.
 func (c *Credentials) forExec() *Credentials {
 	n := c.clone()
 	n.SUID, n.FSUID = n.EUID, n.EUID
 	n.SGID, n.FSGID = n.EGID, n.EGID
-	n.PermittedCaps, n.EffectiveCaps = 0, 0
-	if n.RUID == 0 || n.EUID == 0 {
-		n.PermittedCaps = AllCapabilities
-		if n.EUID == 0 {
-			n.EffectiveCaps = AllCapabilities
-		}
-	}
+	n.execCaps()
 	return n
 }
 

@@ -119,3 +119,29 @@ echo "passwd-readable: $(test -r /bin/busybox && echo yes)"`}}
 	}
 	runBundleDir(t, bundle, "meminfo: 0\netc: 0\ntmp refused\nsys refused\npasswd-readable: yes\n")
 }
+
+// TestSpecCapabilities runs a bundle whose process keeps CAP_CHOWN only,
+// as `docker run --cap-drop ALL --cap-add CHOWN` asks: the container's
+// sets show it, an operation that needs another capability (sethostname:
+// CAP_SYS_ADMIN) gets EPERM, and the one it kept works.
+func TestSpecCapabilities(t *testing.T) {
+	needSetup(t)
+	bundle := t.TempDir()
+	opts := testutil.BundleOptions{Args: []string{"/bin/sh", "-c", `
+grep -E '^Cap(Eff|Prm|Bnd)' /proc/self/status
+hostname other 2>/dev/null && echo HOSTNAME-CHANGED || echo sethostname refused
+touch /tmp/f && chown 1000 /tmp/f && echo chown ok`}}
+	if err := testutil.MakeBusyboxBundle(bundle, opts); err != nil {
+		t.Fatalf("making bundle: %v", err)
+	}
+	spec, err := testutil.ReadSpec(bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	only := []string{"CAP_CHOWN"}
+	spec.Process.Capabilities = &specs.LinuxCapabilities{Bounding: only, Effective: only, Permitted: only}
+	if err := testutil.WriteSpec(bundle, spec); err != nil {
+		t.Fatal(err)
+	}
+	runBundleDir(t, bundle, "CapPrm:\t0000000000000001\nCapEff:\t0000000000000001\nCapBnd:\t0000000000000001\nsethostname refused\nchown ok\n")
+}

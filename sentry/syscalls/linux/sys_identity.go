@@ -135,18 +135,95 @@ func Setgroups(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	return 0, t.SetGroups(groups)
 }
 
-// Capget implements Linux syscall capget(2) for the caller's own sets
-// (any version: the two 32-bit halves of each set).
+// Capability header versions (linux/capability.h): version 1 has one
+// 32-bit data struct, versions 2 and 3 two.
+const (
+	capVersion1 = 0x19980330
+	capVersion2 = 0x20071026
+	capVersion3 = 0x20080522
+)
+
+// capHeader reads capget/capset's header at addr: the number of data
+// structs its version has, and the target pid. An unknown version is
+// answered with version 3 written back and EINVAL, as Linux does.
+func capHeader(t *kernel.Task, addr uintptr) (structs int, pid int32, err error) {
+	var h [8]byte
+	if _, err := t.CopyIn(addr, h[:]); err != nil {
+		return 0, 0, err
+	}
+	switch le.Uint32(h[:]) {
+	case capVersion1:
+		structs = 1
+	case capVersion2, capVersion3:
+		structs = 2
+	default:
+		var v [4]byte
+		le.PutUint32(v[:], capVersion3)
+		if _, err := t.CopyOut(addr, v[:]); err != nil {
+			return 0, 0, err
+		}
+		return 0, 0, unix.EINVAL
+	}
+	return structs, int32(le.Uint32(h[4:])), nil
+}
+
+// Capget implements Linux syscall capget(2): the effective, permitted and
+// inheritable sets of the caller or of thread pid, in 32-bit halves.
 func Capget(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	structs, pid, err := capHeader(t, a[0])
+	if err != nil {
+		return 0, err
+	}
+	if pid < 0 {
+		return 0, unix.EINVAL
+	}
+	target, err := taskOrSelf(t, pid)
+	if err != nil {
+		return 0, err
+	}
 	if a[1] == 0 {
 		return 0, nil
 	}
-	c := t.Credentials()
-	var b [24]byte
+	c := target.Credentials()
+	b := make([]byte, 12*structs)
 	for i, set := range []kernel.CapabilitySet{c.EffectiveCaps, c.PermittedCaps, c.InheritableCaps} {
 		le.PutUint32(b[4*i:], uint32(set))
-		le.PutUint32(b[12+4*i:], uint32(set>>32))
+		if structs == 2 {
+			le.PutUint32(b[12+4*i:], uint32(set>>32))
+		}
 	}
-	_, err := t.CopyOut(a[1], b[:])
+	_, err = t.CopyOut(a[1], b)
 	return 0, err
+}
+
+// Capset implements Linux syscall capset(2) for the caller's own sets
+// (pid 0 or its own TID; EPERM for any other).
+func Capset(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	structs, pid, err := capHeader(t, a[0])
+	if err != nil {
+		return 0, err
+	}
+	if pid != 0 && pid != t.TID() {
+		return 0, unix.EPERM
+	}
+	b := make([]byte, 12*structs)
+	if _, err := t.CopyIn(a[1], b); err != nil {
+		return 0, err
+	}
+	var sets [3]kernel.CapabilitySet
+	for i := range sets {
+		sets[i] = kernel.CapabilitySet(le.Uint32(b[4*i:]))
+		if structs == 2 {
+			sets[i] |= kernel.CapabilitySet(le.Uint32(b[12+4*i:])) << 32
+		}
+	}
+	if structs == 1 {
+		// Version 1 cannot name capabilities past 31: keep the
+		// caller's upper halves.
+		c := t.Credentials()
+		for i, old := range []kernel.CapabilitySet{c.EffectiveCaps, c.PermittedCaps, c.InheritableCaps} {
+			sets[i] |= old &^ 0xffffffff
+		}
+	}
+	return 0, t.CapSet(sets[0], sets[1], sets[2])
 }

@@ -81,15 +81,40 @@ func Prctl(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		_, err := t.CopyOut(a[1], b[:])
 		return 0, err
 	case unix.PR_SET_NO_NEW_PRIVS, unix.PR_SET_DUMPABLE,
-		unix.PR_SET_CHILD_SUBREAPER, unix.PR_SET_KEEPCAPS, unix.PR_SET_TIMERSLACK:
+		unix.PR_SET_CHILD_SUBREAPER, unix.PR_SET_TIMERSLACK:
 		return 0, nil
-	case unix.PR_GET_DUMPABLE, unix.PR_GET_NO_NEW_PRIVS, unix.PR_CAPBSET_READ:
+	case unix.PR_GET_DUMPABLE, unix.PR_GET_NO_NEW_PRIVS:
 		return 1, nil
+	case unix.PR_CAPBSET_READ:
+		if cp := int(a[1]); cp < 0 || cp > unix.CAP_LAST_CAP {
+			return 0, unix.EINVAL
+		}
+		if t.Credentials().BoundingCaps.Has(int(a[1])) {
+			return 1, nil
+		}
+		return 0, nil
+	case unix.PR_CAPBSET_DROP:
+		return 0, t.DropBoundingCap(int(a[1]))
+	case unix.PR_CAP_AMBIENT:
+		if a[3] != 0 || a[4] != 0 {
+			return 0, unix.EINVAL
+		}
+		return t.AmbientCap(int(a[1]), int(a[2]))
+	case unix.PR_SET_KEEPCAPS:
+		if a[1] > 1 {
+			return 0, unix.EINVAL
+		}
+		return 0, t.SetKeepCaps(a[1] == 1)
+	case unix.PR_GET_KEEPCAPS:
+		if t.Credentials().KeepCaps {
+			return 1, nil
+		}
+		return 0, nil
 	case unix.PR_GET_CHILD_SUBREAPER:
 		var b [4]byte
 		_, err := t.CopyOut(a[1], b[:])
 		return 0, err
-	case unix.PR_GET_SECCOMP, unix.PR_GET_KEEPCAPS:
+	case unix.PR_GET_SECCOMP:
 		return 0, nil
 	}
 	return 0, unix.EINVAL

@@ -156,11 +156,9 @@ var syscalls = map[uintptr]entry{
 	unix.SYS_SETREGID:      {"setregid", Setregid, Supported, noteSetID},
 	unix.SYS_SETFSUID:      {"setfsuid", Setfsuid, Partial, "the file-system IDs always follow the effective ones: it changes nothing and returns the EUID"},
 	unix.SYS_SETFSGID:      {"setfsgid", Setfsgid, Partial, "the file-system IDs always follow the effective ones: it changes nothing and returns the EGID"},
-	unix.SYS_CAPGET: {"capget", Capget, Partial, "root has every capability, others none; the header's pid is ignored " +
-		"and its version neither checked nor written back, and the two-word (v2/v3) layout is written even " +
-		"for a v1 header"},
-	unix.SYS_CAPSET:     {"capset", nil, Unsupported, "capability sets cannot be changed: they follow the EUID"},
-	unix.SYS_ARCH_PRCTL: {"arch_prctl", ArchPrctl, Partial, "ARCH_SET_FS, ARCH_GET_FS, ARCH_SET_GS and ARCH_GET_GS only; others answer EINVAL"},
+	unix.SYS_CAPGET:        {"capget", Capget, Supported, "any thread's sets; header versions 1 to 3"},
+	unix.SYS_CAPSET:        {"capset", Capset, Supported, "the caller's own sets, with Linux's rules (inheritable within the bounding set, permitted only shrinks)"},
+	unix.SYS_ARCH_PRCTL:    {"arch_prctl", ArchPrctl, Partial, "ARCH_SET_FS, ARCH_GET_FS, ARCH_SET_GS and ARCH_GET_GS only; others answer EINVAL"},
 	unix.SYS_PRCTL: {"prctl", Prctl, Partial, "PR_SET/GET_NAME and PR_SET/GET_PDEATHSIG work; PR_SET_NO_NEW_PRIVS, " +
 		"PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER, PR_SET_KEEPCAPS and PR_SET_TIMERSLACK are accepted and do " +
 		"nothing (orphans still go to init, not to a subreaper); PR_GET_DUMPABLE, PR_GET_NO_NEW_PRIVS and " +
