@@ -1,7 +1,6 @@
 package runtimes
 
 import (
-	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -20,11 +19,6 @@ const (
 	hostileGrace = 90 * time.Second
 )
 
-// hostilePending says why TestHostileThreads fails today; it runs only
-// with RUNTIMES_PENDING=1 until this is fixed (then set it to "").
-const hostilePending = "under runsc, forked children get lost: a few threads soon block in wait4 " +
-	"for a child that never exits (no task left for it) and the program never finishes"
-
 // TestHostileThreads runs testdata/hostile_threads.c, 200 threads that
 // fork, exec, signal each other and their children, and exit and are
 // recreated, for 30 s under runsc: the sandbox must stay up, the program
@@ -33,13 +27,11 @@ const hostilePending = "under runsc, forked children get lost: a few threads soo
 // here rather than in test/e2e because it is a workload like the
 // runtimes', compared with its native run, and needs this package's
 // private runsc copy for the leftover check. It runs alone: it is not
-// parallel, and TestRuntimes' cases have finished before it starts.
+// parallel, and top-level tests run one after another (TestRuntimes
+// returns only when its parallel cases have finished).
 func TestHostileThreads(t *testing.T) {
 	needSetup(t)
 	needPrograms(t, gcc)
-	if hostilePending != "" && os.Getenv("RUNTIMES_PENDING") != "1" {
-		t.Skipf("pending: %s (run with RUNTIMES_PENDING=1)", hostilePending)
-	}
 	prog := build(t, "hostile_threads", func(out string) error {
 		return testutil.CompileC(filepath.Join(testdata, "hostile_threads.c"), out, false /* static */, "-pthread")
 	})
