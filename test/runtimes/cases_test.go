@@ -157,7 +157,7 @@ var pending = []pendingCase{
 			env:          pythonEnv,
 			runscTimeout: time.Minute,
 		},
-		reason: "MAP_SHARED mappings of /dev/shm files are private copies: multiprocessing's named semaphores do not work across processes (the spawned child's sem_open fails)",
+		reason: "MAP_SHARED mappings of /dev/shm files are private copies: Pool.map gets through, but the Queue's semaphore is not shared, the parent's get fails (released too many times) and its exit unlinks the semaphores under its spawned children",
 	},
 	{
 		runtimeCase: runtimeCase{

@@ -46,11 +46,15 @@ Promise.all(adders).then(async (codes) => {
   const order = [];
   setTimeout(() => order.push('t300'), 300);
   setTimeout(() => order.push('t100'), 100);
+  // Due timers run in the order of their expiry, so the report, armed
+  // after the fifth tick and due after t300, comes last however the
+  // machine stalls.
   let ticks = 0;
   const iv = setInterval(() => {
-    if (++ticks === 5) clearInterval(iv);
+    if (++ticks < 5) return;
+    clearInterval(iv);
+    setTimeout(() => {
+      console.log('timers', order.join(','), 'interval ticks', ticks);
+    }, 400);
   }, 10);
-  setTimeout(() => {
-    console.log('timers', order.join(','), 'interval ticks', ticks);
-  }, 500);
 });

@@ -61,16 +61,25 @@ func goroutines() {
 	fmt.Printf("goroutines %d sum of squares %d\n", n, sum)
 }
 
-// timers fires timers in an order their durations fix, and counts ticks.
+// timers arms timers of different durations and checks that each fired,
+// none early; and counts ticks. (Which fires first is not printed: on a
+// loaded machine two timers 100 ms apart can expire in one check and run
+// on two Ps in either order.)
 func timers() {
 	var mu sync.Mutex
-	var order []int
+	var fired []int
+	early := 0
 	var wg sync.WaitGroup
-	for _, ms := range []int{50, 10, 30, 20, 40} {
+	start := time.Now()
+	for _, ms := range []int{500, 100, 300, 200, 400} {
 		wg.Add(1)
-		time.AfterFunc(time.Duration(ms)*10*time.Millisecond, func() {
+		d := time.Duration(ms) * time.Millisecond
+		time.AfterFunc(d, func() {
 			mu.Lock()
-			order = append(order, ms)
+			fired = append(fired, ms)
+			if time.Since(start) < d {
+				early++
+			}
 			mu.Unlock()
 			wg.Done()
 		})
@@ -84,9 +93,10 @@ func timers() {
 	}
 	tk.Stop()
 	wg.Wait()
-	start := time.Now()
+	sort.Ints(fired)
+	slept := time.Now()
 	<-time.After(100 * time.Millisecond)
-	fmt.Printf("timers fired %v ticks %d slept>=100ms %v\n", order, ticks, time.Since(start) >= 100*time.Millisecond)
+	fmt.Printf("timers fired %v early %d ticks %d slept>=100ms %v\n", fired, early, ticks, time.Since(slept) >= 100*time.Millisecond)
 }
 
 // child runs this program again as a child and reports what it said and
