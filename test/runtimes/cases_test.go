@@ -37,12 +37,12 @@ var cases = []runtimeCase{
 	{
 		name:  "c-pthreads",
 		needs: []string{gcc},
-		args:  func(t *testing.T, _ string) []string { return []string{pthreadsProg(t)} },
+		args:  func(t *testing.T) []string { return []string{pthreadsProg(t)} },
 	},
 	{
 		name:  "go",
 		needs: []string{goBin},
-		args:  func(t *testing.T, _ string) []string { return []string{goProg(t)} },
+		args:  func(t *testing.T) []string { return []string{goProg(t)} },
 		env:   []string{"GOMAXPROCS=2"},
 	},
 	{
@@ -54,7 +54,7 @@ var cases = []runtimeCase{
 	{
 		name:  "sort-parallel",
 		needs: []string{sortBin},
-		args: func(t *testing.T, _ string) []string {
+		args: func(t *testing.T) []string {
 			in := sortInput(t)
 			return []string{"/bin/sh", "-c", "sort --parallel=2 -S 100M -o sorted " + in + " && md5sum < sorted && wc -l < sorted"}
 		},
@@ -63,7 +63,7 @@ var cases = []runtimeCase{
 	{
 		name:  "xz-threads",
 		needs: []string{xzBin},
-		args: func(t *testing.T, _ string) []string {
+		args: func(t *testing.T) []string {
 			// -T2 splits the input into 1 MiB blocks compressed in
 			// parallel (the default block of -3 would be one block).
 			in := xzInput(t)
@@ -73,21 +73,21 @@ var cases = []runtimeCase{
 	{
 		name:  "node-workers",
 		needs: []string{node},
-		args: func(t *testing.T, _ string) []string {
+		args: func(t *testing.T) []string {
 			return []string{node, filepath.Join(testdata, "workers.js")}
 		},
 	},
 	{
 		name:  "java",
 		needs: []string{java, javac},
-		args: func(t *testing.T, _ string) []string {
+		args: func(t *testing.T) []string {
 			return []string{java, "-cp", javaClasses(t), "Threads"}
 		},
 	},
 	{
 		name:  "gcc-in-sandbox",
 		needs: []string{gcc},
-		args: func(t *testing.T, _ string) []string {
+		args: func(t *testing.T) []string {
 			src := filepath.Join(testdata, "pthreads.c")
 			return []string{"/bin/sh", "-c", "gcc -O2 -Wall -pthread -o prog " + src + " && ./prog"}
 		},
@@ -95,7 +95,7 @@ var cases = []runtimeCase{
 	{
 		name:  "git",
 		needs: []string{gitBin},
-		args: func(t *testing.T, _ string) []string {
+		args: func(t *testing.T) []string {
 			return []string{"/bin/sh", filepath.Join(testdata, "git.sh")}
 		},
 		env: []string{
@@ -108,7 +108,7 @@ var cases = []runtimeCase{
 	{
 		name:  "strace-pipeline",
 		needs: []string{straceBin},
-		args: func(t *testing.T, _ string) []string {
+		args: func(t *testing.T) []string {
 			return []string{"/bin/sh", "-c", "strace -f -qq -e trace=execve,exit_group -e signal=none -o trace " +
 				"/bin/sh -c 'echo a b c | tr a-z A-Z | wc -c; /bin/true; exit 3'; echo strace exit $?; cat trace"}
 		},
@@ -163,7 +163,7 @@ var pending = []pendingCase{
 		runtimeCase: runtimeCase{
 			name:  "gdb-backtrace",
 			needs: []string{gdbBin, gcc},
-			args: func(t *testing.T, _ string) []string {
+			args: func(t *testing.T) []string {
 				return []string{gdbBin, "-q", "-nx", "-batch", "-ex", "run", "-ex", "bt", crashProg(t)}
 			},
 			normalize: normalizeGDB,
@@ -176,8 +176,8 @@ var pending = []pendingCase{
 var pythonEnv = []string{"PYTHONDONTWRITEBYTECODE=1"}
 
 // pythonPart runs one part of testdata/runtime.py.
-func pythonPart(part string) func(*testing.T, string) []string {
-	return func(*testing.T, string) []string {
+func pythonPart(part string) func(*testing.T) []string {
+	return func(*testing.T) []string {
 		return []string{python, filepath.Join(testdata, "runtime.py"), part}
 	}
 }

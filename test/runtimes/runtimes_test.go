@@ -16,9 +16,10 @@ type runtimeCase struct {
 	// needs are the installed programs the case runs; it skips without
 	// them.
 	needs []string
-	// args returns the command line for one run whose working directory
-	// is dir (a fresh, empty directory per run).
-	args func(t *testing.T, dir string) []string
+	// args returns the command line. Each run starts in a fresh, empty
+	// working directory, where it may write (under runsc the writes go to
+	// the sandbox's overlay).
+	args func(t *testing.T) []string
 	// env is added to testutil.MinimalEnv for both runs.
 	env []string
 	// normalize, if set, is applied to both stdouts before comparing.
@@ -78,7 +79,7 @@ func runCase(t *testing.T, c runtimeCase) {
 			t.Fatal(err)
 		}
 		return testutil.Run(testutil.Cmd{
-			Args:    append(prefix, c.args(t, dir)...),
+			Args:    append(prefix, c.args(t)...),
 			Env:     env,
 			Dir:     dir,
 			Timeout: timeout,
