@@ -7,10 +7,18 @@
 #   make, git       the build
 #   busybox-static  the e2e tests' and the demo's program, and bundle rootfs
 #   runc            `make bench` compares `runsc run` with `runc run`
+#   python3         test/runtimes: threads, asyncio, multiprocessing (/usr/bin/python3)
+#   nodejs          test/runtimes: worker_threads, SharedArrayBuffer, timers
+#   openjdk-17-jdk-headless  test/runtimes: javac and a threaded JVM program
+#   strace          test/runtimes: strace -f of a pipeline inside the sandbox
+#   gdb             test/runtimes: a backtrace of a crashing program inside the sandbox
+#   xz-utils        test/runtimes: multi-threaded xz -T2
+#   (git and coreutils are above: test/runtimes also runs git and sort --parallel)
 #   golang-go       only if no Go >= 1.21 is installed (see below)
 set -euo pipefail
 
-packages=(gcc libc6-dev make git ca-certificates busybox-static runc coreutils procps)
+packages=(gcc libc6-dev make git ca-certificates busybox-static runc coreutils procps
+	python3 nodejs openjdk-17-jdk-headless strace gdb xz-utils)
 
 sudo=()
 if [[ $(id -u) -ne 0 ]]; then

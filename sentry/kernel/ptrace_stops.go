@@ -39,7 +39,7 @@ func (t *Task) ptraceStop(kind stopKind, status linux.WaitStatus, info linux.Sig
 	stop := &ptraceStop{kind: kind, status: status, info: info, resumed: make(chan struct{})}
 	t.ptrace.stop = stop
 	t.ptrace.eventMsg = eventMsg
-	notify(tracer.childEvent)
+	tracer.childEventLocked()
 	k.mu.Unlock()
 	tracer.SendSignal(&linux.SignalInfo{Signo: int32(linux.SIGCHLD), Code: linux.CLD_TRAPPED, PID: t.TID(),
 		UID: t.Credentials().RUID, Status: int32(status>>8) & 0xff})
@@ -312,7 +312,7 @@ func (t *Task) ptraceExitLocked(last bool) *ThreadGroup {
 	}
 	t.ptrace.stop = nil
 	t.ptrace.exitReport, t.ptrace.hasExitReport = status, true
-	notify(tracer.childEvent)
+	tracer.childEventLocked()
 	return tracer
 }
 

@@ -170,7 +170,7 @@ func (tg *ThreadGroup) exitLastLocked() (after func()) {
 			}
 			sigchld = &linux.SignalInfo{Signo: int32(tg.exitSignal), Code: waitCode(tg.exitStatus), PID: tg.ID(), UID: tg.leader.Credentials().RUID, Status: status}
 		}
-		notify(parent.childEvent)
+		parent.childEventLocked()
 	}
 	if reap {
 		if parent != nil {
@@ -232,7 +232,7 @@ func (tg *ThreadGroup) reparentChildrenLocked() []pdeathSignal {
 			c.parent = init
 			init.children[c] = struct{}{}
 			if c.exitState == exitZombie {
-				notify(init.childEvent)
+				init.childEventLocked()
 			}
 		} else {
 			c.parent = nil
@@ -242,6 +242,14 @@ func (tg *ThreadGroup) reparentChildrenLocked() []pdeathSignal {
 		}
 	}
 	return pdeath
+}
+
+// childEventLocked wakes every thread of tg waiting for a child's
+// change of state.
+// Preconditions: k.mu is held.
+func (tg *ThreadGroup) childEventLocked() {
+	close(tg.childEvent)
+	tg.childEvent = make(chan struct{})
 }
 
 // notify sends a non-blocking token on a 1-buffered channel.
@@ -292,6 +300,9 @@ func (t *Task) Wait(o WaitOptions) (*WaitResult, error) {
 	k := t.k
 	for {
 		k.mu.Lock()
+		// Taken before looking, so that a change made after the
+		// look closes the channel this thread then blocks on.
+		event := tg.childEvent
 		matched := false
 		// A tracee's stops and exit come first, as Linux's
 		// ptrace_do_wait.
@@ -322,7 +333,7 @@ func (t *Task) Wait(o WaitOptions) (*WaitResult, error) {
 		if o.NoHang {
 			return nil, nil
 		}
-		if err := t.Block(tg.childEvent); err != nil {
+		if err := t.Block(event); err != nil {
 			return nil, err
 		}
 	}

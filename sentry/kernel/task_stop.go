@@ -79,7 +79,7 @@ func (tg *ThreadGroup) reportStopped(sig linux.Signal) {
 	tg.stopReport, tg.contReport = sig, false
 	parent := tg.parent
 	if parent != nil {
-		notify(parent.childEvent)
+		parent.childEventLocked()
 	}
 	k.mu.Unlock()
 	tg.notifyParentJobControl(parent, linux.CLD_STOPPED, int32(sig))
@@ -92,7 +92,7 @@ func (tg *ThreadGroup) reportContinued() {
 	tg.stopReport, tg.contReport = 0, true
 	parent := tg.parent
 	if parent != nil {
-		notify(parent.childEvent)
+		parent.childEventLocked()
 	}
 	k.mu.Unlock()
 	tg.notifyParentJobControl(parent, linux.CLD_CONTINUED, int32(linux.SIGCONT))

@@ -77,8 +77,12 @@ type ThreadGroup struct {
 	// exits and when it is reaped.
 	exitWaiters vfs.WaitQueue
 
-	// childEvent receives a token when a child changes state (for wait).
-	// Immutable; the channel is safe for concurrent use.
+	// childEvent is closed, and replaced by a fresh channel, when a
+	// child or tracee changes state (childEventLocked), waking every
+	// thread of the group blocked in wait: each waits for its own
+	// children (wait4 of one PID), so a single token taken by one of
+	// them would leave the one whose child it was asleep. Guarded by
+	// k.mu.
 	childEvent chan struct{}
 
 	// sigMu guards the signal state of the group below and of each of
@@ -138,7 +142,7 @@ func newThreadGroup(leader *Task, containerID string, handlers *signalHandlers, 
 		containerID: containerID,
 		tasks:       []*Task{leader},
 		children:    make(map[*ThreadGroup]struct{}),
-		childEvent:  make(chan struct{}, 1),
+		childEvent:  make(chan struct{}),
 		handlers:    handlers,
 		rlimits:     limits,
 	}

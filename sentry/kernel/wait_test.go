@@ -245,3 +245,60 @@ func TestSignalContainer(t *testing.T) {
 		t.Errorf("unknown container: %v", err)
 	}
 }
+
+// TestWaitThreadsOwnChildren: two threads of one process each wait4 for
+// their own child; whichever child exits first, both waiters wake for
+// theirs (a single wake-up token taken by the wrong waiter would leave
+// the other asleep for good).
+func TestWaitThreadsOwnChildren(t *testing.T) {
+	e := newEnv(t)
+	ws := e.Run(rootCreds(), func(a *kerneltest.App) {
+		for round := 0; round < 100; round++ {
+			var release [2]chan struct{}
+			var pids [2]int32
+			for i := range pids {
+				release[i] = make(chan struct{})
+				pids[i], _ = a.Fork(func(a *kerneltest.App) {
+					a.Await(release[i])
+					exit(a, 10+i)
+				})
+			}
+			var reaped [2]chan struct{}
+			var tids [2]int32
+			for i := range tids {
+				reaped[i] = make(chan struct{})
+				tids[i], _ = a.Thread(func(a *kerneltest.App) {
+					// Not wait4(): the threads share memory, so
+					// each needs its own status word.
+					addr := statusAddr + 0x80 + 8*uintptr(i)
+					got, errno := a.Call(unix.SYS_WAIT4, uintptr(pids[i]), addr, 0, 0)
+					wantErrno(t, "wait4 in a thread", errno, 0)
+					wantEq(t, "wait4 pid", int32(got), pids[i])
+					wantEq(t, "wait4 status", linux.WaitStatus(a.Load32(addr)), linux.Exited(10+i))
+					close(reaped[i])
+					exitThread(a, 0)
+				})
+			}
+			for _, tid := range tids {
+				for task := e.K.TaskByTID(tid); task != nil && task.StateString() != "S (sleeping)"; {
+					a.Syscall(unix.SYS_SCHED_YIELD)
+				}
+			}
+			// The second child first: its exit must wake its own
+			// waiter even if the other waiter wakes too.
+			close(release[1])
+			close(release[0])
+			timeout := time.After(10 * time.Second)
+			for i := range reaped {
+				select {
+				case <-reaped[i]:
+				case <-timeout:
+					t.Errorf("round %d: the thread waiting for child %d never woke", round, i)
+					exit(a, 1)
+				}
+			}
+		}
+		exit(a, 0)
+	})
+	wantEq(t, "status", ws, linux.Exited(0))
+}

@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -103,29 +102,16 @@ func checkNoLeftovers(t *testing.T) {
 	if runsc == "" {
 		return
 	}
-	deadline := time.Now().Add(leftoverGrace)
-	for {
-		// Orphans that have already exited are not left behind.
-		if _, err := testutil.ReapOrphans(); err != nil {
-			t.Fatalf("reaping orphans: %v", err)
+	left, err := testutil.Leftovers(runsc, leftoverGrace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) > 0 {
+		var b strings.Builder
+		for _, p := range left {
+			fmt.Fprintf(&b, "\n\t%v", p)
 		}
-		left, err := testutil.Related(runsc)
-		if err != nil {
-			t.Fatalf("scanning processes: %v", err)
-		}
-		if len(left) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			var b strings.Builder
-			for _, p := range left {
-				fmt.Fprintf(&b, "\n\t%v", p)
-				syscall.Kill(p.PID, syscall.SIGKILL)
-			}
-			t.Errorf("processes left %v after the command ended:%s", leftoverGrace, b.String())
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
+		t.Errorf("processes left %v after the command ended:%s", leftoverGrace, b.String())
 	}
 }
 

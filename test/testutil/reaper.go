@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -43,4 +44,30 @@ func ReapOrphans() ([]*Proc, error) {
 		}
 	}
 	return reaped, nil
+}
+
+// Leftovers waits up to grace for the processes that Related(binary)
+// finds to vanish, reaping the caller's orphans as they exit (call
+// BecomeSubreaper first, so that orphans come to it), and returns those
+// still there after grace, killed with SIGKILL so that later tests start
+// clean. Call it only when no exec.Cmd of the caller is running.
+func Leftovers(binary string, grace time.Duration) ([]*Proc, error) {
+	deadline := time.Now().Add(grace)
+	for {
+		// Orphans that have already exited are not left behind.
+		if _, err := ReapOrphans(); err != nil {
+			return nil, fmt.Errorf("reaping orphans: %w", err)
+		}
+		left, err := Related(binary)
+		if err != nil {
+			return nil, fmt.Errorf("scanning processes: %w", err)
+		}
+		if len(left) == 0 || time.Now().After(deadline) {
+			for _, p := range left {
+				unix.Kill(p.PID, unix.SIGKILL)
+			}
+			return left, nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

@@ -1,0 +1,3 @@
+module cocoon.test/goprog
+
+go 1.22
