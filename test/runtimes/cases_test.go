@@ -114,63 +114,47 @@ var cases = []runtimeCase{
 		},
 		normalize: normalizeStrace,
 	},
+	{
+		name:  "python-asyncio",
+		needs: []string{python},
+		args:  pythonPart("asyncio"),
+		env:   pythonEnv,
+	},
+	{
+		name:         "python-procpool",
+		needs:        []string{python},
+		args:         pythonPart("procpool"),
+		env:          pythonEnv,
+		runscTimeout: time.Minute,
+	},
+	{
+		name:         "python-mp-fork",
+		needs:        []string{python},
+		args:         pythonPart("mp-fork"),
+		env:          pythonEnv,
+		runscTimeout: time.Minute,
+	},
+	{
+		name:         "python-mp-spawn",
+		needs:        []string{python},
+		args:         pythonPart("mp-spawn"),
+		env:          pythonEnv,
+		runscTimeout: time.Minute,
+	},
+	{
+		name:  "gdb-backtrace",
+		needs: []string{gdbBin, gcc},
+		args: func(t *testing.T) []string {
+			return []string{gdbBin, "-q", "-nx", "-batch", "-ex", "run", "-ex", "bt", crashProg(t)}
+		},
+		normalize: normalizeGDB,
+	},
 }
 
 // pending fail under runsc today; each moves to cases when its feature
-// lands.
-var pending = []pendingCase{
-	{
-		runtimeCase: runtimeCase{
-			name:  "python-asyncio",
-			needs: []string{python},
-			args:  pythonPart("asyncio"),
-			env:   pythonEnv,
-		},
-		reason: "AF_UNIX socketpair answers ENOSYS: the event loop's self-pipe cannot be made",
-	},
-	{
-		runtimeCase: runtimeCase{
-			name:  "python-procpool",
-			needs: []string{python},
-			args:  pythonPart("procpool"),
-			env:   pythonEnv,
-			// Without shared semaphores the pool can hang.
-			runscTimeout: time.Minute,
-		},
-		reason: "MAP_SHARED mappings of /dev/shm files are private copies: multiprocessing's semaphores are not shared, queue reads fail",
-	},
-	{
-		runtimeCase: runtimeCase{
-			name:         "python-mp-fork",
-			needs:        []string{python},
-			args:         pythonPart("mp-fork"),
-			env:          pythonEnv,
-			runscTimeout: time.Minute,
-		},
-		reason: "MAP_SHARED mappings of /dev/shm files are private copies: multiprocessing's semaphores are not shared, pickles get corrupted and Pool hangs",
-	},
-	{
-		runtimeCase: runtimeCase{
-			name:         "python-mp-spawn",
-			needs:        []string{python},
-			args:         pythonPart("mp-spawn"),
-			env:          pythonEnv,
-			runscTimeout: time.Minute,
-		},
-		reason: "MAP_SHARED mappings of /dev/shm files are private copies: Pool.map gets through, but the Queue's semaphore is not shared, the parent's get fails (released too many times) and its exit unlinks the semaphores under its spawned children",
-	},
-	{
-		runtimeCase: runtimeCase{
-			name:  "gdb-backtrace",
-			needs: []string{gdbBin, gcc},
-			args: func(t *testing.T) []string {
-				return []string{gdbBin, "-q", "-nx", "-batch", "-ex", "run", "-ex", "bt", crashProg(t)}
-			},
-			normalize: normalizeGDB,
-		},
-		reason: "no /proc/PID/mem: gdb cannot read the inferior, frames show as ??",
-	},
-}
+// lands. None today: AF_UNIX sockets (asyncio), shared /dev/shm mappings
+// and their futexes (multiprocessing) and /proc/PID/mem (gdb) landed.
+var pending = []pendingCase{}
 
 // pythonEnv keeps CPython from writing bytecode next to testdata.
 var pythonEnv = []string{"PYTHONDONTWRITEBYTECODE=1"}

@@ -1,14 +1,19 @@
 // Command goprog exercises the Go runtime under the sandbox: 1,000
 // goroutines over channels, timers and tickers, os/exec of a child (itself,
-// with -child), signal.Notify with a signal sent to itself, and a big
-// allocation followed by runtime.GC. It prints only deterministic results.
+// with -child), signal.Notify with a signal sent to itself, a net
+// listener on a unix socket served by goroutines (the netpoller on
+// epoll), and a big allocation followed by runtime.GC. It prints only
+// deterministic results.
 package main
 
 import (
+	"bufio"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"sort"
@@ -27,7 +32,60 @@ func main() {
 	timers()
 	child()
 	signals()
+	unixServer()
 	alloc()
+}
+
+// unixServer listens on a unix socket in the working directory, serves
+// each connection from its own goroutine (upper-casing lines), and dials
+// it from 20 client goroutines at once.
+func unixServer() {
+	dir, err := os.MkdirTemp("", "goprog-")
+	if err != nil {
+		fail("tempdir: %v", err)
+	}
+	defer os.RemoveAll(dir)
+	l, err := net.Listen("unix", filepath.Join(dir, "s.sock"))
+	if err != nil {
+		fail("listen: %v", err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				sc := bufio.NewScanner(c)
+				for sc.Scan() {
+					fmt.Fprintln(c, strings.ToUpper(sc.Text()))
+				}
+			}()
+		}
+	}()
+	var wg sync.WaitGroup
+	replies := make([]string, 20)
+	for i := range replies {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := net.Dial("unix", l.Addr().String())
+			if err != nil {
+				fail("dial: %v", err)
+			}
+			defer c.Close()
+			fmt.Fprintf(c, "client %d\n", i)
+			line, err := bufio.NewReader(c).ReadString('\n')
+			if err != nil {
+				fail("read: %v", err)
+			}
+			replies[i] = strings.TrimSpace(line)
+		}()
+	}
+	wg.Wait()
+	fmt.Printf("unix server %s ... %s (%d replies)\n", replies[0], replies[19], len(replies))
 }
 
 // goroutines fans 1,000 goroutines out over a channel and sums their
