@@ -105,6 +105,7 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 		// CLONE_SIGHAND without CLONE_THREAD would share the table
 		// between processes, each guarding it with its own lock: copy.
 		tg = newThreadGroup(child, parentTG.containerID, parentTG.handlers.fork(), parentTG.limits())
+		t.inheritSeccompLocked(child)
 	}
 	parentTG.sigMu.Unlock()
 
@@ -124,7 +125,7 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 	k.mu.Lock()
 	tid, err := k.allocTIDLocked()
 	if err == nil && thread {
-		err = child.joinGroupLocked(parentTG)
+		err = child.joinGroupLocked(t)
 	}
 	if err != nil {
 		k.mu.Unlock()
@@ -202,10 +203,13 @@ func checkCloneFlags(f uint64) error {
 	return nil
 }
 
-// joinGroupLocked adds t, a new thread, to tg, unless tg is exiting or an
-// execve is replacing it (EAGAIN).
+// joinGroupLocked adds t, a new thread of parent, to parent's process,
+// unless it is exiting or an execve is replacing it (EAGAIN). The thread
+// inherits parent's seccomp filters under sigMu, so that a TSYNC cannot
+// miss it.
 // Preconditions: k.mu is held.
-func (t *Task) joinGroupLocked(tg *ThreadGroup) error {
+func (t *Task) joinGroupLocked(parent *Task) error {
+	tg := parent.tg
 	tg.sigMu.Lock()
 	defer tg.sigMu.Unlock()
 	if tg.exiting || tg.execing != nil || tg.exitState != exitRunning {
@@ -213,6 +217,7 @@ func (t *Task) joinGroupLocked(tg *ThreadGroup) error {
 	}
 	t.tg = tg
 	tg.tasks = append(tg.tasks, t)
+	parent.inheritSeccompLocked(t)
 	if tg.stopped {
 		// A thread born into a stopped group stops with it.
 		tg.stopCount++

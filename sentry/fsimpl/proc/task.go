@@ -113,7 +113,12 @@ func (p *procFS) status(t *kernel.Task) []byte {
 	mask := t.SignalMask()
 	thread, shared := t.PendingSignalSets()
 	fmt.Fprintf(&b, "SigPnd:\t%016x\nShdPnd:\t%016x\nSigBlk:\t%016x\n", uint64(thread), uint64(shared), uint64(mask))
-	fmt.Fprintf(&b, "Seccomp:\t0\n")
+	nnp := 0
+	if t.NoNewPrivs() {
+		nnp = 1
+	}
+	fmt.Fprintf(&b, "NoNewPrivs:\t%d\n", nnp)
+	fmt.Fprintf(&b, "Seccomp:\t%d\nSeccomp_filters:\t%d\n", t.SeccompMode(), t.SeccompFilters())
 	fmt.Fprintf(&b, "Cpus_allowed_list:\t0-1\n")
 	return b.Bytes()
 }
