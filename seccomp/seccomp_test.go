@@ -174,3 +174,45 @@ func TestHelperProcess(t *testing.T) {
 	w.WriteString("survived\n")
 	os.Exit(0)
 }
+
+// TestCompareArgs checks the 64-bit comparisons Build emits against
+// Arg.Matches, on values around the halves' boundaries.
+func TestCompareArgs(t *testing.T) {
+	edges := []uint64{0, 1, 0xffffffff, 0x100000000, 0x100000001, 0x1ffffffff, 0x7fffffffffffffff,
+		0x8000000000000000, 0xfffffffffffffffe, 0xffffffffffffffff, 0x12345678, 0x1234567800000000}
+	ops := []struct {
+		name string
+		arg  func(uint64) Arg
+	}{
+		{"ne", NotEqual}, {"lt", LessThan}, {"le", LessOrEqual},
+		{"ge", GreaterOrEqual}, {"gt", GreaterThan}, {"eq", EqualTo},
+	}
+	for _, op := range ops {
+		for _, v := range edges {
+			f := &Filter{
+				Rules:   []SyscallRule{Rule(unix.SYS_READ, ActionErrno(unix.EPERM), Any, op.arg(v))},
+				Default: ActionAllow,
+				BadArch: ActionKillProcess,
+			}
+			prog, err := f.Build()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, x := range edges {
+				for _, y := range []uint64{x, x - 1, x + 1} {
+					got, err := Eval(prog, Data{Nr: unix.SYS_READ, Arch: unix.AUDIT_ARCH_X86_64, Args: [6]uint64{0, y}})
+					if err != nil {
+						t.Fatal(err)
+					}
+					want := ActionAllow
+					if op.arg(v).Matches(y) {
+						want = ActionErrno(unix.EPERM)
+					}
+					if got != want {
+						t.Errorf("%s %#x: arg %#x gives %#x, want %#x", op.name, v, y, got, want)
+					}
+				}
+			}
+		}
+	}
+}
