@@ -7,6 +7,7 @@ import (
 
 	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/sentry/arch"
+	"github.com/cocoon-sandbox/cocoon/sentry/bpf"
 	"github.com/cocoon-sandbox/cocoon/sentry/mm"
 	"github.com/cocoon-sandbox/cocoon/sentry/vfs"
 )
@@ -274,6 +275,11 @@ type NewInitOptions struct {
 	// Rlimits replace the default resource limits (process.rlimits),
 	// indexed by resource (unix.RLIMIT_*).
 	Rlimits map[int]RLimit
+	// Seccomp, if not nil, is the process's first seccomp filter (the
+	// spec's linux.seccomp), and NoNewPrivs its no_new_privs bit
+	// (process.noNewPrivileges).
+	Seccomp    *bpf.Program
+	NoNewPrivs bool
 }
 
 // CreateInit creates the init process of a new container from a loaded
@@ -305,6 +311,11 @@ func (k *Kernel) newProcess(o NewInitOptions) *Task {
 		interruptCh: make(chan struct{}, 1),
 	}
 	t.creds.Store(o.Creds)
+	if o.Seccomp != nil {
+		t.seccomp.Store(&seccompState{mode: SeccompModeFilter,
+			filter: &seccompFilter{prog: o.Seccomp, count: 1, pathInsns: o.Seccomp.Len() + 4}})
+	}
+	t.noNewPrivs.Store(o.NoNewPrivs)
 	limits := defaultRlimits()
 	for res, l := range o.Rlimits {
 		if res >= 0 && res < numRlimits {
