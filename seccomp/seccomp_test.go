@@ -216,3 +216,34 @@ func TestCompareArgs(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildSearch checks the binary search over many numbers: every
+// listed number finds its own rules (and its argument matcher), every
+// other one the default.
+func TestBuildSearch(t *testing.T) {
+	f := &Filter{Default: ActionAllow, BadArch: ActionKillProcess}
+	listed := map[int32]bool{}
+	for nr := uintptr(1); nr < 330; nr += 3 {
+		f.Rules = append(f.Rules, Rule(nr, ActionErrno(unix.Errno(nr)), EqualTo(uint64(nr))))
+		listed[int32(nr)] = true
+	}
+	prog, err := f.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for nr := int32(0); nr < 340; nr++ {
+		for _, arg := range []uint64{uint64(nr), uint64(nr) + 1} {
+			got, err := Eval(prog, Data{Nr: nr, Arch: unix.AUDIT_ARCH_X86_64, Args: [6]uint64{arg}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := ActionAllow
+			if listed[nr] && arg == uint64(nr) {
+				want = ActionErrno(unix.Errno(nr))
+			}
+			if got != want {
+				t.Fatalf("nr %d arg %d: %#x, want %#x", nr, arg, got, want)
+			}
+		}
+	}
+}

@@ -90,23 +90,16 @@ var (
 	jmpOps = [...]uint16{unix.BPF_JEQ, unix.BPF_JGE, unix.BPF_JGT, unix.BPF_JSET}
 )
 
-func isALU(code uint16) bool {
-	if code&^(0xf0|unix.BPF_X) != alu {
-		return false
-	}
-	for _, op := range aluOps {
-		if code&0xf0 == op {
-			return true
-		}
-	}
-	return false
-}
+func isALU(code uint16) bool      { return hasOp(code, alu, aluOps[:]) }
+func isCondJump(code uint16) bool { return hasOp(code, jmp, jmpOps[:]) }
 
-func isCondJump(code uint16) bool {
-	if code&^(0xf0|unix.BPF_X) != jmp {
+// hasOp reports whether code is one of ops in class, with K or X and no
+// other bits.
+func hasOp(code, class uint16, ops []uint16) bool {
+	if code&^(0xf0|unix.BPF_X) != class {
 		return false
 	}
-	for _, op := range jmpOps {
+	for _, op := range ops {
 		if code&0xf0 == op {
 			return true
 		}

@@ -192,22 +192,22 @@ static void strict_exit_body(void)
 	syscall(SYS_exit, 5);
 }
 
+/* expect_killed runs fn in a child that must die of sig. */
+static void expect_killed(void (*fn)(void), int sig)
+{
+	int st = child_status(fn);
+	CHECK(WIFSIGNALED(st));
+	CHECK_EQ(WTERMSIG(st), sig);
+}
+
 static void test_kill(void)
 {
-	int st = child_status(kill_process_body);
-	CHECK(WIFSIGNALED(st));
-	CHECK_EQ(WTERMSIG(st), SIGSYS);
+	expect_killed(kill_process_body, SIGSYS);
 	/* The last thread of a process: KILL_THREAD takes the process. */
-	st = child_status(kill_thread_body);
-	CHECK(WIFSIGNALED(st));
-	CHECK_EQ(WTERMSIG(st), SIGSYS);
-	st = child_status(kill_caught_body);
-	CHECK(WIFSIGNALED(st));
-	CHECK_EQ(WTERMSIG(st), SIGSYS);
-	st = child_status(strict_body);
-	CHECK(WIFSIGNALED(st));
-	CHECK_EQ(WTERMSIG(st), SIGKILL);
-	st = child_status(strict_exit_body);
+	expect_killed(kill_thread_body, SIGSYS);
+	expect_killed(kill_caught_body, SIGSYS);
+	expect_killed(strict_body, SIGKILL);
+	int st = child_status(strict_exit_body);
 	CHECK(WIFEXITED(st));
 	CHECK_EQ(WEXITSTATUS(st), 5);
 }
