@@ -272,12 +272,18 @@ func (t *Task) seccompAct(ret uint32, d *bpf.Data, recheck bool) bool {
 // seccompTrace is SECCOMP_RET_TRACE: a PTRACE_EVENT_SECCOMP stop with the
 // data as event message if the tracer asked for it (else ENOSYS); the
 // tracer may skip the call (orig_rax = -1) or change it, and a changed
-// call is checked again.
+// call is checked again. A tracer that resumes with PTRACE_SYSCALL gets
+// the call's syscall-exit stop, as since Linux 4.8.
 func (t *Task) seccompTrace(data uint32) bool {
 	t.setErrno(unix.ENOSYS)
 	if !t.ptraceEvent(PtraceEventSeccomp, PtraceOTraceSeccomp, uint64(data)) || t.dying() {
 		return false
 	}
+	t.k.mu.Lock()
+	if t.ptrace.mode == resumeSyscall {
+		t.ptrace.inSyscall = true
+	}
+	t.k.mu.Unlock()
 	if int64(t.st.Regs.Orig_rax) < 0 {
 		return false
 	}

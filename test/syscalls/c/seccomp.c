@@ -165,6 +165,42 @@ static void kill_thread_body(void)
 	_exit(7);
 }
 
+static void *kill_me(void *arg)
+{
+	(void)arg;
+	syscall(SYS_getppid);
+	return (void *)1; /* not reached */
+}
+
+/* KILL_THREAD in a process with another thread: only the caller dies;
+ * the process goes on and exits normally. */
+static void kill_one_thread_body(void)
+{
+	nnp();
+	CHECK_EQ(install_for(SYS_getppid, SECCOMP_RET_KILL_THREAD, 0), 0);
+	pthread_t th;
+	CHECK(pthread_create(&th, NULL, kill_me, NULL) == 0);
+	void *ret = NULL;
+	CHECK(pthread_join(th, &ret) == 0);
+	CHECK(ret != (void *)1);
+	_exit(9);
+}
+
+/* A blocked SIGSYS cannot stop TRAP: the default action kills. */
+static void trap_blocked_body(void)
+{
+	struct sigaction sa = {.sa_sigaction = on_sigsys, .sa_flags = SA_SIGINFO};
+	CHECK(sigaction(SIGSYS, &sa, NULL) == 0);
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGSYS);
+	CHECK(sigprocmask(SIG_BLOCK, &set, NULL) == 0);
+	nnp();
+	CHECK_EQ(install_for(SYS_getppid, SECCOMP_RET_TRAP | 42, 0), 0);
+	syscall(SYS_getppid);
+	_exit(7);
+}
+
 /* A SIGSYS handler cannot catch a kill. */
 static void kill_caught_body(void)
 {
@@ -206,8 +242,12 @@ static void test_kill(void)
 	/* The last thread of a process: KILL_THREAD takes the process. */
 	expect_killed(kill_thread_body, SIGSYS);
 	expect_killed(kill_caught_body, SIGSYS);
+	expect_killed(trap_blocked_body, SIGSYS);
+	int st = child_status(kill_one_thread_body);
+	CHECK(WIFEXITED(st));
+	CHECK_EQ(WEXITSTATUS(st), 9);
 	expect_killed(strict_body, SIGKILL);
-	int st = child_status(strict_exit_body);
+	st = child_status(strict_exit_body);
 	CHECK(WIFEXITED(st));
 	CHECK_EQ(WEXITSTATUS(st), 5);
 }
@@ -469,6 +509,16 @@ static void test_trace(void)
 			CHECK_EQ(regs.orig_rax, SYS_getuid);
 		}
 	}
+	/* Resumed with PTRACE_SYSCALL from a seccomp stop, the call ends
+	 * in a syscall-exit stop. */
+	CHECK(ptrace(PTRACE_SYSCALL, pid, 0, 0) == 0);
+	CHECK_EQ(waitpid(pid, &st, 0), pid);
+	CHECK(WIFSTOPPED(st));
+	CHECK_EQ(st >> 8, SIGTRAP);
+	struct user_regs_struct regs;
+	CHECK(ptrace(PTRACE_GETREGS, pid, 0, &regs) == 0);
+	CHECK_EQ(regs.orig_rax, SYS_getuid);
+	CHECK_EQ(regs.rax, geteuid());
 	CHECK(ptrace(PTRACE_CONT, pid, 0, 0) == 0);
 	CHECK_EQ(waitpid(pid, &st, 0), pid);
 	CHECK(WIFEXITED(st));
