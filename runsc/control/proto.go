@@ -80,6 +80,9 @@ type ExecArgs struct {
 	Terminal bool `json:"terminal,omitempty"`
 	// Rlimits are the process's resource limits (process.rlimits).
 	Rlimits []specs.POSIXRlimit `json:"rlimits,omitempty"`
+	// NoNewPrivileges sets the process's no_new_privs bit
+	// (process.noNewPrivileges).
+	NoNewPrivileges bool `json:"noNewPrivileges,omitempty"`
 }
 
 // ExecResult is what Exec answers: the new process's PID in the

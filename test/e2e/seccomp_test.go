@@ -51,15 +51,20 @@ func TestOCISeccomp(t *testing.T) {
 
 	t.Run("exec", func(t *testing.T) {
 		c := newContainer(t, "/bin/sh", "-c", "echo started; sleep 1000")
-		if err := testutil.WriteSpec(c.bundle, testutil.BundleSpec(testutil.BundleOptions{
-			Args: []string{"/bin/sh", "-c", "echo started; sleep 1000"}, Seccomp: profile,
-		})); err != nil {
+		spec := testutil.BundleSpec(testutil.BundleOptions{
+			Args: []string{"/bin/sh", "-c", "grep NoNewPrivs /proc/self/status; echo started; sleep 1000"}, Seccomp: profile,
+		})
+		spec.Process.NoNewPrivileges = true
+		if err := testutil.WriteSpec(c.bundle, spec); err != nil {
 			t.Fatal(err)
 		}
 		c.must("--oci-seccomp", "run", "--detach", c.id)
 		c.awaitOutput("started")
-		r := c.query("exec", c.id, "/bin/sh", "-c", script)
-		if want := "mkdir: can't create directory '/tmp/d': Operation not permitted\nafter\n"; r.ExitCode != 0 || r.Stdout != want {
+		if out := c.output(); !strings.Contains(out, "NoNewPrivs:\t1\n") {
+			t.Errorf("the init's output %q: no_new_privs is not set (process.noNewPrivileges)", out)
+		}
+		r := c.query("exec", c.id, "/bin/sh", "-c", script+"; grep NoNewPrivs /proc/self/status")
+		if want := "mkdir: can't create directory '/tmp/d': Operation not permitted\nafter\nNoNewPrivs:\t1\n"; r.ExitCode != 0 || r.Stdout != want {
 			t.Errorf("exec: %v, want stdout %q", r, want)
 		}
 		c.must("kill", c.id, "KILL")
