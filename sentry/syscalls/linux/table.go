@@ -157,7 +157,9 @@ var syscalls = map[uintptr]entry{
 	unix.SYS_SECCOMP: {"seccomp", Seccomp, Partial, "strict mode and filters, checked by the sentry on every " +
 		"system call (TSYNC, LOG and SPEC_ALLOW flags accepted); SECCOMP_FILTER_FLAG_NEW_LISTENER answers EINVAL " +
 		"(no user notification: a SECCOMP_RET_USER_NOTIF result answers ENOSYS, as Linux without a listener); " +
-		"SECCOMP_RET_LOG writes no audit record"},
+		"SECCOMP_RET_LOG writes no audit record; MAX_INSNS_PER_PATH counts classic instructions (Linux counts them " +
+		"converted to eBPF, so fewer large filters fit there); a vsyscall's instruction_pointer is its return address, " +
+		"not the vsyscall page address"},
 
 	// Resources, scheduling, randomness.
 	unix.SYS_GETRANDOM: {"getrandom", Getrandom, Partial, "at most 1 MiB per call (a short count beyond); " +
