@@ -44,12 +44,26 @@ func ActionErrno(e unix.Errno) Action {
 	return Action(unix.SECCOMP_RET_ERRNO | uint32(e)&unix.SECCOMP_RET_DATA)
 }
 
-// Arg matches one 64-bit system-call argument: (arg & mask) == value. The
-// zero Arg matches anything. The 64 bits are compared as two 32-bit halves,
-// since classic BPF loads 32 bits at a time.
+// Arg matches one 64-bit system-call argument: by default (arg & mask) ==
+// value, or an unsigned comparison with value (GreaterThan and the
+// others). The zero Arg matches anything. The 64 bits are compared as two
+// 32-bit halves, since classic BPF loads 32 bits at a time.
 type Arg struct {
 	mask, value uint64
+	op          cmpOp
 }
+
+// cmpOp is how an Arg compares; the zero value is the masked equality.
+type cmpOp uint8
+
+const (
+	opMaskedEq cmpOp = iota
+	opNE
+	opLT
+	opLE
+	opGE
+	opGT
+)
 
 // Any matches every value.
 var Any = Arg{}
@@ -60,14 +74,59 @@ func EqualTo(v uint64) Arg { return Arg{mask: ^uint64(0), value: v} }
 // MaskedEqual matches arguments a with a&mask == v.
 func MaskedEqual(mask, v uint64) Arg { return Arg{mask: mask, value: v & mask} }
 
+// NotEqual matches every argument but v.
+func NotEqual(v uint64) Arg { return Arg{mask: ^uint64(0), value: v, op: opNE} }
+
+// LessThan, LessOrEqual, GreaterOrEqual and GreaterThan compare the
+// argument with v as unsigned 64-bit numbers, as libseccomp's
+// SCMP_CMP_LT, _LE, _GE and _GT.
+func LessThan(v uint64) Arg       { return Arg{mask: ^uint64(0), value: v, op: opLT} }
+func LessOrEqual(v uint64) Arg    { return Arg{mask: ^uint64(0), value: v, op: opLE} }
+func GreaterOrEqual(v uint64) Arg { return Arg{mask: ^uint64(0), value: v, op: opGE} }
+func GreaterThan(v uint64) Arg    { return Arg{mask: ^uint64(0), value: v, op: opGT} }
+
 // Matches reports whether argument v passes the matcher.
-func (a Arg) Matches(v uint64) bool { return v&a.mask == a.value }
+func (a Arg) Matches(v uint64) bool {
+	switch a.op {
+	case opNE:
+		return v != a.value
+	case opLT:
+		return v < a.value
+	case opLE:
+		return v <= a.value
+	case opGE:
+		return v >= a.value
+	case opGT:
+		return v > a.value
+	}
+	return v&a.mask == a.value
+}
 
 // Example returns a value the matcher accepts (for tests of allowlists).
-func (a Arg) Example() uint64 { return a.value }
+func (a Arg) Example() uint64 {
+	switch a.op {
+	case opNE, opGT:
+		return a.value + 1
+	case opLT:
+		return a.value - 1
+	}
+	return a.value
+}
 
 // String describes the matcher.
 func (a Arg) String() string {
+	switch a.op {
+	case opNE:
+		return fmt.Sprintf("!=%#x", a.value)
+	case opLT:
+		return fmt.Sprintf("<%#x", a.value)
+	case opLE:
+		return fmt.Sprintf("<=%#x", a.value)
+	case opGE:
+		return fmt.Sprintf(">=%#x", a.value)
+	case opGT:
+		return fmt.Sprintf(">%#x", a.value)
+	}
 	switch a.mask {
 	case 0:
 		return "*"
@@ -128,6 +187,8 @@ const (
 	ldAbsW = unix.BPF_LD | unix.BPF_W | unix.BPF_ABS
 	andK   = unix.BPF_ALU | unix.BPF_AND | unix.BPF_K
 	jeqK   = unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K
+	jgtK   = unix.BPF_JMP | unix.BPF_JGT | unix.BPF_K
+	jgeK   = unix.BPF_JMP | unix.BPF_JGE | unix.BPF_K
 	ja     = unix.BPF_JMP | unix.BPF_JA
 	retK   = unix.BPF_RET | unix.BPF_K
 )
@@ -173,8 +234,57 @@ func (a *asm) skipUnlessEqual(k uint32, label int) {
 }
 
 // match emits "if the 64-bit word of seccomp_data at off does not match m
-// goto label", half by half; nothing for a half that m ignores.
+// goto label".
 func (a *asm) match(off uint32, m Arg, label int) {
+	hi, lo := uint32(m.value>>32), uint32(m.value)
+	switch m.op {
+	case opNE:
+		ok := a.newLabel()
+		a.emit(ldAbsW, 0, 0, off+4)
+		a.emit(jeqK, 1, 0, hi)
+		a.jumpTo(ok)
+		a.emit(ldAbsW, 0, 0, off)
+		a.emit(jeqK, 0, 1, lo)
+		a.jumpTo(label)
+		a.bind(ok)
+	case opGT, opGE, opLT, opLE:
+		// The high halves decide unless they are equal: a greater one
+		// makes GT and GE hold, LT and LE fail; then the low halves.
+		ok := a.newLabel()
+		greater, less := ok, label
+		if m.op == opLT || m.op == opLE {
+			greater, less = label, ok
+		}
+		a.emit(ldAbsW, 0, 0, off+4)
+		a.emit(jgtK, 0, 1, hi)
+		a.jumpTo(greater)
+		a.emit(jeqK, 1, 0, hi)
+		a.jumpTo(less)
+		a.emit(ldAbsW, 0, 0, off)
+		a.emit(lowJump(m.op), 0, 1, lo)
+		a.jumpTo(greater)
+		if less != ok {
+			a.jumpTo(less)
+		}
+		a.bind(ok)
+	default:
+		a.matchMasked(off, m, label)
+	}
+}
+
+// lowJump is the jump on the low halves once the high ones are equal,
+// taken where a greater high half would go: JGT for GT (which holds when
+// lo > v) and LE (which fails then), JGE for GE and LT.
+func lowJump(op cmpOp) uint16 {
+	if op == opGT || op == opLE {
+		return jgtK
+	}
+	return jgeK
+}
+
+// matchMasked emits the masked equality, half by half; nothing for a half
+// that m ignores.
+func (a *asm) matchMasked(off uint32, m Arg, label int) {
 	for half := 0; half < 2; half++ {
 		shift := 32 * uint(half)
 		mask, val := uint32(m.mask>>shift), uint32(m.value>>shift)
@@ -187,6 +297,48 @@ func (a *asm) match(off uint32, m Arg, label int) {
 		}
 		a.skipUnlessEqual(val, label)
 	}
+}
+
+// leafNumbers is how many numbers search compares one by one: below it,
+// a binary split costs more than it saves.
+const leafNumbers = 4
+
+// search emits the rules of the sorted numbers nrs as a binary search on
+// the number (in A on entry), so that a call runs about 3*log2(len(nrs))
+// instructions to find its rules, not 3*len(nrs); each leaf tries its few
+// numbers in turn, and ends with the default action.
+func (a *asm) search(nrs []uintptr, byNr map[uintptr][]SyscallRule, def Action) {
+	if len(nrs) > leafNumbers {
+		mid := len(nrs) / 2
+		upper := a.newLabel()
+		a.emit(jgeK, 0, 1, uint32(nrs[mid]))
+		a.jumpTo(upper)
+		a.search(nrs[:mid], byNr, def)
+		a.bind(upper)
+		a.search(nrs[mid:], byNr, def)
+		return
+	}
+	for i, nr := range nrs {
+		nextNr := a.newLabel()
+		if i > 0 {
+			// The rules of the number before loaded arguments.
+			a.emit(ldAbsW, 0, 0, dataNr)
+		}
+		a.skipUnlessEqual(uint32(nr), nextNr)
+		for _, r := range byNr[nr] {
+			nextRule := a.newLabel()
+			a.match(dataIP, r.IP, nextRule)
+			for i, m := range r.Args {
+				a.match(uint32(dataArgs+8*i), m, nextRule)
+			}
+			a.emit(retK, 0, 0, uint32(r.Action))
+			a.bind(nextRule)
+		}
+		// No form of this number matched.
+		a.emit(retK, 0, 0, uint32(def))
+		a.bind(nextNr)
+	}
+	a.emit(retK, 0, 0, uint32(def))
 }
 
 // Build compiles f into a BPF program.
@@ -211,23 +363,9 @@ func (f *Filter) Build() ([]unix.SockFilter, error) {
 		if uint64(nr) > 0xffffffff {
 			return nil, fmt.Errorf("system call number %#x out of range", nr)
 		}
-		nextNr := a.newLabel()
-		a.emit(ldAbsW, 0, 0, dataNr)
-		a.skipUnlessEqual(uint32(nr), nextNr)
-		for _, r := range byNr[nr] {
-			nextRule := a.newLabel()
-			a.match(dataIP, r.IP, nextRule)
-			for i, m := range r.Args {
-				a.match(uint32(dataArgs+8*i), m, nextRule)
-			}
-			a.emit(retK, 0, 0, uint32(r.Action))
-			a.bind(nextRule)
-		}
-		// No form of this number matched.
-		a.emit(retK, 0, 0, uint32(f.Default))
-		a.bind(nextNr)
 	}
-	a.emit(retK, 0, 0, uint32(f.Default))
+	a.emit(ldAbsW, 0, 0, dataNr)
+	a.search(nrs, byNr, f.Default)
 	if len(a.prog) > maxInsns {
 		return nil, fmt.Errorf("seccomp program has %d instructions, more than %d", len(a.prog), maxInsns)
 	}

@@ -174,3 +174,76 @@ func TestHelperProcess(t *testing.T) {
 	w.WriteString("survived\n")
 	os.Exit(0)
 }
+
+// TestCompareArgs checks the 64-bit comparisons Build emits against
+// Arg.Matches, on values around the halves' boundaries.
+func TestCompareArgs(t *testing.T) {
+	edges := []uint64{0, 1, 0xffffffff, 0x100000000, 0x100000001, 0x1ffffffff, 0x7fffffffffffffff,
+		0x8000000000000000, 0xfffffffffffffffe, 0xffffffffffffffff, 0x12345678, 0x1234567800000000}
+	ops := []struct {
+		name string
+		arg  func(uint64) Arg
+	}{
+		{"ne", NotEqual}, {"lt", LessThan}, {"le", LessOrEqual},
+		{"ge", GreaterOrEqual}, {"gt", GreaterThan}, {"eq", EqualTo},
+	}
+	for _, op := range ops {
+		for _, v := range edges {
+			f := &Filter{
+				Rules:   []SyscallRule{Rule(unix.SYS_READ, ActionErrno(unix.EPERM), Any, op.arg(v))},
+				Default: ActionAllow,
+				BadArch: ActionKillProcess,
+			}
+			prog, err := f.Build()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, x := range edges {
+				for _, y := range []uint64{x, x - 1, x + 1} {
+					got, err := Eval(prog, Data{Nr: unix.SYS_READ, Arch: unix.AUDIT_ARCH_X86_64, Args: [6]uint64{0, y}})
+					if err != nil {
+						t.Fatal(err)
+					}
+					want := ActionAllow
+					if op.arg(v).Matches(y) {
+						want = ActionErrno(unix.EPERM)
+					}
+					if got != want {
+						t.Errorf("%s %#x: arg %#x gives %#x, want %#x", op.name, v, y, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestBuildSearch checks the binary search over many numbers: every
+// listed number finds its own rules (and its argument matcher), every
+// other one the default.
+func TestBuildSearch(t *testing.T) {
+	f := &Filter{Default: ActionAllow, BadArch: ActionKillProcess}
+	listed := map[int32]bool{}
+	for nr := uintptr(1); nr < 330; nr += 3 {
+		f.Rules = append(f.Rules, Rule(nr, ActionErrno(unix.Errno(nr)), EqualTo(uint64(nr))))
+		listed[int32(nr)] = true
+	}
+	prog, err := f.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for nr := int32(0); nr < 340; nr++ {
+		for _, arg := range []uint64{uint64(nr), uint64(nr) + 1} {
+			got, err := Eval(prog, Data{Nr: nr, Arch: unix.AUDIT_ARCH_X86_64, Args: [6]uint64{arg}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := ActionAllow
+			if listed[nr] && arg == uint64(nr) {
+				want = ActionErrno(unix.Errno(nr))
+			}
+			if got != want {
+				t.Fatalf("nr %d arg %d: %#x, want %#x", nr, arg, got, want)
+			}
+		}
+	}
+}

@@ -153,7 +153,14 @@ type SignalInfo struct {
 	// TimerID and Overrun describe a POSIX timer's expiry (SI_TIMER).
 	TimerID int32
 	Overrun int32
+	// Syscall and Arch are SIGSYS's si_syscall and si_arch (a seccomp
+	// SECCOMP_RET_TRAP); Addr is its si_call_addr.
+	Syscall int32
+	Arch    uint32
 }
+
+// SYS_SECCOMP is the si_code of a SIGSYS raised by a seccomp filter.
+const SYS_SECCOMP = 1
 
 // SignalInfoSize is sizeof(siginfo_t).
 const SignalInfoSize = 128
@@ -169,6 +176,13 @@ func (si *SignalInfo) Encode(b []byte) {
 	case SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP:
 		if si.Code > 0 && si.Code != SI_KERNEL {
 			putU64(b[16:], si.Addr)
+			return
+		}
+	case SIGSYS:
+		if si.Code == SYS_SECCOMP {
+			putU64(b[16:], si.Addr)
+			putU32(b[24:], uint32(si.Syscall))
+			putU32(b[28:], si.Arch)
 			return
 		}
 	case SIGCHLD:

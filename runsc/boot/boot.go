@@ -67,6 +67,10 @@ type Args struct {
 	// while the sandbox runs (--file-access=shared): its attributes are
 	// not cached.
 	SharedFileAccess bool
+
+	// OCISeccomp says to enforce the spec's linux.seccomp on the
+	// container's processes (--oci-seccomp).
+	OCISeccomp bool
 }
 
 // Run boots the sandbox, serves the control API, and returns once the root

@@ -67,7 +67,8 @@ func (l *Loader) exec(a *control.ExecArgs, root vfs.VirtualDentry, stdio [3]int)
 		vd.DecRef()
 	}
 	u := specs.User{UID: a.UID, GID: a.GID, AdditionalGids: a.AdditionalGids}
-	o, _, err := l.loadProcess(a.ID, &specs.Process{Args: a.Argv, Env: a.Env, User: u, Rlimits: a.Rlimits, Capabilities: a.Capabilities}, fsctx, fdTable)
+	o, _, err := l.loadProcess(a.ID, &specs.Process{Args: a.Argv, Env: a.Env, User: u, Rlimits: a.Rlimits,
+		Capabilities: a.Capabilities, NoNewPrivileges: a.NoNewPrivileges}, fsctx, fdTable)
 	if err != nil {
 		fsctx.Release()
 		fdTable.DecRef()

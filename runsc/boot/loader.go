@@ -19,6 +19,7 @@ import (
 	"github.com/cocoon-sandbox/cocoon/platform"
 	"github.com/cocoon-sandbox/cocoon/runsc/control"
 	"github.com/cocoon-sandbox/cocoon/sentry/arch"
+	"github.com/cocoon-sandbox/cocoon/sentry/bpf"
 	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/gofer"
 	"github.com/cocoon-sandbox/cocoon/sentry/fsimpl/host"
 	"github.com/cocoon-sandbox/cocoon/sentry/kernel"
@@ -81,6 +82,10 @@ type Loader struct {
 	// roots are the root directories of the containers, by ID: where
 	// exec'd processes start.
 	roots map[string]vfs.VirtualDentry
+	// seccomp are the containers' compiled linux.seccomp profiles, by
+	// ID, under --oci-seccomp: every process started in the container
+	// (its init, exec'd ones) gets it as its first filter.
+	seccomp map[string]*bpf.Program
 }
 
 func newLoader(args *Args) *Loader {
@@ -93,6 +98,7 @@ func newLoader(args *Args) *Loader {
 		reported: make(chan struct{}),
 		created:  make(map[string]*kernel.Task),
 		roots:    make(map[string]vfs.VirtualDentry),
+		seccomp:  make(map[string]*bpf.Program),
 	}
 	if args.Debug {
 		l.logf = log.Printf
@@ -208,6 +214,16 @@ func (l *Loader) build() (int, error) {
 	if err != nil {
 		return statusBootFailed, err
 	}
+	if args.OCISeccomp && spec.Linux != nil && spec.Linux.Seccomp != nil {
+		prog, err := CompileOCISeccomp(spec.Linux.Seccomp)
+		if err != nil {
+			return statusBootFailed, err
+		}
+		l.mu.Lock()
+		l.seccomp[args.ContainerID] = prog
+		l.mu.Unlock()
+		l.logf("container %s: enforcing linux.seccomp (%d instructions)", args.ContainerID, prog.Len())
+	}
 	status, err := l.createContainer(args.ContainerID, spec.Process, fsctx, fdTable)
 	if err == nil && spec.Process.Terminal && tty != nil {
 		// The init leads its session and process group; the terminal
@@ -268,7 +284,12 @@ func (l *Loader) loadProcess(id string, p *specs.Process, fsctx *vfs.FSContext, 
 	if err != nil {
 		return kernel.NewInitOptions{}, userStatus(err), execError(argv[0], err)
 	}
+	l.mu.Lock()
+	prog := l.seccomp[id]
+	l.mu.Unlock()
 	return kernel.NewInitOptions{
+		Seccomp:     prog,
+		NoNewPrivs:  p.NoNewPrivileges,
 		ContainerID: id,
 		MM:          m,
 		State:       arch.NewInitialState(img.Entry, img.StackPointer),

@@ -96,6 +96,7 @@ func (b *Boot) Execute(_ context.Context, f *flag.FlagSet, args ...any) subcomma
 		Debug:   conf.Debug,
 
 		SharedFileAccess: conf.FileAccess == "shared",
+		OCISeccomp:       conf.OCISeccomp,
 	}))
 }
 

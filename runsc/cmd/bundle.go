@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/subcommands"
 
+	"github.com/cocoon-sandbox/cocoon/runsc/boot"
 	"github.com/cocoon-sandbox/cocoon/runsc/config"
 	"github.com/cocoon-sandbox/cocoon/runsc/container"
 	"github.com/cocoon-sandbox/cocoon/runsc/sandbox"
@@ -70,6 +71,13 @@ func createArgs(conf *config.Config, id, bundleFlag, pidFile string) (*container
 	}
 	if err := specutils.CheckBindSources(bundle, spec); err != nil {
 		return nil, err
+	}
+	if conf.OCISeccomp && spec.Linux != nil && spec.Linux.Seccomp != nil {
+		// The sandbox compiles it again; a bad profile fails here,
+		// before anything starts.
+		if _, err := boot.CompileOCISeccomp(spec.Linux.Seccomp); err != nil {
+			return nil, err
+		}
 	}
 	return &container.CreateArgs{
 		Conf:    conf,

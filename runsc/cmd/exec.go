@@ -217,7 +217,7 @@ func execArgs(p *specs.Process) *control.ExecArgs {
 	return &control.ExecArgs{
 		Argv: p.Args, Env: p.Env, Cwd: p.Cwd, Terminal: p.Terminal,
 		UID: p.User.UID, GID: p.User.GID, AdditionalGids: p.User.AdditionalGids,
-		Rlimits: p.Rlimits, Capabilities: p.Capabilities,
+		Rlimits: p.Rlimits, Capabilities: p.Capabilities, NoNewPrivileges: p.NoNewPrivileges,
 	}
 }
 

@@ -77,6 +77,11 @@ type Config struct {
 	// IgnoreCgroups (--ignore-cgroups) are accepted for the callers that
 	// pass them; cgroups are not managed yet.
 	SystemdCgroup, Rootless, IgnoreCgroups bool
+
+	// OCISeccomp is --oci-seccomp: enforce the spec's linux.seccomp on
+	// the container's processes, in the sentry. Off by default, as in
+	// gVisor: the profile is then ignored.
+	OCISeccomp bool
 }
 
 // RegisterFlags defines the global flags on fs and returns the Config they
@@ -98,6 +103,7 @@ func RegisterFlags(fs *flag.FlagSet) *Config {
 	fs.BoolVar(&c.SystemdCgroup, "systemd-cgroup", false, "use systemd for cgroups (accepted; cgroups are not managed yet).")
 	fs.BoolVar(&c.Rootless, "rootless", false, "run without root (accepted; runsc needs root today).")
 	fs.BoolVar(&c.IgnoreCgroups, "ignore-cgroups", false, "do not configure cgroups (they are not managed yet).")
+	fs.BoolVar(&c.OCISeccomp, "oci-seccomp", false, "enables loading OCI seccomp filters inside the sandbox.")
 	return c
 }
 
@@ -164,5 +170,6 @@ func (c *Config) ToFlags() []string {
 		"--overlay2=" + c.Overlay2,
 		"--file-access=" + c.FileAccess,
 		"--host-uds=" + c.HostUDS,
+		fmt.Sprintf("--oci-seccomp=%t", c.OCISeccomp),
 	}
 }

@@ -83,6 +83,9 @@ type ExecArgs struct {
 	// Capabilities are the process's capability sets
 	// (process.capabilities); nil: root's full sets, others none.
 	Capabilities *specs.LinuxCapabilities `json:"capabilities,omitempty"`
+	// NoNewPrivileges sets the process's no_new_privs bit
+	// (process.noNewPrivileges).
+	NoNewPrivileges bool `json:"noNewPrivileges,omitempty"`
 }
 
 // ExecResult is what Exec answers: the new process's PID in the

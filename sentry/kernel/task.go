@@ -130,6 +130,13 @@ type Task struct {
 	ptrace          ptraceState
 	traced          atomic.Bool
 	ptraceInterrupt atomic.Bool
+	// seccomp is the thread's seccomp mode and filter chain (seccomp.go):
+	// nil without any; replaced, never modified, under tg.sigMu; read
+	// by the task goroutine on every system call. Atomic.
+	seccomp atomic.Pointer[seccompState]
+	// noNewPrivs is the no_new_privs bit (PR_SET_NO_NEW_PRIVS):
+	// inherited, kept across execve, never cleared. Atomic.
+	noNewPrivs atomic.Bool
 	// zapped asks the thread to end alone (an execve of another thread of
 	// its process, Linux's zap_other_threads). Atomic.
 	zapped atomic.Bool

@@ -7,6 +7,7 @@ import (
 
 	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/sentry/arch"
+	"github.com/cocoon-sandbox/cocoon/sentry/bpf"
 	"github.com/cocoon-sandbox/cocoon/sentry/mm"
 	"github.com/cocoon-sandbox/cocoon/sentry/vfs"
 )
@@ -116,6 +117,7 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 		// CLONE_SIGHAND without CLONE_THREAD would share the table
 		// between processes, each guarding it with its own lock: copy.
 		tg = newThreadGroup(child, parentTG.containerID, parentTG.handlers.fork(), parentTG.limits())
+		t.inheritSeccompLocked(child)
 	}
 	parentTG.sigMu.Unlock()
 
@@ -135,7 +137,7 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 	k.mu.Lock()
 	tid, err := k.allocTIDLocked()
 	if err == nil && thread {
-		err = child.joinGroupLocked(parentTG)
+		err = child.joinGroupLocked(t)
 	}
 	if err != nil {
 		k.mu.Unlock()
@@ -213,10 +215,13 @@ func checkCloneFlags(f uint64) error {
 	return nil
 }
 
-// joinGroupLocked adds t, a new thread, to tg, unless tg is exiting or an
-// execve is replacing it (EAGAIN).
+// joinGroupLocked adds t, a new thread of parent, to parent's process,
+// unless it is exiting or an execve is replacing it (EAGAIN). The thread
+// inherits parent's seccomp filters under sigMu, so that a TSYNC cannot
+// miss it.
 // Preconditions: k.mu is held.
-func (t *Task) joinGroupLocked(tg *ThreadGroup) error {
+func (t *Task) joinGroupLocked(parent *Task) error {
+	tg := parent.tg
 	tg.sigMu.Lock()
 	defer tg.sigMu.Unlock()
 	if tg.exiting || tg.execing != nil || tg.exitState != exitRunning {
@@ -224,6 +229,7 @@ func (t *Task) joinGroupLocked(tg *ThreadGroup) error {
 	}
 	t.tg = tg
 	tg.tasks = append(tg.tasks, t)
+	parent.inheritSeccompLocked(t)
 	if tg.stopped {
 		// A thread born into a stopped group stops with it.
 		tg.stopCount++
@@ -280,6 +286,11 @@ type NewInitOptions struct {
 	// Rlimits replace the default resource limits (process.rlimits),
 	// indexed by resource (unix.RLIMIT_*).
 	Rlimits map[int]RLimit
+	// Seccomp, if not nil, is the process's first seccomp filter (the
+	// spec's linux.seccomp), and NoNewPrivs its no_new_privs bit
+	// (process.noNewPrivileges).
+	Seccomp    *bpf.Program
+	NoNewPrivs bool
 }
 
 // CreateInit creates the init process of a new container from a loaded
@@ -312,6 +323,11 @@ func (k *Kernel) newProcess(o NewInitOptions) *Task {
 	}
 	t.creds.Store(o.Creds)
 	t.utsns.Store(k.uts)
+	if o.Seccomp != nil {
+		t.seccomp.Store(&seccompState{mode: SeccompModeFilter,
+			filter: &seccompFilter{prog: o.Seccomp, count: 1, pathInsns: o.Seccomp.Len() + 4}})
+	}
+	t.noNewPrivs.Store(o.NoNewPrivs)
 	limits := defaultRlimits()
 	for res, l := range o.Rlimits {
 		if res >= 0 && res < numRlimits {

@@ -138,8 +138,13 @@ func (t *Task) ptraceStepping() bool {
 	return m == resumeSingleStep || m == resumeSysemuSingleStep
 }
 
-// doSyscall runs the system call the task just made.
+// doSyscall runs the system call the task just made, unless its seccomp
+// filters (checked first, only for a task that has any) say otherwise.
 func (t *Task) doSyscall() {
+	if s := t.seccomp.Load(); s != nil && !t.seccompAllows(s) {
+		t.restart = restartNone
+		return
+	}
 	nr := t.st.SyscallNo()
 	args := t.st.SyscallArgs()
 	var fn SyscallFn

@@ -22,6 +22,8 @@ type BundleOptions struct {
 	Hostname string
 	// Mounts are added after the default ones (proc, /dev, /tmp).
 	Mounts []specs.Mount
+	// Seccomp is linux.seccomp.
+	Seccomp *specs.LinuxSeccomp
 }
 
 // MakeBusyboxBundle writes an OCI bundle into dir: dir/rootfs holding
@@ -96,6 +98,7 @@ func BundleSpec(opts BundleOptions) *specs.Spec {
 				{Type: specs.MountNamespace},
 				{Type: specs.NetworkNamespace},
 			},
+			Seccomp: opts.Seccomp,
 		},
 	}
 }

@@ -116,7 +116,12 @@ func (p *procFS) status(t *kernel.Task) []byte {
 	fmt.Fprintf(&b, "SigPnd:\t%016x\nShdPnd:\t%016x\nSigBlk:\t%016x\n", uint64(thread), uint64(shared), uint64(mask))
 	fmt.Fprintf(&b, "CapInh:\t%016x\nCapPrm:\t%016x\nCapEff:\t%016x\nCapBnd:\t%016x\nCapAmb:\t%016x\n",
 		uint64(c.InheritableCaps), uint64(c.PermittedCaps), uint64(c.EffectiveCaps), uint64(c.BoundingCaps), uint64(c.AmbientCaps))
-	fmt.Fprintf(&b, "Seccomp:\t0\n")
+	nnp := 0
+	if t.NoNewPrivs() {
+		nnp = 1
+	}
+	fmt.Fprintf(&b, "NoNewPrivs:\t%d\n", nnp)
+	fmt.Fprintf(&b, "Seccomp:\t%d\nSeccomp_filters:\t%d\n", t.SeccompMode(), t.SeccompFilters())
 	fmt.Fprintf(&b, "Cpus_allowed_list:\t0-1\n")
 	return b.Bytes()
 }

@@ -3,6 +3,7 @@ package linux
 import (
 	"fmt"
 	"sort"
+	"sync"
 
 	"github.com/cocoon-sandbox/cocoon/sentry/kernel"
 )
@@ -82,4 +83,20 @@ func Table() []kernel.Syscall {
 		table[nr] = kernel.Syscall{Name: e.name, Fn: e.fn}
 	}
 	return table
+}
+
+// numbers maps each name in the table to its number.
+var numbers = sync.OnceValue(func() map[string]uintptr {
+	m := make(map[string]uintptr, len(syscalls))
+	for nr, e := range syscalls {
+		m[e.name] = nr
+	}
+	return m
+})
+
+// Number returns the x86-64 number of the system call the table names
+// name (for seccomp profiles), and whether it is in the table.
+func Number(name string) (uintptr, bool) {
+	nr, ok := numbers()[name]
+	return nr, ok
 }

@@ -80,10 +80,32 @@ func Prctl(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		copy(b[:15], t.Name())
 		_, err := t.CopyOut(a[1], b[:])
 		return 0, err
-	case unix.PR_SET_NO_NEW_PRIVS, unix.PR_SET_DUMPABLE,
+	case unix.PR_SET_NO_NEW_PRIVS:
+		if a[1] != 1 || a[2] != 0 || a[3] != 0 || a[4] != 0 {
+			return 0, unix.EINVAL
+		}
+		t.SetNoNewPrivs()
+		return 0, nil
+	case unix.PR_GET_NO_NEW_PRIVS:
+		if a[1] != 0 || a[2] != 0 || a[3] != 0 || a[4] != 0 {
+			return 0, unix.EINVAL
+		}
+		if t.NoNewPrivs() {
+			return 1, nil
+		}
+		return 0, nil
+	case unix.PR_SET_SECCOMP:
+		switch a[1] {
+		case kernel.SeccompModeStrict:
+			return seccomp(t, seccompSetModeStrict, 0, 0)
+		case kernel.SeccompModeFilter:
+			return seccomp(t, seccompSetModeFilter, 0, a[2])
+		}
+		return 0, unix.EINVAL
+	case unix.PR_SET_DUMPABLE,
 		unix.PR_SET_CHILD_SUBREAPER, unix.PR_SET_TIMERSLACK:
 		return 0, nil
-	case unix.PR_GET_DUMPABLE, unix.PR_GET_NO_NEW_PRIVS:
+	case unix.PR_GET_DUMPABLE:
 		return 1, nil
 	case unix.PR_CAPBSET_READ:
 		if cp := int(a[1]); cp < 0 || cp > unix.CAP_LAST_CAP {
@@ -115,7 +137,7 @@ func Prctl(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		_, err := t.CopyOut(a[1], b[:])
 		return 0, err
 	case unix.PR_GET_SECCOMP:
-		return 0, nil
+		return uintptr(t.SeccompMode()), nil
 	}
 	return 0, unix.EINVAL
 }

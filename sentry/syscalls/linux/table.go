@@ -41,7 +41,7 @@ const (
 	noteNS     = "namespaces and mounts cannot be changed from inside the sandbox"
 	notePtrace = "between the sandbox's processes; any thread of the tracing process may make requests; " +
 		"no hardware breakpoints (debug registers read 0 and only 0 may be written); a traced child's " +
-		"parent is told of its exit without waiting for the tracer; seccomp stops never happen"
+		"parent is told of its exit without waiting for the tracer; PTRACE_O_SUSPEND_SECCOMP is accepted and ignored"
 	noteSched = "policies and priorities are recorded and reported per thread, checked as Linux checks them; " +
 		"the host schedules every thread as SCHED_OTHER"
 	noteSplice = "not implemented; sendfile is"
@@ -159,12 +159,16 @@ var syscalls = map[uintptr]entry{
 	unix.SYS_CAPGET:        {"capget", Capget, Supported, "any thread's sets; header versions 1 to 3"},
 	unix.SYS_CAPSET:        {"capset", Capset, Supported, "the caller's own sets, with Linux's rules (inheritable within the bounding set, permitted only shrinks)"},
 	unix.SYS_ARCH_PRCTL:    {"arch_prctl", ArchPrctl, Partial, "ARCH_SET_FS, ARCH_GET_FS, ARCH_SET_GS and ARCH_GET_GS only; others answer EINVAL"},
-	unix.SYS_PRCTL: {"prctl", Prctl, Partial, "PR_SET/GET_NAME and PR_SET/GET_PDEATHSIG work; PR_SET_NO_NEW_PRIVS, " +
-		"PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER, PR_SET_KEEPCAPS and PR_SET_TIMERSLACK are accepted and do " +
-		"nothing (orphans still go to init, not to a subreaper); PR_GET_DUMPABLE, PR_GET_NO_NEW_PRIVS and " +
-		"PR_CAPBSET_READ always answer 1, PR_GET_CHILD_SUBREAPER, PR_GET_SECCOMP and PR_GET_KEEPCAPS 0; " +
-		"other options (PR_SET_SECCOMP, PR_CAP_AMBIENT, ...) answer EINVAL"},
-	unix.SYS_SECCOMP: {"seccomp", nil, Unsupported, "seccomp filters are not implemented; the sandbox's own filter confines the sentry"},
+	unix.SYS_PRCTL: {"prctl", Prctl, Partial, "PR_SET/GET_NAME, PR_SET/GET_PDEATHSIG, PR_SET/GET_NO_NEW_PRIVS, " +
+		"PR_SET/GET_SECCOMP, PR_CAPBSET_READ/DROP, PR_CAP_AMBIENT and PR_SET/GET_KEEPCAPS work; PR_SET_DUMPABLE, " +
+		"PR_SET_CHILD_SUBREAPER and PR_SET_TIMERSLACK are accepted and do nothing (orphans still go to init, not " +
+		"to a subreaper); PR_GET_DUMPABLE answers 1, PR_GET_CHILD_SUBREAPER 0; other options answer EINVAL"},
+	unix.SYS_SECCOMP: {"seccomp", Seccomp, Partial, "strict mode and filters, checked by the sentry on every " +
+		"system call (TSYNC, LOG and SPEC_ALLOW flags accepted); SECCOMP_FILTER_FLAG_NEW_LISTENER answers EINVAL " +
+		"(no user notification: a SECCOMP_RET_USER_NOTIF result answers ENOSYS, as Linux without a listener); " +
+		"SECCOMP_RET_LOG writes no audit record; MAX_INSNS_PER_PATH counts classic instructions (Linux counts them " +
+		"converted to eBPF, so fewer large filters fit there); a vsyscall's instruction_pointer is its return address, " +
+		"not the vsyscall page address"},
 
 	// Resources, scheduling, randomness.
 	unix.SYS_GETRANDOM: {"getrandom", Getrandom, Partial, "at most 1 MiB per call (a short count beyond); " +
