@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/subcommands"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -128,7 +129,7 @@ func (e *Exec) Execute(_ context.Context, f *flag.FlagSet, args ...any) subcomma
 		cleanup()
 		return waitForWaiter(w)
 	}
-	return waitForProcess(c, pid, p.Terminal)
+	return waitForProcess(c, pid, p.Terminal, nil)
 }
 
 // processSpec is the process to run: --process, or the container's own
@@ -255,10 +256,14 @@ func (e *Exec) stdio(p *specs.Process) ([]*os.File, func(), error) {
 // and exits with its status. With terminal, the signals a terminal raises
 // (and a hangup) go to the foreground process group of the process's
 // terminal, as its line discipline would send them.
-func waitForProcess(c *container.Container, pid int32, terminal bool) subcommands.ExitStatus {
+// ready, if set, runs once the signals are caught.
+func waitForProcess(c *container.Container, pid int32, terminal bool, ready func()) subcommands.ExitStatus {
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH, unix.SIGTSTP)
 	defer signal.Stop(sigs)
+	if ready != nil {
+		ready()
+	}
 	done := make(chan struct{})
 	defer close(done)
 	go func() {
@@ -300,27 +305,39 @@ func terminalRaised(sig unix.Signal) bool {
 	return false
 }
 
-// waiterTTYFD is the exec waiter's FD for the process's terminal.
-const waiterTTYFD = 3
+// The exec waiter's extra FDs: the pipe it reports readiness on, then the
+// process's terminal.
+const (
+	waiterReadyFD = 3
+	waiterTTYFD   = 4
+)
 
 // startExecWaiter starts `runsc exec-wait` for process pid, detached from
 // this runsc, and, if pidFile is set, writes its host PID there: a caller
 // that waits for that PID (containerd's shims do) sees the process's exit
 // status. With tty (the replica of the process's new pty), the waiter
 // leads a session with tty as its controlling terminal, so that the
-// terminal's signals reach it and it passes them on.
+// terminal's signals reach it and it passes them on. It returns once the
+// waiter catches those signals (a ^C typed at once is not lost).
 func startExecWaiter(globalFlags []string, id string, pid int32, pidFile string, tty *os.File) (*exec.Cmd, error) {
 	devNull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
 		return nil, err
 	}
 	defer devNull.Close()
-	argv := append(append([]string{"runsc"}, globalFlags...), "exec-wait", "--pid="+strconv.Itoa(int(pid)))
+	readyR, readyW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	defer readyR.Close()
+	defer readyW.Close()
+	argv := append(append([]string{"runsc"}, globalFlags...), "exec-wait", "--pid="+strconv.Itoa(int(pid)),
+		"--ready-fd="+strconv.Itoa(waiterReadyFD))
 	attr := &unix.SysProcAttr{Setsid: true}
-	var extra []*os.File
+	extra := []*os.File{readyW}
 	if tty != nil {
 		argv = append(argv, "--terminal")
-		extra = []*os.File{tty}
+		extra = append(extra, tty)
 		attr.Setctty, attr.Ctty = true, waiterTTYFD
 	}
 	cmd := &exec.Cmd{
@@ -335,6 +352,11 @@ func startExecWaiter(globalFlags []string, id string, pid int32, pidFile string,
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting the exec waiter: %w", err)
 	}
+	readyW.Close()
+	// One byte once its signals are caught; EOF if it died first (its
+	// exit status then tells).
+	readyR.SetReadDeadline(time.Now().Add(30 * time.Second))
+	readyR.Read(make([]byte, 1))
 	if pidFile == "" {
 		return cmd, nil
 	}
@@ -361,6 +383,7 @@ func waitForWaiter(w *exec.Cmd) subcommands.ExitStatus {
 type ExecWait struct {
 	pid      int
 	terminal bool
+	readyFD  int
 }
 
 // Name implements subcommands.Command.
@@ -375,7 +398,8 @@ func (*ExecWait) Usage() string { return "exec-wait --pid=N [--terminal] <contai
 // SetFlags implements subcommands.Command.
 func (w *ExecWait) SetFlags(f *flag.FlagSet) {
 	f.IntVar(&w.pid, "pid", 0, "the process's PID in the container.")
-	f.BoolVar(&w.terminal, "terminal", false, "the process's terminal is this waiter's controlling terminal (fd 3): pass its signals on to the process's foreground group.")
+	f.BoolVar(&w.terminal, "terminal", false, "the process's terminal is this waiter's controlling terminal (fd 4): pass its signals on to the process's foreground group.")
+	f.IntVar(&w.readyFD, "ready-fd", -1, "a pipe to write one byte to, and close, once signals are caught.")
 }
 
 // Execute implements subcommands.Command.
@@ -388,5 +412,11 @@ func (w *ExecWait) Execute(_ context.Context, f *flag.FlagSet, args ...any) subc
 	if err != nil {
 		return Failure(err)
 	}
-	return waitForProcess(c, int32(w.pid), w.terminal)
+	ready := func() {
+		if w.readyFD >= 0 {
+			unix.Write(w.readyFD, []byte{1})
+			unix.Close(w.readyFD)
+		}
+	}
+	return waitForProcess(c, int32(w.pid), w.terminal, ready)
 }

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -198,25 +199,44 @@ func TestDoSweepsAbandoned(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	var st struct {
+		Sandbox struct {
+			Sandbox struct {
+				PID int `json:"pid"`
+			} `json:"sandbox"`
+			Gofer struct {
+				PID int `json:"pid"`
+			} `json:"gofer"`
+		} `json:"sandbox"`
+	}
 	var dirs []string
-	for deadline := time.Now().Add(cmdTimeout); len(dirs) == 0; time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(cmdTimeout); ; time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatal("do never made its state directory")
+			t.Fatal("do never recorded its sandbox")
 		}
-		dirs, _ = filepath.Glob(filepath.Join(root, "runsc-*", "state.json"))
+		if dirs, _ = filepath.Glob(filepath.Join(root, "runsc-*", "state.json")); len(dirs) == 0 {
+			continue
+		}
+		if data, err := os.ReadFile(dirs[0]); err == nil && json.Unmarshal(data, &st) == nil &&
+			st.Sandbox.Sandbox.PID > 0 && st.Sandbox.Gofer.PID > 0 {
+			break
+		}
 	}
 	cmd.Process.Kill()
 	cmd.Wait()
 	dir := filepath.Dir(dirs[0])
 	// The sandbox and gofer die with their do (PDEATHSIG) and become
-	// this test's orphans (it is a subreaper): reap them, as init would.
+	// this test's orphans (it is a subreaper): reap them, as init would,
+	// until neither is left, zombies included.
 	for deadline := time.Now().Add(cmdTimeout); ; time.Sleep(20 * time.Millisecond) {
 		testutil.ReapOrphans()
-		if left, _ := testutil.Related(runsc); len(left) == 0 {
+		_, errS := os.Stat(fmt.Sprintf("/proc/%d", st.Sandbox.Sandbox.PID))
+		_, errG := os.Stat(fmt.Sprintf("/proc/%d", st.Sandbox.Gofer.PID))
+		if os.IsNotExist(errS) && os.IsNotExist(errG) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("the killed do's sandbox did not go")
+			t.Fatal("the killed do's sandbox and gofer did not go")
 		}
 	}
 	// Young state stays (its do might still be starting)...

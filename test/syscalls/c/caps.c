@@ -7,7 +7,9 @@
  * sets. Every change happens in a child. */
 #include "test.h"
 
+#include <fcntl.h>
 #include <linux/capability.h>
+#include <sys/stat.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -122,7 +124,9 @@ static void no_keepcaps(void)
 	CHECK_EQ(s.eff, 0);
 }
 
-static char self[4096];
+/* self is a copy of this program that any user may execute (the
+ * harness's own temp directory is root's only). */
+static char self[] = "/tmp/cocoon-caps-XXXXXX";
 
 /* exec_report re-executes this program to print its sets as exec left
  * them, and returns its wait status. */
@@ -178,14 +182,20 @@ int main(int argc, char **argv)
 {
 	if (argc > 1)
 		return report();
-	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-	CHECK(n > 0);
-	self[n] = 0;
+	int in = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	int out = mkstemp(self);
+	CHECK(in >= 0 && out >= 0);
+	char buf[65536];
+	ssize_t n;
+	while ((n = read(in, buf, sizeof buf)) > 0)
+		write_all(out, buf, n);
+	CHECK(n == 0 && fchmod(out, 0755) == 0 && close(out) == 0 && close(in) == 0);
 	int fails = run_group("capset and the bounding set", rules, 30);
 	fails += run_group("ambient set", ambient, 30);
 	fails += run_group("PR_SET_KEEPCAPS", keepcaps, 30);
 	fails += run_group("setuid drops the sets", no_keepcaps, 30);
 	fails += run_group("exec as root takes the bounding set", exec_root, 30);
 	fails += run_group("exec as a user takes the ambient set", exec_user_ambient, 30);
+	CHECK(unlink(self) == 0);
 	return fails != 0;
 }
