@@ -6,12 +6,14 @@ package linux
 
 import (
 	"encoding/binary"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/cocoon-sandbox/cocoon/abi/linux"
 	"github.com/cocoon-sandbox/cocoon/sentry/arch"
 	"github.com/cocoon-sandbox/cocoon/sentry/kernel"
+	"github.com/cocoon-sandbox/cocoon/sentry/vfs"
 )
 
 // maxArgCount caps the number of execve arguments.
@@ -144,13 +146,49 @@ func Execve(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	return execveAt(t, a[0], a[1], a[2])
 }
 
-// Execveat implements Linux syscall execveat(2) for AT_FDCWD and absolute
-// paths.
+// Execveat implements Linux syscall execveat(2): a path relative to
+// dirfd, or with AT_EMPTY_PATH and "" the file dirfd itself (fexecve);
+// AT_SYMLINK_NOFOLLOW refuses a final symlink (ELOOP). The file is
+// executed by its path in the sandbox (one that was unlinked: ENOENT).
 func Execveat(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
-	if int32(a[0]) != unix.AT_FDCWD || a[4] != 0 {
-		return 0, unix.ENOSYS
+	dirfd, flags := int32(a[0]), a[4]
+	if flags&^(unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW) != 0 {
+		return 0, unix.EINVAL
 	}
-	return execveAt(t, a[1], a[2], a[3])
+	pathname, err := copyInPath(t, a[1])
+	if err != nil {
+		return 0, err
+	}
+	if pathname == "" && flags&unix.AT_EMPTY_PATH == 0 {
+		return 0, unix.ENOENT
+	}
+	if dirfd != atFDCWD && (pathname == "" || pathname[0] != '/') {
+		f, err := t.FDTable().Get(dirfd)
+		if err != nil {
+			return 0, err
+		}
+		vd := f.VirtualDentry()
+		if vd == nil {
+			f.DecRef()
+			return 0, unix.ENOENT // an anonymous file (a memfd): no path to run
+		}
+		base := t.VFS().PathOf(t.FSContext(), *vd)
+		f.DecRef()
+		if strings.HasSuffix(base, " (deleted)") {
+			return 0, unix.ENOENT
+		}
+		if pathname != "" {
+			pathname = base + "/" + pathname
+		} else {
+			pathname = base
+		}
+	}
+	if flags&unix.AT_SYMLINK_NOFOLLOW != 0 {
+		if a, err := t.VFS().StatAt(t, t.FSContext(), vfs.VirtualDentry{}, pathname, false); err == nil && a.Mode&unix.S_IFMT == unix.S_IFLNK {
+			return 0, unix.ELOOP
+		}
+	}
+	return execvePath(t, pathname, a[2], a[3])
 }
 
 func execveAt(t *kernel.Task, pathAddr, argvAddr, envvAddr uintptr) (uintptr, error) {
@@ -158,6 +196,10 @@ func execveAt(t *kernel.Task, pathAddr, argvAddr, envvAddr uintptr) (uintptr, er
 	if err != nil {
 		return 0, err
 	}
+	return execvePath(t, pathname, argvAddr, envvAddr)
+}
+
+func execvePath(t *kernel.Task, pathname string, argvAddr, envvAddr uintptr) (uintptr, error) {
 	argv, err := copyInStringVector(t, argvAddr)
 	if err != nil {
 		return 0, err

@@ -108,7 +108,7 @@ var syscalls = map[uintptr]entry{
 	unix.SYS_CLONE3: {"clone3", Clone3, Partial, "set_tid answers EPERM (no CAP_SYS_ADMIN in the sandbox's PID namespace); " +
 		"CLONE_INTO_CGROUP and CLONE_CLEAR_SIGHAND answer EINVAL"},
 	unix.SYS_EXECVE:          {"execve", Execve, Partial, "set-user-ID and set-group-ID bits are ignored"},
-	unix.SYS_EXECVEAT:        {"execveat", Execveat, Partial, "dirfd must be AT_FDCWD and flags 0, else ENOSYS (so no fexecve); set-ID bits are ignored"},
+	unix.SYS_EXECVEAT:        {"execveat", Execveat, Partial, "relative to dirfd, and fexecve (AT_EMPTY_PATH), by the file's path: an unlinked file or a memfd answers ENOENT; set-ID bits are ignored"},
 	unix.SYS_EXIT:            {"exit", Exit, Supported, ""},
 	unix.SYS_EXIT_GROUP:      {"exit_group", ExitGroup, Supported, ""},
 	unix.SYS_WAIT4:           {"wait4", Wait4, Partial, "the rusage is all zeros"},

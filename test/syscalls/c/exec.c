@@ -6,6 +6,8 @@
  * the alternate signal stack goes. */
 #include "test.h"
 
+#include <sys/syscall.h>
+
 #include <fcntl.h>
 #include <ftw.h>
 #include <sys/stat.h>
@@ -137,6 +139,30 @@ int main(int argc, char **argv)
 	CHECK_EQ(waitpid(c, &st, 0), c);
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	PASS("fexecve");
+
+	/* execveat: a name relative to a directory FD; AT_SYMLINK_NOFOLLOW
+	 * refuses a final symlink; an empty path needs AT_EMPTY_PATH. */
+	c = fork();
+	CHECK(c >= 0);
+	if (c == 0) {
+		int d = open("/bin", O_RDONLY | O_DIRECTORY);
+		char *av[] = {"true", NULL};
+		char lnk[] = "/tmp/cocoon-exec-link-XXXXXX";
+		int l = mkstemp(lnk);
+		if (d < 0 || l < 0 || unlink(lnk) != 0 || symlink("/bin/true", lnk) != 0)
+			_exit(90);
+		if (syscall(SYS_execveat, AT_FDCWD, lnk, av, environ, AT_SYMLINK_NOFOLLOW) != -1 || errno != ELOOP)
+			_exit(91);
+		unlink(lnk);
+		if (syscall(SYS_execveat, d, "", av, environ, 0) != -1 || errno != ENOENT)
+			_exit(92);
+		syscall(SYS_execveat, d, "true", av, environ, 0);
+		_exit(93);
+	}
+	CHECK_EQ(waitpid(c, &st, 0), c);
+	CHECK(WIFEXITED(st));
+	CHECK_EQ(WEXITSTATUS(st), 0);
+	PASS("execveat");
 
 	/* what an exec keeps and drops */
 	int p[2];
