@@ -1,6 +1,7 @@
 package ocivalidation
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -41,6 +42,10 @@ func cacheDir() string {
 type Suite struct {
 	Dir      string   // the module root: runtimetest, rootfs-amd64.tar.gz
 	Programs []string // test program names: validation/<name>/<name>.t
+	// UsesCgroups names the programs that set linux.cgroupsPath or make
+	// cgroups themselves: they share paths (cgrouptest), so no two of
+	// them may run at once.
+	UsesCgroups map[string]bool
 }
 
 // ProgramPath is the path of program's binary, relative to s.Dir.
@@ -169,7 +174,7 @@ func loadSources(dir string) (*Suite, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Suite{Dir: dir}
+	s := &Suite{Dir: dir, UsesCgroups: map[string]bool{}}
 	for _, src := range srcs {
 		name := filepath.Base(filepath.Dir(src))
 		if name == "util" {
@@ -179,6 +184,11 @@ func loadSources(dir string) (*Suite, error) {
 			return nil, fmt.Errorf("unexpected test program source %s", src)
 		}
 		s.Programs = append(s.Programs, name)
+		text, err := os.ReadFile(src)
+		if err != nil {
+			return nil, err
+		}
+		s.UsesCgroups[name] = bytes.Contains(text, []byte("CgroupsPath")) || bytes.Contains(text, []byte("/sys/fs/cgroup"))
 	}
 	if len(s.Programs) == 0 {
 		return nil, fmt.Errorf("no validation programs under %s", dir)

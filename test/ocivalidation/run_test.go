@@ -20,8 +20,9 @@ const programTimeout = 90 * time.Second
 // runParallelism is how many test programs run at once.
 const runParallelism = 2
 
-// cgroupMu is held by a running linux_cgroups_* program: they share cgroup
-// paths, so two at once, even under different runtimes, break each other.
+// cgroupMu is held by a running program of Suite.UsesCgroups: they share
+// cgroup paths, so two at once, even under different runtimes, break each
+// other.
 var cgroupMu sync.Mutex
 
 // Runtime is one OCI runtime under test.
@@ -104,8 +105,7 @@ func runProgram(s *Suite, prog string, rt Runtime, workDir string) *Run {
 		return r
 	}
 	defer cleanContainers(wrapper)
-	if strings.HasPrefix(prog, "linux_cgroups_") {
-		// They all use the same cgroup paths (cgrouptest, ...).
+	if s.UsesCgroups[prog] {
 		cgroupMu.Lock()
 		defer cgroupMu.Unlock()
 	}

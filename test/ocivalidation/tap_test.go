@@ -11,12 +11,16 @@ import (
 type Status int
 
 // The outcomes. Missing means the program did not print the assertion at
-// all (it died or hung before it): it counts as not ok.
+// all (it died or hung before it): it counts as not ok. NotApplicable is
+// Missing for a program that exited 0 without printing any assertion: the
+// *_fail programs do that when the runtime rightly refuses the bundle, so
+// what the other runtime's runtimetest printed does not apply.
 const (
 	Missing Status = iota
 	OK
 	NotOK
 	Skip
+	NotApplicable
 )
 
 func (s Status) String() string {
@@ -27,6 +31,8 @@ func (s Status) String() string {
 		return "not ok"
 	case Skip:
 		return "skip"
+	case NotApplicable:
+		return "n/a"
 	}
 	return "missing"
 }

@@ -25,18 +25,29 @@ type Row struct {
 	Runc, Cocoon Status
 }
 
+// exitKey is the assertion every program gets besides its TAP: that it
+// exited 0 in time. Programs report some failures only so (util.Fatal:
+// "Any value which cannot be mapped ... MUST cause an error").
+const exitKey = "(the program exits 0 within its timeout)"
+
 // Rows lines up the two runtimes' assertions per program: runc's order
-// first, then what only Cocoon printed. An assertion one runtime did not
-// print is Missing for it.
+// first, then what only Cocoon printed, then exitKey. An assertion one
+// runtime did not print is Missing for it (NotApplicable if it printed
+// none and exited 0).
 func Rows(s *Suite, res map[string]map[string]*Run) []Row {
 	var rows []Row
 	for _, p := range s.Programs {
 		idx := map[string]int{}
+		first := len(rows)
 		add := func(run *Run, set func(*Row, Status)) {
 			if run == nil {
 				return
 			}
-			for _, a := range run.Assertions {
+			exit := NotOK
+			if run.ExitCode == 0 && !run.TimedOut && run.Err == nil {
+				exit = OK
+			}
+			for _, a := range append(run.Assertions, Assertion{Key: exitKey, Status: exit}) {
 				i, ok := idx[a.Key]
 				if !ok {
 					i = len(rows)
@@ -48,6 +59,21 @@ func Rows(s *Suite, res map[string]map[string]*Run) []Row {
 		}
 		add(res[p][runcName], func(r *Row, st Status) { r.Runc = st })
 		add(res[p][cocoonName], func(r *Row, st Status) { r.Cocoon = st })
+		for _, name := range []string{runcName, cocoonName} {
+			run := res[p][name]
+			if run == nil || run.ExitCode != 0 || run.TimedOut || len(run.Assertions) > 0 {
+				continue
+			}
+			for i := first; i < len(rows); i++ {
+				st := &rows[i].Runc
+				if name == cocoonName {
+					st = &rows[i].Cocoon
+				}
+				if *st == Missing {
+					*st = NotApplicable
+				}
+			}
+		}
 	}
 	return rows
 }
@@ -64,6 +90,7 @@ func (c *tally) add(st Status) {
 		c.skip++
 	case NotOK:
 		c.notOK++
+	case NotApplicable:
 	default:
 		c.missing++
 	}
@@ -120,13 +147,18 @@ func TestOCIValidation(t *testing.T) {
 	}
 
 	rows := Rows(suite, res)
-	var runcT, cocoonT tally
+	var runcT, cocoonT, runcExit, cocoonExit tally
 	for _, r := range rows {
+		if r.Key == exitKey {
+			runcExit.add(r.Runc)
+			cocoonExit.add(r.Cocoon)
+			continue
+		}
 		runcT.add(r.Runc)
 		cocoonT.add(r.Cocoon)
 	}
-	t.Logf("runc:   %v", runcT)
-	t.Logf("Cocoon: %v", cocoonT)
+	t.Logf("runc:   %v; %d of %d programs exit 0", runcT, runcExit.ok, len(suite.Programs))
+	t.Logf("Cocoon: %v; %d of %d programs exit 0", cocoonT, cocoonExit.ok, len(suite.Programs))
 	writeResults(t, rows, res)
 
 	compare(t, rows, exceptions, compat, res)
@@ -150,12 +182,12 @@ func compare(t *testing.T, rows []Row, exceptions []Exception, compat string, re
 			if r.Cocoon == OK {
 				passes[i]++
 			}
-			if r.Runc == OK && r.Cocoon != OK {
+			if regressed(r) {
 				covered[i]++
 				listed = true
 			}
 		}
-		if r.Runc == OK && r.Cocoon != OK && !listed {
+		if regressed(r) && !listed {
 			regressions = append(regressions, r)
 		}
 	}
@@ -188,6 +220,11 @@ func compare(t *testing.T, rows []Row, exceptions []Exception, compat string, re
 			t.Logf("%s %v: runc did not pass it in this run either", compat, e)
 		}
 	}
+}
+
+// regressed says whether runc passes r and Cocoon does not.
+func regressed(r Row) bool {
+	return r.Runc == OK && r.Cocoon != OK && r.Cocoon != NotApplicable
 }
 
 // writeResults writes every row, and each run's stderr, next to the cached
