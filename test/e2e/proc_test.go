@@ -3,6 +3,10 @@ package e2e
 import (
 	"strings"
 	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/cocoon-sandbox/cocoon/test/testutil"
 )
 
 // TestProcMountinfo checks /proc/self/mountinfo's shape in the sandbox:
@@ -42,5 +46,29 @@ func TestProcMountinfo(t *testing.T) {
 	}
 	if proc == nil || proc[7] != "proc" || proc[1] != root[0] {
 		t.Errorf("/proc is not a proc mount below the root:\n%s", r.Stdout)
+	}
+}
+
+// TestProcMountinfoBindRoot checks that a bind mount's mountinfo line
+// shows its source as the root (the fourth field), as Linux shows the
+// directory a bind mount exposes: tools match bind mounts to their
+// sources by it.
+func TestProcMountinfoBindRoot(t *testing.T) {
+	needSetup(t)
+	src := t.TempDir()
+	bundle := t.TempDir()
+	opts := testutil.BundleOptions{
+		Args:   []string{"/bin/sh", "-c", "grep ' /data ' /proc/self/mountinfo | cut -d' ' -f4,5"},
+		Mounts: []specs.Mount{{Destination: "/data", Type: "bind", Source: src, Options: []string{"rbind", "ro"}}},
+	}
+	if err := testutil.MakeBusyboxBundle(bundle, opts); err != nil {
+		t.Fatalf("making bundle: %v", err)
+	}
+	root := t.TempDir()
+	r := runRunsc(t, "--root", root, "run", "--bundle", bundle, "c1")
+	noFilesUnder(t, root)
+	wantExit(t, r, 0)
+	if want := src + " /data\n"; r.Stdout != want {
+		t.Errorf("mountinfo root and mount point %q, want %q (stderr %q)", r.Stdout, want, r.Stderr)
 	}
 }

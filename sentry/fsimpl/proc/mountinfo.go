@@ -16,8 +16,8 @@ const firstMountID = 21
 // mountinfo is /proc/[pid]/mountinfo (proc(5)): for each mount, "ID
 // PARENT MAJOR:MINOR ROOT MOUNTPOINT OPTIONS - FSTYPE SOURCE SUPEROPTIONS",
 // in mount order. A mount's parent is the latest earlier mount whose
-// mount point holds it; ROOT is "/" (the sentry mounts whole file
-// systems); each mount gets its own anonymous device 0:N.
+// mount point holds it; ROOT is "/" but for a bind mount, which shows its
+// source's path; each mount gets its own anonymous device 0:N.
 // Analogous to fs/proc_namespace.c:show_mountinfo().
 func (p *procFS) mountinfo(t *kernel.Task) []byte {
 	fsctx := t.FSContext()
@@ -36,7 +36,11 @@ func (p *procFS) mountinfo(t *kernel.Task) []byte {
 		}
 		src, typ := mountSourceType(mi)
 		opts := mountOptions(mi)
-		fmt.Fprintf(&b, "%d %d 0:%d / %s %s - %s %s %s\n", firstMountID+i, parent, firstMountID+i,
+		root := mi.Root
+		if root == "" {
+			root = "/"
+		}
+		fmt.Fprintf(&b, "%d %d 0:%d %s %s %s - %s %s %s\n", firstMountID+i, parent, firstMountID+i, escapeMountField(root),
 			escapeMountField(mi.Path), opts, escapeMountField(typ), escapeMountField(src), opts[:2])
 	}
 	return []byte(b.String())
