@@ -54,19 +54,12 @@ func TestProcMountinfo(t *testing.T) {
 // directory a bind mount exposes: tools match bind mounts to their
 // sources by it.
 func TestProcMountinfoBindRoot(t *testing.T) {
-	needSetup(t)
 	src := t.TempDir()
-	bundle := t.TempDir()
-	opts := testutil.BundleOptions{
+	needSetup(t)
+	r, _ := runBundle(t, testutil.BundleOptions{
 		Args:   []string{"/bin/sh", "-c", "grep ' /data ' /proc/self/mountinfo | cut -d' ' -f4,5"},
 		Mounts: []specs.Mount{{Destination: "/data", Type: "bind", Source: src, Options: []string{"rbind", "ro"}}},
-	}
-	if err := testutil.MakeBusyboxBundle(bundle, opts); err != nil {
-		t.Fatalf("making bundle: %v", err)
-	}
-	root := t.TempDir()
-	r := runRunsc(t, "--root", root, "run", "--bundle", bundle, "c1")
-	noFilesUnder(t, root)
+	})
 	wantExit(t, r, 0)
 	if want := src + " /data\n"; r.Stdout != want {
 		t.Errorf("mountinfo root and mount point %q, want %q (stderr %q)", r.Stdout, want, r.Stderr)

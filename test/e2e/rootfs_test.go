@@ -14,7 +14,6 @@ import (
 // to be made) stay writable, and /proc/self/mounts shows the root "ro".
 func TestRootReadonly(t *testing.T) {
 	needSetup(t)
-	bundle := t.TempDir()
 	opts := testutil.BundleOptions{
 		Args: []string{"/bin/sh", "-c", `
 touch /new 2>/dev/null && echo WROTE-ROOT || echo root refused
@@ -24,20 +23,7 @@ echo y > /made/here/f && cat /made/here/f
 grep ' / ' /proc/self/mounts | cut -d' ' -f4 | cut -d, -f1`},
 		Mounts: []specs.Mount{{Destination: "/made/here", Type: "tmpfs", Source: "tmpfs"}},
 	}
-	if err := testutil.MakeBusyboxBundle(bundle, opts); err != nil {
-		t.Fatalf("making bundle: %v", err)
-	}
-	spec, err := testutil.ReadSpec(bundle)
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec.Root.Readonly = true
-	if err := testutil.WriteSpec(bundle, spec); err != nil {
-		t.Fatal(err)
-	}
-	root := t.TempDir()
-	r := runRunsc(t, "--root", root, "run", "--bundle", bundle, "c1")
-	noFilesUnder(t, root)
+	r, _ := runEditedBundle(t, opts, func(spec *specs.Spec) { spec.Root.Readonly = true })
 	wantExit(t, r, 0)
 	if want := "root refused\nmkdir refused\nx\ny\nro\n"; r.Stdout != want {
 		t.Errorf("stdout %q, want %q (stderr %q)", r.Stdout, want, r.Stderr)
@@ -49,29 +35,17 @@ grep ' / ' /proc/self/mounts | cut -d' ' -f4 | cut -d, -f1`},
 // directories made for it.
 func TestLinuxDevices(t *testing.T) {
 	needSetup(t)
-	bundle := t.TempDir()
 	opts := testutil.BundleOptions{Args: []string{"/bin/sh", "-c",
 		`for f in /dev/fuse /dev/sub/loop0 /dev/pipe; do stat -c '%n %F %t,%T %a %u:%g' $f; done`}}
-	if err := testutil.MakeBusyboxBundle(bundle, opts); err != nil {
-		t.Fatalf("making bundle: %v", err)
-	}
-	spec, err := testutil.ReadSpec(bundle)
-	if err != nil {
-		t.Fatal(err)
-	}
 	mode := func(m os.FileMode) *os.FileMode { return &m }
 	id := func(n uint32) *uint32 { return &n }
-	spec.Linux.Devices = []specs.LinuxDevice{
-		{Path: "/dev/fuse", Type: "c", Major: 10, Minor: 229, FileMode: mode(0o620), UID: id(1000), GID: id(5)},
-		{Path: "/dev/sub/loop0", Type: "b", Major: 7, Minor: 0, FileMode: mode(0o600)},
-		{Path: "/dev/pipe", Type: "p", FileMode: mode(0o777)},
-	}
-	if err := testutil.WriteSpec(bundle, spec); err != nil {
-		t.Fatal(err)
-	}
-	root := t.TempDir()
-	r := runRunsc(t, "--root", root, "run", "--bundle", bundle, "c1")
-	noFilesUnder(t, root)
+	r, _ := runEditedBundle(t, opts, func(spec *specs.Spec) {
+		spec.Linux.Devices = []specs.LinuxDevice{
+			{Path: "/dev/fuse", Type: "c", Major: 10, Minor: 229, FileMode: mode(0o620), UID: id(1000), GID: id(5)},
+			{Path: "/dev/sub/loop0", Type: "b", Major: 7, Minor: 0, FileMode: mode(0o600)},
+			{Path: "/dev/pipe", Type: "p", FileMode: mode(0o777)},
+		}
+	})
 	wantExit(t, r, 0)
 	want := "/dev/fuse character special file a,e5 620 1000:5\n" +
 		"/dev/sub/loop0 block special file 7,0 600 0:0\n" +
