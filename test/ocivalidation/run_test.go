@@ -1,8 +1,6 @@
 package ocivalidation
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,6 +9,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/cocoon-sandbox/cocoon/test/testutil"
 )
 
 // programTimeout bounds one test program under one runtime; a program
@@ -110,28 +110,16 @@ func runProgram(s *Suite, prog string, rt Runtime, workDir string) *Run {
 		defer cgroupMu.Unlock()
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), programTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "./"+s.ProgramPath(prog))
-	cmd.Dir = s.Dir
-	cmd.Env = append(os.Environ(), "RUNTIME="+wrapper, "TMPDIR="+tmp)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 5 * time.Second
-	start := time.Now()
-	err = cmd.Run()
-	r.Duration = time.Since(start)
-	r.TimedOut = ctx.Err() != nil
-	if cmd.ProcessState != nil {
-		r.ExitCode = cmd.ProcessState.ExitCode()
-	}
-	if _, ok := err.(*exec.ExitError); err != nil && !ok {
-		r.Err = err
-	}
-	r.Assertions = ParseTAP(stdout.String())
-	r.Stderr = stderr.String()
+	// Its own process group, killed whole on timeout (testutil.Run).
+	res := testutil.Run(testutil.Cmd{
+		Args:    []string{"./" + s.ProgramPath(prog)},
+		Env:     append(os.Environ(), "RUNTIME="+wrapper, "TMPDIR="+tmp),
+		Dir:     s.Dir,
+		Timeout: programTimeout,
+	})
+	r.Duration, r.TimedOut, r.ExitCode, r.Err = res.Duration, res.TimedOut, res.ExitCode, res.Err
+	r.Assertions = ParseTAP(res.Stdout)
+	r.Stderr = res.Stderr
 	return r
 }
 
