@@ -46,7 +46,7 @@ func CheckNamespacePaths(spec *specs.Spec) error {
 			return fmt.Errorf("%s: %q is not a namespace: %w", field, ns.Path, err)
 		}
 		if want, ok := cloneFlags[ns.Type]; ok && got != want {
-			return fmt.Errorf("%s: %q is not a %s namespace", field, ns.Path, ns.Type)
+			return fmt.Errorf("%s: %q is not a namespace of type %s", field, ns.Path, ns.Type)
 		}
 	}
 	return nil

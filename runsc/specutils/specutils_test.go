@@ -272,7 +272,7 @@ func TestCheckNamespacePaths(t *testing.T) {
 		{"no path", specs.LinuxNamespace{Type: specs.IPCNamespace}, ""},
 		{"matching", specs.LinuxNamespace{Type: specs.IPCNamespace, Path: "/proc/self/ns/ipc"}, ""},
 		{"mount is mnt", specs.LinuxNamespace{Type: specs.MountNamespace, Path: "/proc/self/ns/mnt"}, ""},
-		{"wrong type", specs.LinuxNamespace{Type: specs.CgroupNamespace, Path: "/proc/self/ns/ipc"}, "is not a cgroup namespace"},
+		{"wrong type", specs.LinuxNamespace{Type: specs.CgroupNamespace, Path: "/proc/self/ns/ipc"}, "is not a namespace of type cgroup"},
 		{"not a namespace", specs.LinuxNamespace{Type: specs.NetworkNamespace, Path: "/proc/self/status"}, "is not a namespace"},
 		{"missing", specs.LinuxNamespace{Type: specs.UTSNamespace, Path: "/no/such/ns"}, "no such file"},
 	} {

@@ -58,6 +58,9 @@ func TestBadInput(t *testing.T) {
 			"unknown namespace": func(s *specs.Spec) {
 				s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: "bogus"})
 			},
+			"namespace path of another type": func(s *specs.Spec) {
+				s.Linux.Namespaces[1] = specs.LinuxNamespace{Type: specs.IPCNamespace, Path: "/proc/self/ns/net"}
+			},
 			"no args": func(s *specs.Spec) { s.Process.Args = nil },
 		} {
 			bundle := makeEditedBundle(t, testutil.BundleOptions{Args: []string{"/bin/true"}}, edit)
