@@ -166,8 +166,8 @@ func TestDoSpec(t *testing.T) {
 	if spec.Process.Cwd != "/work" || spec.Process.Terminal {
 		t.Errorf("cwd = %q, terminal = %t", spec.Process.Cwd, spec.Process.Terminal)
 	}
-	if spec.Root.Path != "/" || !spec.Root.Readonly {
-		t.Errorf("root = %+v, want / read-only", spec.Root)
+	if spec.Root.Path != "/" || spec.Root.Readonly {
+		t.Errorf("root = %+v, want / and writable (into the overlay)", spec.Root)
 	}
 	if spec.Hostname != DoHostname {
 		t.Errorf("hostname = %q", spec.Hostname)
