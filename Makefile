@@ -2,7 +2,8 @@
 #
 # Everything is plain `go build` / `go test`; the integration suites
 # (test/syscalls, test/e2e, test/runtimes) and the benchmarks run
-# programs natively and under bin/runsc.
+# programs natively and under bin/runsc; test/ocivalidation runs the OCI
+# runtime-tools validation suite under runc and bin/runsc and compares them.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
@@ -17,11 +18,11 @@ TESTFLAGS   ?=
 RUNSC       := bin/runsc
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Integration packages: they need bin/runsc, gcc and root.
-INTEGRATION := ./test/syscalls ./test/e2e ./test/runtimes ./test/benchmarks
-UNIT_PKGS    = $$($(GO) list ./... | grep -v -e '/test/syscalls$$' -e '/test/e2e$$' -e '/test/runtimes$$' -e '/test/benchmarks$$')
+INTEGRATION := ./test/syscalls ./test/e2e ./test/runtimes ./test/benchmarks ./test/ocivalidation
+UNIT_PKGS    = $$($(GO) list ./... | grep -v -e '/test/syscalls$$' -e '/test/e2e$$' -e '/test/runtimes$$' -e '/test/benchmarks$$' -e '/test/ocivalidation$$')
 
 .DEFAULT_GOAL := build
-.PHONY: build help deps demo test unit syscall-tests e2e runtimes-tests bench lint fmt-check vet staticcheck race clean
+.PHONY: build help deps demo test unit syscall-tests e2e runtimes-tests oci-validation bench lint fmt-check vet staticcheck race clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -35,8 +36,8 @@ deps: ## install what is needed on Debian 12 (gcc, busybox-static, runc, Go if m
 demo: deps build ## install, build and run a real program in the sandbox
 	./$(RUNSC) do /bin/busybox sh -c 'echo hello from the sandbox; uname -a'
 
-test: deps build ## the whole suite: lint basics, unit, syscall, e2e and runtimes tests, in parallel
-	@$(MAKE) --no-print-directory -k -j4 --output-sync=target fmt-check vet unit syscall-tests e2e runtimes-tests
+test: deps build ## the whole suite: lint basics, unit, syscall, e2e, runtimes and OCI validation tests, in parallel
+	@$(MAKE) --no-print-directory -k -j4 --output-sync=target fmt-check vet unit syscall-tests e2e runtimes-tests oci-validation
 	@echo "make test: all suites passed"
 
 unit: ## unit tests of every package but the integration suites, under the race detector
@@ -52,6 +53,9 @@ e2e: build ## end-to-end tests of runsc do / runsc run
 # table of them, show on success too.
 runtimes-tests: build ## language runtimes (C, Go, python, node, java, gcc, git, sort, xz, strace, gdb), natively and under runsc; RUNTIMES_PENDING=1 runs the pending cases too
 	RUNSC=$(CURDIR)/$(RUNSC) $(GO) test -count=1 -v -timeout 20m $(TESTFLAGS) ./test/runtimes
+
+oci-validation: build ## OCI runtime-tools validation suite under runc and runsc; fails on what runc passes and runsc does not (docs/compatibility.md)
+	RUNSC=$(CURDIR)/$(RUNSC) $(GO) test -count=1 -timeout 20m -v $(TESTFLAGS) ./test/ocivalidation
 
 bench: build ## benchmarks: syscalls, threads, futex/eventfd/epoll round trips, goroutines, runsc vs runc, floors
 	RUNSC=$(CURDIR)/$(RUNSC) $(GO) run ./test/benchmarks

@@ -29,8 +29,10 @@ func readHostFacts() proc.HostFacts {
 }
 
 // buildFilesystems mounts the root (the gofer's tree under an in-memory
-// overlay, so writes never reach the host) and the spec's mounts, and
-// returns the init's FS context with its working directory set.
+// overlay, so writes never reach the host; read-only once the mount points
+// are made if root.readonly says so), the spec's mounts and
+// linux.devices, and returns the init's FS context with its working
+// directory set.
 func buildFilesystems(k *kernel.Kernel, v *vfs.VFS, lower vfs.Inode, binds *bindSources, spec *specs.Spec, facts proc.HostFacts, pts *kernfs.Dir, logf func(string, ...any)) (*vfs.FSContext, error) {
 	dev.Register(v)
 	root := overlay.New(tmpfs.New(0o755), lower)
@@ -54,9 +56,16 @@ func buildFilesystems(k *kernel.Kernel, v *vfs.VFS, lower vfs.Inode, binds *bind
 		}
 	}
 	if spec.Linux != nil {
+		if err := createDevices(ctx, v, fsctx, spec.Linux.Devices); err != nil {
+			return nil, err
+		}
 		if err := maskPaths(ctx, v, fsctx, spec.Linux.MaskedPaths, spec.Linux.ReadonlyPaths); err != nil {
 			return nil, err
 		}
+	}
+	if spec.Root != nil && spec.Root.Readonly {
+		// Last, as runc remounts it: the mount points are made by now.
+		rootVD.Mount.SetReadOnly()
 	}
 	if cwd := spec.Process.Cwd; cwd != "" && cwd != "/" {
 		vd, err := v.GetDirAt(ctx, fsctx, fsctx.Root(), cwd)

@@ -54,6 +54,9 @@ func planMount(k *kernel.Kernel, facts proc.HostFacts, pts *kernfs.Dir, binds *b
 		if p.fs, err = binds.next(); err != nil {
 			return p, "", fmt.Errorf("mounts: bind mount of %q at %q: %w", m.Source, m.Destination, err)
 		}
+		if path.IsAbs(m.Source) {
+			p.opts.Root = path.Clean(m.Source)
+		}
 		return p, "", nil
 	}
 	switch m.Type {

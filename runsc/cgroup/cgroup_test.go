@@ -39,6 +39,14 @@ func TestSettings(t *testing.T) {
 	if strings.Join(order, " ") != "memory.limit_in_bytes memory.memsw.limit_in_bytes pids.max cpu.shares cpu.cfs_period_us cpu.cfs_quota_us" {
 		t.Errorf("write order %q: a limit must come before memsw, a period before its quota", order)
 	}
+	mem := settings(&specs.LinuxResources{Memory: &specs.LinuxMemory{Swappiness: ptr(uint64(30)), DisableOOMKiller: ptr(true)}})
+	if len(mem) != 2 || mem[0].v1 != "memory.swappiness" || mem[0].val1 != "30" || mem[0].v2 != "" ||
+		mem[1].v1 != "memory.oom_control" || mem[1].val1 != "1" || mem[1].v2 != "" {
+		t.Errorf("swappiness and OOM killer settings = %+v, want v1 memory.swappiness 30 and memory.oom_control 1", mem)
+	}
+	if leave := settings(&specs.LinuxResources{Memory: &specs.LinuxMemory{Swappiness: ptr(^uint64(0)), DisableOOMKiller: ptr(false)}}); len(leave) != 0 {
+		t.Errorf("swappiness -1 and an enabled OOM killer wrote %+v, want nothing", leave)
+	}
 	unlimited := settings(&specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: ptr(int64(-1))}, Pids: &specs.LinuxPids{Limit: ptr(int64(0))}})
 	if unlimited[0].val1 != "-1" || unlimited[0].val2 != "max" || unlimited[1].val1 != "max" {
 		t.Errorf("unlimited = %+v, want -1 (v1 memory), max (v2, pids)", unlimited)

@@ -42,6 +42,15 @@ func settings(r *specs.LinuxResources) []setting {
 			}
 			out = append(out, setting{"memory.swap", "memory.memsw.limit_in_bytes", "memory.swap.max", limitV1(*m.Swap), v2, true})
 		}
+		// v1 only, as in runc: v2 has neither knob. A swappiness of -1
+		// (as the uint64 field holds it) means "leave it"; one above 100
+		// is the kernel's to refuse.
+		if m.Swappiness != nil && int64(*m.Swappiness) != -1 {
+			out = append(out, setting{"memory.swappiness", "memory.swappiness", "", strconv.FormatUint(*m.Swappiness, 10), "", false})
+		}
+		if m.DisableOOMKiller != nil && *m.DisableOOMKiller {
+			out = append(out, setting{"memory.disableOOMKiller", "memory.oom_control", "", "1", "", false})
+		}
 	}
 	if p := r.Pids; p != nil && p.Limit != nil {
 		n := HostPids(*p.Limit)

@@ -79,6 +79,9 @@ func createArgs(conf *config.Config, id, bundleFlag, pidFile string) (*container
 			return nil, err
 		}
 	}
+	if err := specutils.CheckNamespacePaths(spec); err != nil {
+		return nil, err
+	}
 	return &container.CreateArgs{
 		Conf:    conf,
 		ID:      id,

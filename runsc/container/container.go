@@ -131,12 +131,14 @@ func Create(a *CreateArgs) (_ *Container, err error) {
 		defer replica.Close()
 	}
 	s, err := sandbox.Create(&sandbox.Args{
-		ID:         a.ID,
-		Spec:       a.Spec,
-		Conf:       a.Conf,
-		StateDir:   c.dir,
-		RootDir:    a.RootFS,
-		ReadOnly:   a.Spec.Root != nil && a.Spec.Root.Readonly,
+		ID:       a.ID,
+		Spec:     a.Spec,
+		Conf:     a.Conf,
+		StateDir: c.dir,
+		RootDir:  a.RootFS,
+		// `runsc do` (no bundle) serves the host's "/": never writable
+		// through the gofer, though its root overlay takes writes.
+		ReadOnly:   a.Bundle == "" || a.Spec.Root != nil && a.Spec.Root.Readonly,
 		Binds:      specutils.BindMounts(a.Bundle, a.Spec),
 		Foreground: a.Foreground,
 		Exe:        a.Exe,

@@ -24,14 +24,15 @@ type DoOptions struct {
 	Cwd string
 }
 
-// DoSpec builds the spec of `runsc do`: the host's "/" as a read-only root
-// (the sentry keeps writes in its in-memory overlay), the process of opts
+// DoSpec builds the spec of `runsc do`: the host's "/" as the root, which
+// the application may write (the sentry keeps writes in its in-memory
+// overlay; the gofer serves "/" read-only all the same), the process of opts
 // running as root with all capabilities inside the sandbox, and the mounts
 // `runc spec` would give (proc, a /dev for the sentry's devfs, sysfs).
 func DoSpec(opts DoOptions) *specs.Spec {
 	return &specs.Spec{
 		Version: specs.Version,
-		Root:    &specs.Root{Path: "/", Readonly: true},
+		Root:    &specs.Root{Path: "/"},
 		Process: &specs.Process{
 			Terminal:     false,
 			User:         specs.User{UID: 0, GID: 0},

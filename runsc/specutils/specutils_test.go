@@ -166,8 +166,8 @@ func TestDoSpec(t *testing.T) {
 	if spec.Process.Cwd != "/work" || spec.Process.Terminal {
 		t.Errorf("cwd = %q, terminal = %t", spec.Process.Cwd, spec.Process.Terminal)
 	}
-	if spec.Root.Path != "/" || !spec.Root.Readonly {
-		t.Errorf("root = %+v, want / read-only", spec.Root)
+	if spec.Root.Path != "/" || spec.Root.Readonly {
+		t.Errorf("root = %+v, want / and writable (into the overlay)", spec.Root)
 	}
 	if spec.Hostname != DoHostname {
 		t.Errorf("hostname = %q", spec.Hostname)
@@ -260,5 +260,31 @@ func TestCheckBindSources(t *testing.T) {
 	bad := &specs.Spec{Mounts: []specs.Mount{ok.Mounts[0], {Destination: "/x", Type: "bind", Source: "/nonexistent/cocoon"}}}
 	if err := CheckBindSources(bundle, bad); err == nil || !strings.Contains(err.Error(), "mounts[1].source") {
 		t.Errorf("missing source: %v, want an error naming mounts[1].source", err)
+	}
+}
+
+func TestCheckNamespacePaths(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		ns      specs.LinuxNamespace
+		wantErr string
+	}{
+		{"no path", specs.LinuxNamespace{Type: specs.IPCNamespace}, ""},
+		{"matching", specs.LinuxNamespace{Type: specs.IPCNamespace, Path: "/proc/self/ns/ipc"}, ""},
+		{"mount is mnt", specs.LinuxNamespace{Type: specs.MountNamespace, Path: "/proc/self/ns/mnt"}, ""},
+		{"wrong type", specs.LinuxNamespace{Type: specs.CgroupNamespace, Path: "/proc/self/ns/ipc"}, "is not a namespace of type cgroup"},
+		{"not a namespace", specs.LinuxNamespace{Type: specs.NetworkNamespace, Path: "/proc/self/status"}, "is not a namespace"},
+		{"missing", specs.LinuxNamespace{Type: specs.UTSNamespace, Path: "/no/such/ns"}, "no such file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			spec := &specs.Spec{Linux: &specs.Linux{Namespaces: []specs.LinuxNamespace{tc.ns}}}
+			err := CheckNamespacePaths(spec)
+			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+				t.Errorf("CheckNamespacePaths(%+v) = %v, want %q", tc.ns, err, tc.wantErr)
+			}
+			if err != nil && !strings.Contains(err.Error(), "linux.namespaces[0].path") {
+				t.Errorf("error %q does not name the field", err)
+			}
+		})
 	}
 }

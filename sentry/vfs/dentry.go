@@ -110,6 +110,17 @@ func (m *Mount) Root() *Dentry { return m.root }
 // ReadOnly says whether the mount refuses writes (EROFS).
 func (m *Mount) ReadOnly() bool { return m.readOnly }
 
+// SetReadOnly makes the mount refuse writes from now on: what runc's
+// remount of the root with MS_RDONLY does for root.readonly, once the
+// mount points below it have been made.
+//
+// Preconditions: nothing else uses the mount tree yet (boot, before the
+// first task runs); the field is read without a lock.
+func (m *Mount) SetReadOnly() {
+	m.readOnly = true
+	m.opts.ReadOnly = true
+}
+
 // VirtualDentry is a position in the mount tree: a dentry seen through one
 // mount. It is a value; IncRef and DecRef count references to the pair.
 type VirtualDentry struct {

@@ -18,6 +18,10 @@ type MountOptions struct {
 	// "none"); empty means "none".
 	FSType string
 	Source string
+	// Root is the directory of its file system that the mount shows, as
+	// /proc/self/mountinfo's fourth field says it: "" means "/" (the
+	// whole file system); a bind mount shows its source's path.
+	Root string
 }
 
 // MountInfo describes one mount, for /proc/self/mounts.

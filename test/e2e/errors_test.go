@@ -58,20 +58,12 @@ func TestBadInput(t *testing.T) {
 			"unknown namespace": func(s *specs.Spec) {
 				s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: "bogus"})
 			},
+			"namespace path of another type": func(s *specs.Spec) {
+				s.Linux.Namespaces[1] = specs.LinuxNamespace{Type: specs.IPCNamespace, Path: "/proc/self/ns/net"}
+			},
 			"no args": func(s *specs.Spec) { s.Process.Args = nil },
 		} {
-			bundle := t.TempDir()
-			if err := testutil.MakeBusyboxBundle(bundle, testutil.BundleOptions{Args: []string{"/bin/true"}}); err != nil {
-				t.Fatal(err)
-			}
-			spec, err := testutil.ReadSpec(bundle)
-			if err != nil {
-				t.Fatal(err)
-			}
-			edit(spec)
-			if err := testutil.WriteSpec(bundle, spec); err != nil {
-				t.Fatal(err)
-			}
+			bundle := makeEditedBundle(t, testutil.BundleOptions{Args: []string{"/bin/true"}}, edit)
 			root := t.TempDir()
 			r := runRunsc(t, "--root", root, "create", "--bundle", bundle, "c1")
 			t.Logf("%s: %s", name, r.Stderr)

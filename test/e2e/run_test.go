@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
 	"github.com/cocoon-sandbox/cocoon/test/testutil"
 )
 
@@ -14,14 +16,40 @@ import (
 // afterwards.
 func runBundle(t *testing.T, opts testutil.BundleOptions) (*testutil.Result, string) {
 	t.Helper()
-	bundle := t.TempDir()
-	if err := testutil.MakeBusyboxBundle(bundle, opts); err != nil {
-		t.Fatalf("making bundle: %v", err)
-	}
+	return runEditedBundle(t, opts, nil)
+}
+
+// runEditedBundle is runBundle with the bundle's spec changed by edit
+// first (if not nil): for the fields BundleOptions does not have.
+func runEditedBundle(t *testing.T, opts testutil.BundleOptions, edit func(*specs.Spec)) (*testutil.Result, string) {
+	t.Helper()
+	bundle := makeEditedBundle(t, opts, edit)
 	root := t.TempDir()
 	r := runRunsc(t, "--root", root, "run", "--bundle", bundle, "c1")
 	noFilesUnder(t, root)
 	return r, bundle
+}
+
+// makeEditedBundle builds a busybox bundle with opts in a temporary
+// directory, changes its spec with edit (if not nil) and returns it.
+func makeEditedBundle(t *testing.T, opts testutil.BundleOptions, edit func(*specs.Spec)) string {
+	t.Helper()
+	bundle := t.TempDir()
+	if err := testutil.MakeBusyboxBundle(bundle, opts); err != nil {
+		t.Fatalf("making bundle: %v", err)
+	}
+	if edit == nil {
+		return bundle
+	}
+	spec, err := testutil.ReadSpec(bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit(spec)
+	if err := testutil.WriteSpec(bundle, spec); err != nil {
+		t.Fatal(err)
+	}
+	return bundle
 }
 
 // TestRunBundle runs OCI bundles built from busybox-static.

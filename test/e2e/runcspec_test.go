@@ -16,8 +16,8 @@ import (
 // TestRuncSpec runs the config.json that `runc spec` writes, and the one
 // of `runsc spec`, unchanged but for the process (no terminal, a script):
 // every mount they ask for (proc, a tmpfs /dev, devpts, /dev/shm, mqueue,
-// sysfs, cgroup) is there, and /dev holds working devices and takes new
-// entries.
+// sysfs, cgroup) is there, and /dev holds working devices, takes new
+// entries and links ptmx to the devpts instance's, as runc does.
 func TestRuncSpec(t *testing.T) {
 	needSetup(t)
 	runc, err := exec.LookPath("runc")
@@ -56,6 +56,7 @@ func runTemplate(t *testing.T, generator string) {
 		echo ---
 		echo x > /dev/null && head -c 4 /dev/zero | od -An -tx1 && echo shm > /dev/shm/f && cat /dev/shm/f
 		mkdir /dev/made && echo mkdir-ok
+		readlink /dev/ptmx && stat -L -c %t,%T /dev/ptmx
 		echo data > /sys/x 2>/dev/null || echo sys-read-only
 		exit 5`}
 	if err := testutil.WriteSpec(bundle, &spec); err != nil {
@@ -71,7 +72,7 @@ func runTemplate(t *testing.T, generator string) {
 			t.Errorf("/proc/self/mounts lacks %q:\n%s", want, mounts)
 		}
 	}
-	if want := " 00 00 00 00\nshm\nmkdir-ok\nsys-read-only\n"; rest != want {
+	if want := " 00 00 00 00\nshm\nmkdir-ok\npts/ptmx\n5,2\nsys-read-only\n"; rest != want {
 		t.Errorf("device checks printed %q, want %q (stderr %q)", rest, want, r.Stderr)
 	}
 }

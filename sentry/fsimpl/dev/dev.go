@@ -3,7 +3,8 @@
 // terminal), registered with a VFS by Register, and New, which makes a
 // /dev as runc leaves it: a tmpfs (so that mount points such as /dev/mqueue
 // can be made in it) holding those device nodes, the fd and stdio symlinks
-// into /proc/self/fd, and pts/ and shm/ directories (shm 1777).
+// into /proc/self/fd, ptmx linked to pts/ptmx, and pts/ and shm/
+// directories (shm 1777).
 //
 // It owns no locks; the devices are stateless.
 package dev
@@ -50,7 +51,8 @@ func Register(v *vfs.VFS) {
 }
 
 // New returns the root of a new /dev: a tmpfs (mode 0755) with the device
-// nodes, the /proc/self/fd symlinks and the pts and shm directories.
+// nodes, the /proc/self/fd and ptmx symlinks and the pts and shm
+// directories.
 func New() (vfs.Inode, error) {
 	ctx := vfs.Background()
 	root := tmpfs.New(0o755)
@@ -61,6 +63,9 @@ func New() (vfs.Inode, error) {
 	}
 	for name, target := range map[string]string{
 		"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/proc/self/fd/1", "stderr": "/proc/self/fd/2",
+		// The devpts instance's multiplexer, as runc links it (and the
+		// runtime spec's "/dev symbolic links" require).
+		"ptmx": "pts/ptmx",
 	} {
 		if _, err := root.Symlink(ctx, name, target); err != nil {
 			return nil, err

@@ -56,11 +56,14 @@ func (p *procFS) taskEntries(t *kernel.Task) map[string]vfs.Inode {
 		"environ": kernfs.NewFile(0o400, func(vfs.Context) ([]byte, error) { return p.argvEnv(t, true) }),
 		"maps":    kernfs.NewFile(0o444, func(vfs.Context) ([]byte, error) { return withMM(t, func(m mmView) []byte { return m.Maps() }), nil }),
 		"mounts":  kernfs.NewFile(0o444, func(vfs.Context) ([]byte, error) { return p.mounts(t), nil }),
-		"exe":     kernfs.NewSymlink(func(vfs.Context) string { return t.Image() }),
-		"cwd":     kernfs.NewSymlink(func(vfs.Context) string { return p.cwd(t) }),
-		"root":    kernfs.NewSymlink(func(vfs.Context) string { return "/" }),
-		"fd":      p.fdDir(t),
-		"mem":     memFile(t),
+		"mountinfo": kernfs.NewFile(0o444, func(vfs.Context) ([]byte, error) {
+			return p.mountinfo(t), nil
+		}),
+		"exe":  kernfs.NewSymlink(func(vfs.Context) string { return t.Image() }),
+		"cwd":  kernfs.NewSymlink(func(vfs.Context) string { return p.cwd(t) }),
+		"root": kernfs.NewSymlink(func(vfs.Context) string { return "/" }),
+		"fd":   p.fdDir(t),
+		"mem":  memFile(t),
 		"smaps": kernfs.NewFile(0o444, func(vfs.Context) ([]byte, error) {
 			return withMM(t, func(m mmView) []byte { return m.Smaps() }), nil
 		}),
@@ -168,6 +171,8 @@ func (p *procFS) argvEnv(t *kernel.Task, env bool) ([]byte, error) {
 	return b[:n], nil
 }
 
+// mounts is /proc/[pid]/mounts: "SOURCE MOUNTPOINT FSTYPE OPTIONS 0 0" per
+// mount, in mount order.
 func (p *procFS) mounts(t *kernel.Task) []byte {
 	fsctx := t.FSContext()
 	if fsctx == nil {
@@ -175,26 +180,8 @@ func (p *procFS) mounts(t *kernel.Task) []byte {
 	}
 	var b strings.Builder
 	for _, mi := range p.k.VFS().Mounts(fsctx) {
-		opts := "rw"
-		if mi.ReadOnly {
-			opts = "ro"
-		}
-		for _, f := range []struct {
-			set  bool
-			name string
-		}{{mi.NoSuid, ",nosuid"}, {mi.NoDev, ",nodev"}, {mi.NoExec, ",noexec"}} {
-			if f.set {
-				opts += f.name
-			}
-		}
-		src, typ := mi.Source, mi.FSType
-		if src == "" {
-			src = "none"
-		}
-		if typ == "" {
-			typ = "none"
-		}
-		fmt.Fprintf(&b, "%s %s %s %s 0 0\n", src, mi.Path, typ, opts)
+		src, typ := mountSourceType(mi)
+		fmt.Fprintf(&b, "%s %s %s %s 0 0\n", escapeMountField(src), escapeMountField(mi.Path), escapeMountField(typ), mountOptions(mi))
 	}
 	return []byte(b.String())
 }
