@@ -171,6 +171,11 @@ func capHeader(t *kernel.Task, addr uintptr) (structs int, pid int32, err error)
 // inheritable sets of the caller or of thread pid, in 32-bit halves.
 func Capget(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	structs, pid, err := capHeader(t, a[0])
+	if err == unix.EINVAL && a[1] == 0 {
+		// A version probe (libcap's): the preferred version was
+		// written back, and a NULL data pointer makes it succeed.
+		return 0, nil
+	}
 	if err != nil {
 		return 0, err
 	}

@@ -64,6 +64,10 @@ static void rules(void)
 	struct __user_cap_data_struct d[2];
 	CHECK_ERRNO(syscall(SYS_capget, &h, d), EINVAL);
 	CHECK_EQ(h.version, _LINUX_CAPABILITY_VERSION_3);
+	/* The version probe libcap makes: NULL data, no error. */
+	h.version = 0;
+	CHECK(syscall(SYS_capget, &h, NULL) == 0);
+	CHECK_EQ(h.version, _LINUX_CAPABILITY_VERSION_3);
 	struct sets s = get();
 	CHECK(s.perm & BIT(CAP_SYS_ADMIN));
 	CHECK_EQ(status_caps("CapPrm"), s.perm);
