@@ -114,8 +114,9 @@ func TestExitGroupFromThread(t *testing.T) {
 // taken by a thread that does not block it; tgkill reaches the one named.
 func TestProcessSignalToUnblockedThread(t *testing.T) {
 	e := newEnv(t)
-	var handledBy atomic.Int32
+	var handledBy, usr2By atomic.Int32
 	h := func(a *kerneltest.App, sig int, info, uctx uintptr) { handledBy.Store(gettid(a)) }
+	h2 := func(a *kerneltest.App, sig int, info, uctx uintptr) { usr2By.Store(gettid(a)) }
 	e.Run(rootCreds(), func(a *kerneltest.App) {
 		wantErrno(t, "sigaction", sigaction(a, linux.SIGUSR1, a.Handler(h), 0, 0), 0)
 		sigprocmask(a, unix.SIG_BLOCK, linux.SIGUSR1.Mask())
@@ -127,7 +128,11 @@ func TestProcessSignalToUnblockedThread(t *testing.T) {
 				a.Syscall(unix.SYS_PAUSE)
 			}
 			close(handled)
-			a.Syscall(unix.SYS_PAUSE) // until tgkill below
+			// Until tgkill below: a loop, since the signal may come
+			// before pause is entered (then pause would sleep on).
+			for usr2By.Load() == 0 {
+				a.Syscall(unix.SYS_PAUSE)
+			}
 			exitThread(a, 0)
 		})
 		a.Await(ready)
@@ -137,13 +142,12 @@ func TestProcessSignalToUnblockedThread(t *testing.T) {
 
 		// Thread-directed: only the named thread takes it, even though the
 		// caller would (it unblocks SIGUSR2 and has a handler).
-		handledBy.Store(0)
-		wantErrno(t, "sigaction", sigaction(a, linux.SIGUSR2, a.Handler(h), 0, 0), 0)
+		wantErrno(t, "sigaction", sigaction(a, linux.SIGUSR2, a.Handler(h2), 0, 0), 0)
 		wantErrno(t, "tgkill", errnoOf(a, unix.SYS_TGKILL, uintptr(getpid(a)), uintptr(tid), uintptr(linux.SIGUSR2)), 0)
 		for e.K.TaskByTID(tid) != nil {
 			a.Syscall(unix.SYS_SCHED_YIELD)
 		}
-		wantEq(t, "thread that took tgkill's signal", handledBy.Load(), tid)
+		wantEq(t, "thread that took tgkill's signal", usr2By.Load(), tid)
 		wantErrno(t, "tgkill with a wrong TGID", errnoOf(a, unix.SYS_TGKILL, uintptr(getpid(a)+1000), uintptr(gettid(a)), 0), unix.ESRCH)
 	})
 }

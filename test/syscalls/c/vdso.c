@@ -259,8 +259,8 @@ static long long loop_ns(int what, int n)
 
 static void check_no_trap(void)
 {
-	/* A vDSO call costs tens of ns; a system call at least a few
-	 * hundred natively, microseconds intercepted. Best of three. */
+	/* A vDSO call costs tens of ns; a system call a hundred or more
+	 * natively, microseconds intercepted. Best of three. */
 	long long v = -1, c = -1, s = -1;
 	for (int r = 0; r < 3; r++) {
 		long long x = loop_ns(TIME_VDSO_CLOCK, 100000), y = loop_ns(TIME_SYSCALL, 20000) * 5;
@@ -272,9 +272,12 @@ static void check_no_trap(void)
 		if (s < 0 || y < s)
 			s = y;
 	}
-	if (v * 4 >= s || c * 4 >= s) {
+	/* A trapping vDSO call would cost as much as a system call; one
+	 * that does not is well under it, even natively on a loaded
+	 * machine (seen: 2.8x there, hundreds of times in the sandbox). */
+	if (v * 3 >= s * 2 || c * 3 >= s * 2) {
 		fprintf(stderr, "100000 vDSO clock_gettime calls took %lld ns, getcpu %lld ns, system calls %lld ns\n", v, c, s);
-		CHECK(v * 4 < s && c * 4 < s);
+		CHECK(v * 3 < s * 2 && c * 3 < s * 2);
 	}
 	PASS("no trap");
 }
