@@ -40,8 +40,8 @@ test: deps build ## the whole suite: lint basics, unit, syscall, e2e, runtimes a
 	@$(MAKE) --no-print-directory -k -j4 --output-sync=target fmt-check vet unit syscall-tests e2e runtimes-tests oci-validation
 	@echo "make test: all suites passed"
 
-unit: ## unit tests of every package but the integration suites (make race: the same under the race detector)
-	$(GO) test -count=1 -timeout 15m $(TESTFLAGS) $(UNIT_PKGS)
+unit: ## unit tests of every package but the integration suites, under the race detector
+	$(GO) test -count=1 -race -timeout 15m $(TESTFLAGS) $(UNIT_PKGS)
 
 syscall-tests: build ## C syscall tests, natively and under runsc, static and dynamic
 	RUNSC=$(CURDIR)/$(RUNSC) $(GO) test -count=1 -timeout 25m $(TESTFLAGS) ./test/syscalls
