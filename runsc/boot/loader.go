@@ -299,6 +299,7 @@ func (l *Loader) loadProcess(id string, p *specs.Process, fsctx *vfs.FSContext, 
 		Name:        path.Base(exe),
 		Image:       img.ExecPath,
 		Rlimits:     rlimitsOf(p.Rlimits),
+		OOMScoreAdj: oomScoreAdjOf(p),
 	}, 0, nil
 }
 
@@ -375,6 +376,16 @@ func (l *Loader) release() {
 	if l.mf != nil {
 		l.mf.Release()
 	}
+}
+
+// oomScoreAdjOf is process.oomScoreAdj, clamped to what the kernel takes
+// (runc writes it to /proc/self/oom_score_adj, where EPERM is not
+// fatal), 0 when unset.
+func oomScoreAdjOf(p *specs.Process) int32 {
+	if p.OOMScoreAdj == nil {
+		return 0
+	}
+	return int32(min(max(*p.OOMScoreAdj, kernel.OOMScoreAdjMin), kernel.OOMScoreAdjMax))
 }
 
 // execKey names a process exec'd into a container.

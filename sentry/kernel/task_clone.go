@@ -161,6 +161,8 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 		}
 		tg.parent = parent
 		tg.exitSignal = o.ExitSignal
+		tg.oomScoreAdj.Store(parentTG.oomScoreAdj.Load())
+		tg.oomScoreAdjMin.Store(parentTG.oomScoreAdjMin.Load())
 		parent.children[tg] = struct{}{}
 		k.addLocked(tg)
 	} else {
@@ -291,6 +293,8 @@ type NewInitOptions struct {
 	// (process.noNewPrivileges).
 	Seccomp    *bpf.Program
 	NoNewPrivs bool
+	// OOMScoreAdj is the process's oom_score_adj (process.oomScoreAdj).
+	OOMScoreAdj int32
 }
 
 // CreateInit creates the init process of a new container from a loaded
@@ -339,6 +343,9 @@ func (k *Kernel) newProcess(o NewInitOptions) *Task {
 	}
 	tg := newThreadGroup(t, o.ContainerID, &signalHandlers{}, limits)
 	tg.exitSignal = linux.SIGCHLD
+	// As runc's write of it, with CAP_SYS_RESOURCE: the floor too.
+	tg.oomScoreAdj.Store(o.OOMScoreAdj)
+	tg.oomScoreAdjMin.Store(o.OOMScoreAdj)
 	tg.image = o.Image
 	t.tg = tg
 	if t.mm != nil {

@@ -40,6 +40,9 @@ type ThreadGroup struct {
 	// parent is the process that waits for this one (nil for a
 	// container's init, or once reparenting found no reaper).
 	parent *ThreadGroup
+	// oomScoreAdj is /proc/[pid]/oom_score_adj and oomScoreAdjMin its
+	// floor for the unprivileged (oom.go).
+	oomScoreAdj, oomScoreAdjMin atomic.Int32
 	// exitSignal is sent to the parent when the process exits (SIGCHLD
 	// for fork).
 	exitSignal linux.Signal

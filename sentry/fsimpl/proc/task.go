@@ -64,6 +64,24 @@ func (p *procFS) taskEntries(t *kernel.Task) map[string]vfs.Inode {
 		"root": kernfs.NewSymlink(func(vfs.Context) string { return "/" }),
 		"fd":   p.fdDir(t),
 		"mem":  memFile(t),
+		"oom_score_adj": kernfs.NewWritableFile(0o644, func(vfs.Context) ([]byte, error) {
+			return []byte(strconv.Itoa(int(t.ThreadGroup().OOMScoreAdj())) + "\n"), nil
+		}, func(ctx vfs.Context, data []byte) error {
+			v, err := strconv.Atoi(strings.TrimSpace(string(data)))
+			if err != nil {
+				return unix.EINVAL
+			}
+			caller, ok := ctx.(*kernel.Task)
+			if !ok {
+				return unix.EPERM
+			}
+			return caller.SetOOMScoreAdj(t, int32(v))
+		}),
+		"oom_score": kernfs.NewFile(0o444, func(vfs.Context) ([]byte, error) {
+			// No badness of its own: the sentry's OOM handling is
+			// the host's, over the whole sandbox.
+			return []byte(strconv.Itoa(max(0, int(t.ThreadGroup().OOMScoreAdj()))) + "\n"), nil
+		}),
 		"smaps": kernfs.NewFile(0o444, func(vfs.Context) ([]byte, error) {
 			return withMM(t, func(m mmView) []byte { return m.Smaps() }), nil
 		}),
