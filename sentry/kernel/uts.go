@@ -56,11 +56,8 @@ func (t *Task) UTS() *UTSNamespace { return t.utsns.Load() }
 // in its UTS namespace: EPERM without CAP_SYS_ADMIN, EINVAL for a name
 // longer than MaxUTSName.
 func (t *Task) SetUTSName(name []byte, domain bool) error {
-	if !t.Credentials().HasCapability(unix.CAP_SYS_ADMIN) {
-		return unix.EPERM
-	}
-	if len(name) > MaxUTSName {
-		return unix.EINVAL
+	if err := t.MaySetUTSName(int64(len(name))); err != nil {
+		return err
 	}
 	u := t.UTS()
 	u.mu.Lock()
@@ -69,6 +66,19 @@ func (t *Task) SetUTSName(name []byte, domain bool) error {
 		u.domainname = string(name)
 	} else {
 		u.hostname = string(name)
+	}
+	return nil
+}
+
+// MaySetUTSName checks a name of length n before it is read, in Linux's
+// order: EPERM without CAP_SYS_ADMIN, then EINVAL for a negative or too
+// long length.
+func (t *Task) MaySetUTSName(n int64) error {
+	if !t.Credentials().HasCapability(unix.CAP_SYS_ADMIN) {
+		return unix.EPERM
+	}
+	if n < 0 || n > MaxUTSName {
+		return unix.EINVAL
 	}
 	return nil
 }

@@ -23,14 +23,23 @@ func (m *MemoryManager) Maps() []byte {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var b strings.Builder
-	for i := range m.vmas {
-		v := &m.vmas[i]
-		writeMapsLine(&b, mapsLine(v), v.name)
-	}
+	m.writeVMAsLocked(&b, nil)
 	if p := vsyscallPerms.Load(); p != nil {
 		writeMapsLine(&b, fmt.Sprintf("ffffffffff600000-ffffffffff601000 %s 00000000 00:00 0 ", *p), "[vsyscall]")
 	}
 	return []byte(b.String())
+}
+
+// writeVMAsLocked writes each VMA's line of /proc/pid/maps and, after it,
+// what detail (if set) writes for that VMA. Preconditions: m.mu is held.
+func (m *MemoryManager) writeVMAsLocked(b *strings.Builder, detail func(v *vma)) {
+	for i := range m.vmas {
+		v := &m.vmas[i]
+		writeMapsLine(b, mapsLine(v), v.name)
+		if detail != nil {
+			detail(v)
+		}
+	}
 }
 
 // mapsLine returns the start of v's line of /proc/pid/maps, up to the
@@ -188,13 +197,11 @@ func (m *MemoryManager) Smaps() []byte {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var b strings.Builder
-	for i := range m.vmas {
-		v := &m.vmas[i]
-		writeMapsLine(&b, mapsLine(v), v.name)
+	m.writeVMAsLocked(&b, func(v *vma) {
 		writeCounts(&b, uint64(v.end-v.start), m.countsLocked(v), false)
 		b.WriteString("THPeligible:    0\n")
 		b.WriteString(vmFlags(v))
-	}
+	})
 	return []byte(b.String())
 }
 

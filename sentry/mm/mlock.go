@@ -6,8 +6,6 @@ import (
 	"github.com/cocoon-sandbox/cocoon/abi/linux"
 )
 
-const pageSizePtr = uintptr(linux.PageSize)
-
 // Memory locks. The sentry never swaps, so a lock changes no page; what
 // it changes is accounting, which programs and tests check: mlock(2) and
 // mlockall(2) answer ENOMEM past RLIMIT_MEMLOCK (EPERM when it is 0) for
@@ -26,7 +24,7 @@ func (m *MemoryManager) MLock(addr, length uintptr, lock bool, limit uint64) err
 		return unix.EPERM
 	}
 	l, ok := pageRoundUp(length)
-	if !ok || addr%pageSizePtr != 0 || addr+l < addr {
+	if !ok || addr%linux.PageSize != 0 || addr+l < addr {
 		return errNoMem
 	}
 	if l == 0 {

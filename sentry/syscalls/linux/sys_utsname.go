@@ -1,8 +1,6 @@
 package linux
 
 import (
-	"golang.org/x/sys/unix"
-
 	"github.com/cocoon-sandbox/cocoon/sentry/arch"
 	"github.com/cocoon-sandbox/cocoon/sentry/kernel"
 )
@@ -34,12 +32,9 @@ func Setdomainname(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 // the caller's UTS namespace. As Linux: EPERM first, then EINVAL for a
 // negative or too long length, then EFAULT.
 func setUTSName(t *kernel.Task, a arch.SyscallArgs, domain bool) error {
-	if !t.Credentials().HasCapability(unix.CAP_SYS_ADMIN) {
-		return unix.EPERM
-	}
 	n := int64(a[1])
-	if n < 0 || n > kernel.MaxUTSName {
-		return unix.EINVAL
+	if err := t.MaySetUTSName(n); err != nil {
+		return err
 	}
 	name := make([]byte, n)
 	if _, err := t.CopyIn(a[0], name); err != nil {
